@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/config.ts';
+
+export function registerConfig(program: Command): void {
+  program
+    .command('config')
+    .description('validate the configuration from the environment and print it (secrets masked)')
+    .action(() => {
+      const c = loadConfig();
+      const masked = {
+        ...c,
+        fhir: { ...c.fhir, auth: c.fhir.auth.kind === 'none' ? c.fhir.auth : { kind: c.fhir.auth.kind, secret: '***' } },
+      };
+      process.stdout.write(`${JSON.stringify(masked, null, 2)}\n`);
+    });
+}

@@ -1,0 +1,42 @@
+import { Command } from 'commander';
+import { ConfigError } from '../config/config.ts';
+import { registerStack } from './commands/stack.ts';
+import { registerTopics } from './commands/topics.ts';
+import { registerParse } from './commands/parse.ts';
+import { registerExtract } from './commands/extract.ts';
+import { registerEval } from './commands/eval.ts';
+import { registerWorker } from './commands/worker.ts';
+import { registerReplay } from './commands/replay.ts';
+import { registerSend } from './commands/send.ts';
+import { registerDemo } from './commands/demo.ts';
+import { registerConfig } from './commands/config.ts';
+
+const program = new Command('medner')
+  .description('Streaming clinical-NLP worker: clinical documents from Kafka to coded FHIR R4')
+  .showHelpAfterError();
+
+for (const register of [
+  registerStack,
+  registerTopics,
+  registerParse,
+  registerExtract,
+  registerEval,
+  registerWorker,
+  registerReplay,
+  registerSend,
+  registerDemo,
+  registerConfig,
+]) {
+  register(program);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  process.stderr.write(`medner: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}

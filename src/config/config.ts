@@ -1,0 +1,174 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+/**
+ * The one place where settings are read. Every setting comes from an
+ * environment variable; defaults are the embedded local stack.
+ */
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+const url = z.string().url();
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const envSchema = z.object({
+  KAFKA_BROKERS: csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1)).default(['127.0.0.1:9092']),
+  KAFKA_CLIENT_ID: z.string().min(1).default('medner'),
+  KAFKA_GROUP_ID: z.string().min(1).default('medner-ingest'),
+  TOPIC_FHIR_IN: z.string().min(1).default('medner.documents.fhir'),
+  TOPIC_HL7_IN: z.string().min(1).default('medner.documents.hl7v2'),
+  TOPIC_OUTPUT: z.string().min(1).default('medner.fhir.resources'),
+  TOPIC_DEAD_LETTER: z.string().min(1).default('medner.dead-letter'),
+  TOPIC_PARTITIONS: intIn(1, 1024).default(3),
+  TOPIC_REPLICATION_FACTOR: intIn(1, 16).default(1),
+
+  REDIS_URL: url.default('redis://127.0.0.1:6379'),
+  QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('medner-inference'),
+  QUEUE_HIGH_WATER: intIn(1, 1_000_000).default(2000),
+  QUEUE_LOW_WATER: intIn(0, 1_000_000).default(500),
+  JOB_ATTEMPTS: intIn(1, 100).default(5),
+
+  FHIR_BASE_URL: url.default('http://127.0.0.1:8080/fhir'),
+  FHIR_BEARER_TOKEN: z.string().min(1).optional(),
+  FHIR_OAUTH_TOKEN_URL: url.optional(),
+  FHIR_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+  FHIR_OAUTH_CLIENT_SECRET: z.string().min(1).optional(),
+  FHIR_TIMEOUT_MS: intIn(100, 600_000).default(30_000),
+  FHIR_WRITE: bool.default(true),
+
+  MODEL_DIR: z.string().min(1).default('models/medner-bc5cdr-minilm'),
+  MODEL_VARIANT: z.enum(['auto', 'fp32', 'int8', 'fp16']).default('auto'),
+  EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
+  GPU_IDS: csv.pipe(z.array(z.string().regex(/^\d+$/, 'expected GPU indexes like 0,1')).transform((a) => a.map(Number))).default([0]),
+  INFERENCE_WORKERS: intIn(1, 256).default(1),
+  INTRA_OP_THREADS: intIn(0, 1024).default(0),
+  BATCH_SIZE: intIn(1, 1024).default(32),
+  BATCH_WAIT_MS: intIn(0, 60_000).default(20),
+
+  HTTP_PORT: intIn(0, 65535).default(9464),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  STACK_DIR: z.string().min(1).default('.stack'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  kafka: { brokers: string[]; clientId: string; groupId: string };
+  topics: {
+    fhirIn: string;
+    hl7In: string;
+    output: string;
+    deadLetter: string;
+    partitions: number;
+    replicationFactor: number;
+  };
+  redis: { url: string; queueName: string; highWater: number; lowWater: number; jobAttempts: number };
+  fhir: {
+    baseUrl: string;
+    timeoutMs: number;
+    write: boolean;
+    auth:
+      | { kind: 'none' }
+      | { kind: 'bearer'; token: string }
+      | { kind: 'oauth2'; tokenUrl: string; clientId: string; clientSecret: string };
+  };
+  model: {
+    dir: string;
+    variant: 'auto' | 'fp32' | 'int8' | 'fp16';
+    executionProvider: 'cpu' | 'cuda';
+    gpuIds: number[];
+    workers: number;
+    intraOpThreads: number;
+    batchSize: number;
+    batchWaitMs: number;
+  };
+  http: { host: string; port: number };
+  logLevel: Env['LOG_LEVEL'];
+  stackDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates configuration; throws ConfigError with one line per bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(envSchema.shape)
+      .filter((k) => env[k] !== undefined && env[k] !== '')
+      .map((k) => [k, env[k]]),
+  );
+  const parsed = envSchema.safeParse(known);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const key = String(i.path[0] ?? '?');
+        return `${key}=${JSON.stringify(known[key] ?? '')}: ${i.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.QUEUE_LOW_WATER >= e.QUEUE_HIGH_WATER) {
+    problems.push(`QUEUE_LOW_WATER=${e.QUEUE_LOW_WATER}: must be below QUEUE_HIGH_WATER (${e.QUEUE_HIGH_WATER})`);
+  }
+  const oauthKeys = ['FHIR_OAUTH_TOKEN_URL', 'FHIR_OAUTH_CLIENT_ID', 'FHIR_OAUTH_CLIENT_SECRET'] as const;
+  const oauthSet = oauthKeys.filter((k) => e[k] !== undefined);
+  if (oauthSet.length > 0 && oauthSet.length < oauthKeys.length) {
+    const missing = oauthKeys.filter((k) => e[k] === undefined).join(', ');
+    problems.push(`${oauthSet.join(', ')}: OAuth2 client credentials also need ${missing}`);
+  }
+  if (oauthSet.length > 0 && e.FHIR_BEARER_TOKEN !== undefined) {
+    problems.push('FHIR_BEARER_TOKEN: set either a bearer token or OAuth2 client credentials, not both');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const auth: Config['fhir']['auth'] =
+    e.FHIR_OAUTH_TOKEN_URL && e.FHIR_OAUTH_CLIENT_ID && e.FHIR_OAUTH_CLIENT_SECRET
+      ? { kind: 'oauth2', tokenUrl: e.FHIR_OAUTH_TOKEN_URL, clientId: e.FHIR_OAUTH_CLIENT_ID, clientSecret: e.FHIR_OAUTH_CLIENT_SECRET }
+      : e.FHIR_BEARER_TOKEN
+        ? { kind: 'bearer', token: e.FHIR_BEARER_TOKEN }
+        : { kind: 'none' };
+
+  const cores = os.availableParallelism();
+  return {
+    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, groupId: e.KAFKA_GROUP_ID },
+    topics: {
+      fhirIn: e.TOPIC_FHIR_IN,
+      hl7In: e.TOPIC_HL7_IN,
+      output: e.TOPIC_OUTPUT,
+      deadLetter: e.TOPIC_DEAD_LETTER,
+      partitions: e.TOPIC_PARTITIONS,
+      replicationFactor: e.TOPIC_REPLICATION_FACTOR,
+    },
+    redis: {
+      url: e.REDIS_URL,
+      queueName: e.QUEUE_NAME,
+      highWater: e.QUEUE_HIGH_WATER,
+      lowWater: e.QUEUE_LOW_WATER,
+      jobAttempts: e.JOB_ATTEMPTS,
+    },
+    fhir: { baseUrl: e.FHIR_BASE_URL.replace(/\/+$/, ''), timeoutMs: e.FHIR_TIMEOUT_MS, write: e.FHIR_WRITE, auth },
+    model: {
+      dir: e.MODEL_DIR,
+      variant: e.MODEL_VARIANT,
+      executionProvider: e.EXECUTION_PROVIDER,
+      gpuIds: e.GPU_IDS,
+      workers: e.INFERENCE_WORKERS,
+      // 0 means "cores divided among the sessions", so sessions never oversubscribe the CPU.
+      intraOpThreads: e.INTRA_OP_THREADS > 0 ? e.INTRA_OP_THREADS : Math.max(1, Math.floor(cores / e.INFERENCE_WORKERS)),
+      batchSize: e.BATCH_SIZE,
+      batchWaitMs: e.BATCH_WAIT_MS,
+    },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    logLevel: e.LOG_LEVEL,
+    stackDir: e.STACK_DIR,
+  };
+}
+
+/** The environment variables the config reads, for docs and `medner config`. */
+export const CONFIG_KEYS = Object.keys(envSchema.shape);
