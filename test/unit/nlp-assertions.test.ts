@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { detectAssertions, defaultAssertionRules, parseAssertionRules, type AssertionRules } from '../../src/nlp/assertions.ts';
+import type { Entity } from '../../src/nlp/entity.ts';
+
+/** Marks the mention with [brackets]; returns text without them and the entity. */
+function mention(marked: string, label = 'Disease'): { text: string; entity: Entity } {
+  const start = marked.indexOf('[');
+  const end = marked.indexOf(']') - 1;
+  const text = marked.replace('[', '').replace(']', '');
+  return { text, entity: { start, end, text: text.slice(start, end), label, score: 0.9 } };
+}
+
+type Expect = Partial<{ negated: boolean; uncertain: boolean; hypothetical: boolean; historical: boolean; experiencer: string; relationship: string }>;
+
+const table: [string, Expect][] = [
+  ['Patient has [pneumonia].', { negated: false, uncertain: false, hypothetical: false, historical: false, experiencer: 'patient' }],
+  ['No [fever].', { negated: true }],
+  ['Patient denies [chest pain] or shortness of breath.', { negated: true }],
+  ['Denies chest pain or [shortness of breath].', { negated: true }],
+  ['Negative for [hematuria].', { negated: true }],
+  ['Presented without [syncope].', { negated: true }],
+  ['[Pulmonary embolism] was ruled out.', { negated: true }],
+  ['[Pulmonary embolism] was not ruled out.', { negated: false }],
+  ['No [fever] but reports cough.', { negated: true }],
+  ['No fever but has [cough].', { negated: false }],
+  ['No fever; [cough] persists.', { negated: false }],
+  ['No fever.\n[Cough] persists.', { negated: false }],
+  ['No fever. [Cough] persists.', { negated: false }],
+  ['No fever, however [cough] persists.', { negated: false }],
+  ['No change in [edema].', { negated: false }],
+  ['Gram negative [bacteremia].', { negated: false }],
+  ['Possible [pneumonia].', { uncertain: true, negated: false }],
+  ['Suspected [appendicitis].', { uncertain: true }],
+  ['Cannot exclude [myocardial infarction].', { uncertain: true, negated: false }],
+  ['[Myocardial infarction] cannot be ruled out.', { uncertain: true, negated: false }],
+  ['Probable [viral infection] causing symptoms.', { uncertain: true }],
+  ['Return if [chest pain] recurs.', { hypothetical: true }],
+  ['Call us if you develop [fever].', { hypothetical: true }],
+  ['Take acetaminophen if needed for [headache].', { hypothetical: false }],
+  ['History of [hypertension].', { historical: true, experiencer: 'patient' }],
+  ['History of present illness: [cough] for three days.', { historical: false }],
+  ['Family history of [breast cancer].', { experiencer: 'family', relationship: 'FAMMEMB', historical: false }],
+  ['Mother has [diabetes].', { experiencer: 'family', relationship: 'MTH' }],
+  ['[Diabetes] in his father.', { experiencer: 'family', relationship: 'FTH' }],
+  ['Her sister had [breast cancer].', { experiencer: 'family', relationship: 'SIS' }],
+  ['Brother with [asthma].', { experiencer: 'family', relationship: 'BRO' }],
+  ['Mother has diabetes. Patient has [asthma].', { experiencer: 'patient' }],
+  ['Mother had diabetes but the patient has [asthma].', { experiencer: 'patient' }],
+  ['The patient reason is [fever].', { experiencer: 'patient' }],
+];
+
+for (const [marked, expect] of table) {
+  test(`assertion: ${JSON.stringify(marked)}`, () => {
+    const { text, entity } = mention(marked);
+    const [out] = detectAssertions(text, [entity]);
+    assert.ok(out);
+    assert.equal(out.text, entity.text);
+    for (const [k, v] of Object.entries(expect)) {
+      assert.equal((out.assertion as unknown as Record<string, unknown>)[k], v, `${k} for ${JSON.stringify(marked)} (triggers ${out.assertion.triggers.join(',')})`);
+    }
+  });
+}
+
+test('a trigger is scoped per entity: only the mentions after "no" in its sentence', () => {
+  const text = 'Cough present. No fever or chills. Rash noted.';
+  const ents: Entity[] = ['Cough', 'fever', 'chills', 'Rash'].map((w) => {
+    const start = text.indexOf(w);
+    return { start, end: start + w.length, text: w, label: 'Disease', score: 0.8 };
+  });
+  const out = detectAssertions(text, ents);
+  assert.deepEqual(out.map((e) => e.assertion.negated), [false, true, true, false]);
+  assert.deepEqual(out[1]!.assertion.triggers, ['no']);
+});
+
+test('a trigger inside the mention does not modify it', () => {
+  const text = 'No-reflow phenomenon observed.';
+  const out = detectAssertions(text, [{ start: 0, end: 20, text: text.slice(0, 20), label: 'Disease', score: 0.7 }]);
+  assert.equal(out[0]!.assertion.negated, false);
+});
+
+test('rules are configurable: custom trigger lists replace the shipped ones', () => {
+  const rules: AssertionRules = { triggers: [{ phrase: 'kein', category: 'negated', direction: 'forward' }], pseudo: [], terminations: ['aber'] };
+  const text = 'kein Fieber aber Husten';
+  const ents: Entity[] = [
+    { start: 5, end: 11, text: 'Fieber', label: 'Disease', score: 1 },
+    { start: 17, end: 23, text: 'Husten', label: 'Disease', score: 1 },
+  ];
+  const out = detectAssertions(text, ents, rules);
+  assert.deepEqual(out.map((e) => e.assertion.negated), [true, false]);
+  // the shipped rules do not know "kein"
+  assert.equal(detectAssertions(text, ents, defaultAssertionRules())[0]!.assertion.negated, false);
+});
+
+test('parseAssertionRules names the bad entry', () => {
+  assert.throws(() => parseAssertionRules({ triggers: [{ phrase: 'x', category: 'maybe', direction: 'forward' }], pseudo: [], terminations: [] }), /triggers\[0\]\.category/);
+  assert.throws(() => parseAssertionRules({ triggers: [] }), /expected/);
+});
+
+test('offsets are UTF-16 code units: text before the mention with astral characters', () => {
+  const text = '😀 No [fever].'.replace('[', '').replace(']', '');
+  const start = text.indexOf('fever');
+  const out = detectAssertions(text, [{ start, end: start + 5, text: 'fever', label: 'Disease', score: 1 }]);
+  assert.equal(out[0]!.assertion.negated, true);
+});
