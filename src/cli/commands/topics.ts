@@ -1,11 +1,18 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/config.ts';
+import { ensureTopics } from '../../ingest/topics.ts';
 
 export function registerTopics(program: Command): void {
   program
     .command('topics')
-    .description('create the project topics if absent (not implemented yet: issue 2)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new Error('medner topics is not implemented yet (issue 2)');
+    .description('create the project topics if absent (TOPIC_* names, TOPIC_PARTITIONS, TOPIC_REPLICATION_FACTOR)')
+    .action(async () => {
+      const config = loadConfig();
+      const r = await ensureTopics(config);
+      for (const t of r.created) process.stdout.write(`created ${t}\n`);
+      for (const t of r.existing) process.stdout.write(`exists  ${t}\n`);
+      for (const m of r.partitionMismatch) {
+        process.stderr.write(`warning: topic ${m.topic} has ${m.partitions} partitions, configured ${m.expected}\n`);
+      }
     });
 }

@@ -1,0 +1,96 @@
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+
+/**
+ * The one place that talks to the Kafka admin API. kafkajs is no longer
+ * maintained; keeping it behind this small interface lets us swap clients.
+ */
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+}
+
+export interface TopicInfo {
+  topic: string;
+  partitions: number;
+}
+
+export interface KafkaAdmin {
+  listTopics(): Promise<string[]>;
+  /** Creates the topics that do not exist; returns the names it created. */
+  createTopics(specs: TopicSpec[]): Promise<string[]>;
+  describeTopics(topics: string[]): Promise<TopicInfo[]>;
+  deleteTopics(topics: string[]): Promise<void>;
+  clusterInfo(): Promise<{ clusterId: string; brokers: number; controller: number | null }>;
+  close(): Promise<void>;
+}
+
+export interface KafkaAdminOptions {
+  brokers: string[];
+  clientId: string;
+  /** Short timeouts and no retries, for probing whether a broker answers. */
+  probe?: boolean;
+}
+
+export async function connectKafkaAdmin(opts: KafkaAdminOptions): Promise<KafkaAdmin> {
+  const kafka = new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    logLevel: logLevel.NOTHING,
+    ...(opts.probe
+      ? { connectionTimeout: 1_500, requestTimeout: 3_000, retry: { retries: 0 } }
+      : { connectionTimeout: 5_000, requestTimeout: 30_000, retry: { retries: 5 } }),
+  });
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  return {
+    listTopics: () => admin.listTopics(),
+    async createTopics(specs) {
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((s) => !existing.has(s.topic));
+      if (missing.length === 0) return [];
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor })),
+        });
+      } catch (err) {
+        // Another process may have created them between list and create.
+        if (!isTopicExists(err)) throw err;
+      }
+      return missing.map((s) => s.topic);
+    },
+    async describeTopics(topics) {
+      const md = await admin.fetchTopicMetadata({ topics });
+      return md.topics.map((t) => ({ topic: t.name, partitions: t.partitions.length }));
+    },
+    async deleteTopics(topics) {
+      if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 10_000 });
+    },
+    async clusterInfo() {
+      const c = await admin.describeCluster();
+      return { clusterId: c.clusterId, brokers: c.brokers.length, controller: c.controller };
+    },
+    close: () => admin.disconnect(),
+  };
+}
+
+function isTopicExists(err: unknown): boolean {
+  const e = err as { type?: string; errors?: { type?: string }[] } | undefined;
+  if (e?.type === 'TOPIC_ALREADY_EXISTS') return true;
+  return Array.isArray(e?.errors) && e.errors.length > 0 && e.errors.every((x) => x.type === 'TOPIC_ALREADY_EXISTS');
+}
+
+/** Whether a Kafka broker answers admin requests at `brokers` (within a few seconds). */
+export async function kafkaAnswers(brokers: string[], clientId = 'medner-probe'): Promise<boolean> {
+  let admin: KafkaAdmin | undefined;
+  try {
+    admin = await connectKafkaAdmin({ brokers, clientId, probe: true });
+    await admin.listTopics();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin?.close().catch(() => undefined);
+  }
+}
