@@ -32,3 +32,42 @@ export interface ModelConfig {
 }
 
 export const MODEL_CONFIG_FILE = 'medner-model.json';
+
+const AGGREGATIONS: readonly Aggregation[] = ['first', 'simple', 'average', 'max'];
+
+/**
+ * Checks a parsed medner-model.json (or a derived config); returns the problems found,
+ * one line each (empty when valid). Kept free of I/O so callers choose the error type.
+ */
+export function modelConfigProblems(raw: unknown): string[] {
+  const p: string[] = [];
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return ['expected a JSON object'];
+  const c = raw as Record<string, unknown>;
+  const str = (k: string): void => {
+    if (typeof c[k] !== 'string' || (c[k] as string).length === 0) p.push(`${k}: expected a non-empty string`);
+  };
+  str('name');
+  str('version');
+  str('labelMapping');
+  if (!Array.isArray(c.labels) || c.labels.length < 1 || !c.labels.every((l) => typeof l === 'string' && l.length > 0)) {
+    p.push('labels: expected a non-empty array of label strings in output id order');
+  } else {
+    if (new Set(c.labels).size !== c.labels.length) p.push('labels: duplicate labels');
+    for (const l of c.labels as string[]) {
+      if (l !== 'O' && !/^[BI]-.+$/.test(l)) p.push(`labels: "${l}" is not O, B-<type> or I-<type>`);
+    }
+  }
+  if (typeof c.doLowerCase !== 'boolean') p.push('doLowerCase: expected true or false');
+  if (c.stripAccents !== undefined && typeof c.stripAccents !== 'boolean') p.push('stripAccents: expected true or false');
+  const int = (k: string, min: number, max: number): void => {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) p.push(`${k}: expected an integer in ${min}..${max}`);
+  };
+  int('maxLength', 3, 8192);
+  int('stride', 0, 8192);
+  if (typeof c.maxLength === 'number' && typeof c.stride === 'number' && c.stride >= c.maxLength - 2) {
+    p.push(`stride: ${c.stride} must be below maxLength - 2 (${c.maxLength - 2}) so windows advance`);
+  }
+  if (!AGGREGATIONS.includes(c.aggregation as Aggregation)) p.push(`aggregation: expected one of ${AGGREGATIONS.join(', ')}`);
+  return p;
+}
