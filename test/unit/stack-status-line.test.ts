@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatStatusLines } from '../../src/stack/status-line.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { envExports, formatStatusLines } from '../../src/stack/status-line.ts';
 
 test('one aligned line per service with up/down, address, version and who manages it', () => {
   const lines = formatStatusLines([
@@ -19,4 +20,13 @@ test('one aligned line per service with up/down, address, version and who manage
 
 test('no services, no lines', () => {
   assert.deepEqual(formatStatusLines([]), []);
+});
+
+test('envExports: shell lines for the three service variables, quoted when needed', () => {
+  const lines = envExports(loadConfig({ KAFKA_BROKERS: 'a:1,b:2', REDIS_URL: "redis://:it's@127.0.0.1:6380", FHIR_BASE_URL: 'http://h:8080/fhir/' }));
+  assert.deepEqual(lines, [
+    'export KAFKA_BROKERS=a:1,b:2',
+    `export REDIS_URL='redis://:it'\\''s@127.0.0.1:6380'`,
+    'export FHIR_BASE_URL=http://h:8080/fhir',
+  ]);
 });

@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/config.ts';
 import { ensureTopics } from '../../ingest/topics.ts';
 import { StackError, type ManagedService, type ServiceStatus } from '../../stack/service.ts';
 import { stackServices } from '../../stack/stack.ts';
-import { formatStatusLines } from '../../stack/status-line.ts';
+import { envExports, formatStatusLines } from '../../stack/status-line.ts';
 
 function select(services: ManagedService[], only: string | undefined): ManagedService[] {
   if (only === undefined) return services;
@@ -51,8 +51,13 @@ export function registerStack(program: Command): void {
   stack
     .command('status')
     .description('one line per service: name, up/down, address, version, managed or external')
-    .action(async () => {
+    .option('--env', 'print `export` lines for KAFKA_BROKERS, REDIS_URL and FHIR_BASE_URL instead (for tests)')
+    .action(async (opts: { env?: boolean }) => {
       const config = loadConfig();
+      if (opts.env) {
+        for (const line of envExports(config)) process.stdout.write(`${line}\n`);
+        return;
+      }
       const statuses = await Promise.all(stackServices(config).map((s) => s.status()));
       for (const line of formatStatusLines(statuses)) process.stdout.write(`${line}\n`);
     });
