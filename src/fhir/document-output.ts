@@ -1,0 +1,378 @@
+import type * as fhir4 from 'fhir/r4.js';
+import type { ClinicalDocument } from '../formats/clinical-document.ts';
+import type { Entity, ModelInfo } from '../nlp/entity.ts';
+import { detectAssertions, type AssertedEntityWithRelation, type AssertionRules } from '../nlp/assertions.ts';
+import { MednerError } from '../ops/errors.ts';
+import { buildDocumentReference, documentIdentifier } from './document-reference.ts';
+import { fhirDateTime, fhirInstant } from './fhir-dates.ts';
+import {
+  conditionalUrl,
+  derivedIdentifierValue,
+  deterministicUuid,
+  documentKey,
+  documentTagCode,
+  modelCode,
+  provenanceRunCode,
+  sha256Hex,
+} from './ids.ts';
+import { codingsFor, targetFor, type LabelMapping, type LabelTarget } from './label-mapping.ts';
+import { HL7, URI } from './uris.ts';
+
+/**
+ * Entities of one document -> one FHIR transaction Bundle of conditional
+ * updates. Pure and deterministic: the same input gives a byte-identical
+ * Bundle, so replays leave the server unchanged.
+ *
+ * Entry order: [Patient (HL7 v2 only)], [DocumentReference (no source
+ * DocumentReference on the server)], derived resources, [Device, Provenance]
+ * (only when something was derived).
+ */
+
+export interface DocumentOutput {
+  bundle: fhir4.Bundle;
+  /** sha256 hex of the patient reference/identifier: a Kafka key that keeps one patient's results ordered without carrying the identifier. */
+  patientKey: string;
+  /** Business keys of the derived resources (for dead-letter records and reconciliation). */
+  resourceIdentifiers: { resourceType: string; system: string; value: string }[];
+}
+
+/** Resource types we derive from entities (and retract on a new version). */
+export const DERIVED_RESOURCE_TYPES = ['Condition', 'Observation', 'MedicationStatement', 'Procedure', 'FamilyMemberHistory'] as const;
+export type DerivedResourceType = (typeof DERIVED_RESOURCE_TYPES)[number];
+type Derived = fhir4.Condition | fhir4.Observation | fhir4.MedicationStatement | fhir4.Procedure | fhir4.FamilyMemberHistory;
+
+const AIAST: fhir4.Coding = { system: HL7.v3ObservationValue, code: 'AIAST', display: 'Artificial Intelligence asserted' };
+
+const RELATIVE_DISPLAY: Record<string, string> = {
+  MTH: 'mother',
+  FTH: 'father',
+  SIS: 'sister',
+  BRO: 'brother',
+  SIB: 'sibling',
+  SON: 'son',
+  DAU: 'daughter',
+  GRMTH: 'grandmother',
+  GRFTH: 'grandfather',
+  AUNT: 'aunt',
+  UNCLE: 'uncle',
+  FAMMEMB: 'family member',
+};
+
+/** True when this version of the document withdraws it: nothing may be derived from it. */
+export function isCancelled(doc: ClinicalDocument): boolean {
+  return doc.lifecycle.action === 'cancel' || doc.status === 'entered-in-error' || doc.docStatus === 'entered-in-error';
+}
+
+interface Context {
+  doc: ClinicalDocument;
+  docKey: string;
+  model: ModelInfo;
+  mapping: LabelMapping;
+  subject: fhir4.Reference;
+  encounter?: fhir4.Reference;
+  docRef: fhir4.Reference;
+  /** derivation-reference path, when our offsets index a known element of the referenced resource. */
+  pathFor: (offset: number) => string | undefined;
+  meta: fhir4.Meta;
+  date?: string;
+}
+
+export function buildDocumentTransaction(args: {
+  doc: ClinicalDocument;
+  entities: Entity[];
+  model: ModelInfo;
+  mapping: LabelMapping;
+  rules?: AssertionRules;
+}): DocumentOutput {
+  const { doc, entities, model, mapping } = args;
+  const docKey = documentKey(doc);
+  const entries: fhir4.BundleEntry[] = [];
+
+  // Subject
+  const { subject, patientEntry, patientKeySource } = subjectOf(doc);
+  if (patientEntry) entries.push(patientEntry);
+  const encounter = encounterOf(doc);
+
+  // Source document
+  let docRef: fhir4.Reference;
+  let pathFor: (offset: number) => string | undefined;
+  if (doc.sourceReference) {
+    docRef = { reference: doc.sourceReference };
+    const refType = doc.sourceReference.split('/')[0] ?? 'DocumentReference';
+    pathFor = (offset) => {
+      const origin = doc.segments.find((s) => offset >= s.start && offset < s.end)?.origin;
+      if (origin && /^content\[\d+\]$/.test(origin)) return `${refType}.${origin}.attachment`;
+      if (origin && /^presentedForm\[\d+\]$/.test(origin)) return `${refType}.${origin}`;
+      return undefined;
+    };
+  } else {
+    const ident = documentIdentifier(doc);
+    const fullUrl = `urn:uuid:${deterministicUuid('DocumentReference', docKey)}`;
+    entries.push({
+      fullUrl,
+      resource: buildDocumentReference(doc, subject, encounter),
+      request: { method: 'PUT', url: conditionalUrl('DocumentReference', 'identifier', ident.system, ident.value!) },
+    });
+    docRef = { reference: fullUrl };
+    pathFor = () => 'DocumentReference.content[0].attachment';
+  }
+
+  const ctx: Context = {
+    doc,
+    docKey,
+    model,
+    mapping,
+    subject,
+    ...(encounter ? { encounter } : {}),
+    docRef,
+    pathFor,
+    meta: {
+      security: [AIAST],
+      tag: [
+        { system: URI.modelTag, code: modelCode(model), display: `${model.name} ${model.version}` },
+        { system: URI.sourceDocumentTag, code: documentTagCode(docKey) },
+      ],
+    },
+    ...(fhirDateTime(doc.date) ? { date: fhirDateTime(doc.date)! } : {}),
+  };
+
+  // Derived resources
+  const derived: { resource: Derived; fullUrl: string; identifier: { system: string; value: string } }[] = [];
+  if (!isCancelled(doc)) {
+    const seen = new Set<string>();
+    const asserted = detectAssertions(doc.text, entities, args.rules);
+    for (const e of [...asserted].sort((a, b) => a.start - b.start || a.end - b.end || a.label.localeCompare(b.label))) {
+      const resource = deriveResource(ctx, e);
+      if (!resource) continue;
+      const value = derivedIdentifierValue(docKey, e.start, e.end, e.label, resource.resourceType);
+      if (seen.has(value)) continue;
+      seen.add(value);
+      resource.identifier = [{ system: URI.derivedIdentifier, value }];
+      derived.push({ resource, fullUrl: `urn:uuid:${deterministicUuid(resource.resourceType, value)}`, identifier: { system: URI.derivedIdentifier, value } });
+    }
+  }
+  for (const d of derived) {
+    entries.push({
+      fullUrl: d.fullUrl,
+      resource: d.resource,
+      request: { method: 'PUT', url: conditionalUrl(d.resource.resourceType, 'identifier', d.identifier.system, d.identifier.value) },
+    });
+  }
+
+  // Device + Provenance (Provenance needs at least one target)
+  if (derived.length > 0) {
+    const deviceValue = modelCode(model);
+    const deviceUrl = `urn:uuid:${deterministicUuid('Device', deviceValue)}`;
+    entries.push({
+      fullUrl: deviceUrl,
+      resource: {
+        resourceType: 'Device',
+        identifier: [{ system: URI.deviceIdentifier, value: deviceValue }],
+        status: 'active',
+        deviceName: [{ name: model.name, type: 'model-name' }],
+        version: [{ value: model.version }],
+        type: { text: 'clinical named-entity recognition model' },
+      },
+      request: { method: 'PUT', url: conditionalUrl('Device', 'identifier', URI.deviceIdentifier, deviceValue) },
+    });
+    const runCode = provenanceRunCode(docKey, model);
+    const provenance: fhir4.Provenance = {
+      resourceType: 'Provenance',
+      meta: { tag: [{ system: URI.provenanceRunTag, code: runCode }, ...(ctx.meta.tag ?? [])] },
+      target: derived.map((d) => ({ reference: d.fullUrl })),
+      // recorded must be stable across replays (see README): the document time, else the source record's time.
+      recorded: fhirInstant(doc.date) ?? (doc.source.kind === 'kafka' ? fhirInstant(doc.source.timestamp) : undefined) ?? stableFallbackInstant(doc.date),
+      activity: { coding: [{ system: HL7.provenanceActivity, code: 'Derivation', display: 'wasDerivedFrom' }] },
+      agent: [
+        {
+          type: { coding: [{ system: HL7.provenanceParticipantType, code: 'assembler', display: 'Assembler' }] },
+          who: { reference: deviceUrl, display: `${model.name} ${model.version}` },
+        },
+      ],
+      entity: [{ role: 'source', what: docRef }],
+    };
+    if (ctx.date) provenance.occurredDateTime = ctx.date;
+    entries.push({
+      fullUrl: `urn:uuid:${deterministicUuid('Provenance', runCode)}`,
+      resource: provenance,
+      request: { method: 'PUT', url: conditionalUrl('Provenance', '_tag', URI.provenanceRunTag, runCode) },
+    });
+  }
+
+  return {
+    bundle: { resourceType: 'Bundle', type: 'transaction', entry: entries },
+    patientKey: sha256Hex('patient', patientKeySource),
+    resourceIdentifiers: derived.map((d) => ({ resourceType: d.resource.resourceType, ...d.identifier })),
+  };
+}
+
+/** The date at midnight UTC, or the epoch when the document has no date: a placeholder that stays the same across runs. */
+function stableFallbackInstant(date: string | undefined): string {
+  const d = date && /^(\d{4}-\d{2}-\d{2})/.exec(date)?.[1];
+  return d ? `${d}T00:00:00Z` : '1970-01-01T00:00:00Z';
+}
+
+function identifierOf(i: { system?: string; value: string; type?: string }): fhir4.Identifier {
+  const out: fhir4.Identifier = {};
+  if (i.type) out.type = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: i.type }] };
+  if (i.system) out.system = i.system;
+  out.value = i.value;
+  return out;
+}
+
+/**
+ * FHIR sources: the patient reference as given, else a logical reference by
+ * identifier. HL7 v2 sources: a Patient conditional create (POST with
+ * ifNoneExist identifier=...) inside the transaction. A conditional create,
+ * not a conditional PUT: a PUT would overwrite the demographics that the
+ * registration feed put on an existing Patient with our bare identifier;
+ * the conditional create resolves to the existing Patient, or makes a
+ * minimal one, and changes nothing on a replay.
+ */
+function subjectOf(doc: ClinicalDocument): { subject: fhir4.Reference; patientEntry?: fhir4.BundleEntry; patientKeySource: string } {
+  const p = doc.patient;
+  if (p.reference) return { subject: { reference: p.reference }, patientKeySource: p.reference };
+  if (!p.identifier?.value) {
+    throw new MednerError('DOCUMENT_NO_PATIENT', `document has neither a patient reference nor a patient identifier`);
+  }
+  const ident = identifierOf(p.identifier);
+  const keySource = `${p.identifier.system ?? ''}|${p.identifier.value}`;
+  if (doc.format !== 'hl7v2') return { subject: { identifier: ident }, patientKeySource: keySource };
+  const fullUrl = `urn:uuid:${deterministicUuid('Patient', keySource)}`;
+  const query = conditionalUrl('Patient', 'identifier', p.identifier.system, p.identifier.value).slice('Patient?'.length);
+  return {
+    subject: { reference: fullUrl },
+    patientEntry: { fullUrl, resource: { resourceType: 'Patient', identifier: [ident] }, request: { method: 'POST', url: 'Patient', ifNoneExist: query } },
+    patientKeySource: keySource,
+  };
+}
+
+function encounterOf(doc: ClinicalDocument): fhir4.Reference | undefined {
+  const e = doc.encounter;
+  if (e?.reference) return { reference: e.reference };
+  if (e?.identifier?.value) return { identifier: identifierOf(e.identifier) };
+  return undefined;
+}
+
+function extensionsFor(ctx: Context, e: AssertedEntityWithRelation): fhir4.Extension[] {
+  const path = ctx.pathFor(e.start);
+  const ext: fhir4.Extension[] = [
+    {
+      url: HL7.derivationReference,
+      extension: [
+        { url: 'reference', valueReference: ctx.docRef },
+        ...(path ? [{ url: 'path', valueString: path }] : []),
+        { url: 'offset', valueInteger: e.start },
+        { url: 'length', valueInteger: e.end - e.start },
+      ],
+    },
+    // Rounded so that tiny float differences between execution providers do not make a new resource version.
+    { url: URI.nlpScore, valueDecimal: Math.round(e.score * 1000) / 1000 },
+  ];
+  const a = e.assertion;
+  for (const flag of ['negated', 'uncertain', 'historical'] as const) {
+    if (a[flag]) ext.push({ url: URI.nlpAssertion, valueCode: flag });
+  }
+  if (a.experiencer === 'family') ext.push({ url: URI.nlpAssertion, valueCode: 'family' });
+  return ext;
+}
+
+function concept(ctx: Context, e: Entity): fhir4.CodeableConcept {
+  const coding = codingsFor(ctx.mapping, e.label, e.text);
+  return coding.length > 0 ? { coding, text: e.text } : { text: e.text };
+}
+
+/** The resource an asserted entity becomes, or undefined when it is not emitted (unmapped, low score, hypothetical, not about the patient). */
+function deriveResource(ctx: Context, e: AssertedEntityWithRelation): Derived | undefined {
+  const target = targetFor(ctx.mapping, e.label);
+  if (!target || target.resourceType === 'ignore') return undefined;
+  if (e.score < (ctx.mapping.minScore ?? 0)) return undefined;
+  const a = e.assertion;
+  if (a.hypothetical) return undefined; // not asserted by the note
+  if (a.experiencer === 'family') return familyHistory(ctx, e, target);
+  if (a.experiencer !== 'patient') return undefined;
+
+  const base = { meta: structuredClone(ctx.meta), extension: extensionsFor(ctx, e) };
+  switch (target.resourceType) {
+    case 'Condition': {
+      const c: fhir4.Condition = {
+        resourceType: 'Condition',
+        ...base,
+        verificationStatus: {
+          coding: [
+            a.negated
+              ? { system: HL7.conditionVerStatus, code: 'refuted', display: 'Refuted' }
+              : a.uncertain
+                ? { system: HL7.conditionVerStatus, code: 'unconfirmed', display: 'Unconfirmed' }
+                : { system: HL7.conditionVerStatus, code: 'confirmed', display: 'Confirmed' },
+          ],
+        },
+        code: concept(ctx, e),
+        subject: ctx.subject,
+        evidence: [{ detail: [ctx.docRef] }],
+      };
+      if (target.category) c.category = [{ coding: target.category }];
+      if (ctx.encounter) c.encounter = ctx.encounter;
+      if (ctx.date) c.recordedDate = ctx.date;
+      return c;
+    }
+    case 'Observation': {
+      if (a.negated && ctx.mapping.negatedObservation === 'skip') return undefined;
+      const o: fhir4.Observation = {
+        resourceType: 'Observation',
+        ...base,
+        status: a.uncertain ? 'preliminary' : 'final',
+        code: concept(ctx, e),
+        subject: ctx.subject,
+        derivedFrom: [ctx.docRef],
+      };
+      if (target.category) o.category = [{ coding: target.category }];
+      if (ctx.encounter) o.encounter = ctx.encounter;
+      if (ctx.date) o.effectiveDateTime = ctx.date;
+      if (a.negated) o.interpretation = [{ coding: [{ system: HL7.v3ObservationInterpretation, code: 'NEG', display: 'Negative' }] }];
+      return o;
+    }
+    case 'MedicationStatement': {
+      const m: fhir4.MedicationStatement = {
+        resourceType: 'MedicationStatement',
+        ...base,
+        status: a.negated ? 'not-taken' : a.uncertain ? 'unknown' : a.historical ? 'completed' : 'active',
+        medicationCodeableConcept: concept(ctx, e),
+        subject: ctx.subject,
+        derivedFrom: [ctx.docRef],
+      };
+      if (ctx.encounter) m.context = ctx.encounter;
+      if (ctx.date) m.dateAsserted = ctx.date;
+      return m;
+    }
+    case 'Procedure': {
+      const p: fhir4.Procedure = {
+        resourceType: 'Procedure',
+        ...base,
+        status: a.negated ? 'not-done' : a.historical ? 'completed' : 'unknown',
+        code: concept(ctx, e),
+        subject: ctx.subject,
+      };
+      if (ctx.encounter) p.encounter = ctx.encounter;
+      return p;
+    }
+  }
+}
+
+/** A relative's condition: FamilyMemberHistory, never a Condition on the patient. Negated family mentions are skipped. */
+function familyHistory(ctx: Context, e: AssertedEntityWithRelation, target: LabelTarget): fhir4.FamilyMemberHistory | undefined {
+  if (!(target.familyHistory ?? target.resourceType === 'Condition')) return undefined;
+  if (e.assertion.negated) return undefined;
+  const rel = e.assertion.relationship ?? 'FAMMEMB';
+  const f: fhir4.FamilyMemberHistory = {
+    resourceType: 'FamilyMemberHistory',
+    meta: structuredClone(ctx.meta),
+    extension: extensionsFor(ctx, e),
+    status: 'partial',
+    patient: ctx.subject,
+    relationship: { coding: [{ system: HL7.v3RoleCode, code: rel, display: RELATIVE_DISPLAY[rel] ?? rel }] },
+    condition: [{ code: concept(ctx, e) }],
+  };
+  if (ctx.date) f.date = ctx.date;
+  return f;
+}

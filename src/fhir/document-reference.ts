@@ -1,0 +1,47 @@
+import type * as fhir4 from 'fhir/r4.js';
+import type { ClinicalDocument } from '../formats/clinical-document.ts';
+import { fhirInstant } from './fhir-dates.ts';
+import { URI } from './uris.ts';
+
+/**
+ * A DocumentReference of our own for documents that have none on the server
+ * (HL7 v2 MDM/ORU), after the HL7 v2-to-FHIR mapping: TXA-12 ->
+ * masterIdentifier, TXA-2 -> type, TXA-17 -> docStatus, TXA-19 -> status,
+ * PID -> subject, PV1-19 -> context.encounter, the text -> content as
+ * base64 text/plain. Its content is exactly ClinicalDocument.text, so the
+ * derivation-reference offsets index the attachment directly.
+ */
+
+export function documentIdentifier(doc: ClinicalDocument): fhir4.Identifier {
+  return { system: doc.idSystem ?? URI.documentIdentifier, value: doc.id };
+}
+
+export function buildDocumentReference(
+  doc: ClinicalDocument,
+  subject: fhir4.Reference,
+  encounter: fhir4.Reference | undefined,
+): fhir4.DocumentReference {
+  const docRef: fhir4.DocumentReference = {
+    resourceType: 'DocumentReference',
+    masterIdentifier: documentIdentifier(doc),
+    status: doc.status,
+    content: [{ attachment: { contentType: 'text/plain; charset=utf-8', data: Buffer.from(doc.text, 'utf8').toString('base64') } }],
+    subject,
+  };
+  if (doc.docStatus) docRef.docStatus = doc.docStatus;
+  if (doc.type && (doc.type.code || doc.type.display)) {
+    docRef.type = doc.type.code
+      ? { coding: [{ ...(doc.type.system ? { system: doc.type.system } : {}), code: doc.type.code, ...(doc.type.display ? { display: doc.type.display } : {}) }] }
+      : { text: doc.type.display! };
+  }
+  const date = fhirInstant(doc.date);
+  if (date) docRef.date = date;
+  const lc = doc.lifecycle;
+  if ((lc.action === 'replace' || lc.action === 'append') && lc.parentId) {
+    docRef.relatesTo = [
+      { code: lc.action === 'replace' ? 'replaces' : 'appends', target: { identifier: { system: doc.idSystem ?? URI.documentIdentifier, value: lc.parentId } } },
+    ];
+  }
+  if (encounter) docRef.context = { encounter: [encounter] };
+  return docRef;
+}

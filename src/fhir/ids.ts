@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { ClinicalDocument } from '../formats/clinical-document.ts';
+import type { ModelInfo } from '../nlp/entity.ts';
+
+/** Deterministic identifiers: the same input always gives the same ids, so replays are idempotent. */
+
+export function sha256Hex(...parts: (string | number)[]): string {
+  // NUL cannot occur in our parts' meaningful content, so the join is unambiguous.
+  return createHash('sha256').update(parts.map(String).join('\u0000'), 'utf8').digest('hex');
+}
+
+/** The key of a document across versions: id system + id. */
+export function documentKey(doc: Pick<ClinicalDocument, 'id' | 'idSystem'>): string {
+  return `${doc.idSystem ?? ''}|${doc.id}`;
+}
+
+/** meta.tag code tying a derived resource to its source document. */
+export function documentTagCode(docKey: string): string {
+  return sha256Hex('document', docKey);
+}
+
+/** Identifier value of a derived resource: hash of document, span, label and resource type. */
+export function derivedIdentifierValue(docKey: string, start: number, end: number, label: string, resourceType: string): string {
+  return sha256Hex('derived', docKey, start, end, label, resourceType);
+}
+
+export function modelCode(model: ModelInfo): string {
+  return `${model.name}@${model.version}`;
+}
+
+export function provenanceRunCode(docKey: string, model: ModelInfo): string {
+  return sha256Hex('provenance', docKey, modelCode(model));
+}
+
+/** A name-based UUID (RFC 4122 layout, version 5 nibble) for urn:uuid fullUrls inside a transaction. */
+export function deterministicUuid(...parts: string[]): string {
+  const h = createHash('sha1').update(parts.join('\u0000'), 'utf8').digest('hex');
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A conditional-update URL: Type?identifier=system%7Cvalue (the "|" encoded, as Tomcat wants). */
+export function conditionalUrl(resourceType: string, param: string, system: string | undefined, value: string): string {
+  const token = system === undefined ? encodeURIComponent(value) : `${encodeURIComponent(system)}%7C${encodeURIComponent(value)}`;
+  return `${resourceType}?${param}=${token}`;
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { MednerError } from '../ops/errors.ts';
+import { schemaErrors, schemaValidator } from './json-schema.ts';
+
+/** Label -> FHIR resource mapping of one model (schemas/label-mapping.schema.json). */
+
+export type TargetResourceType = 'Condition' | 'Observation' | 'MedicationStatement' | 'Procedure';
+
+export interface MappedCoding {
+  system: string;
+  code: string;
+  display?: string;
+}
+
+export interface LabelTarget {
+  resourceType: TargetResourceType | 'ignore';
+  /** Condition.category or Observation.category codings. */
+  category?: MappedCoding[];
+  /** Family mentions become FamilyMemberHistory (default: true for Condition, else the mention is skipped). */
+  familyHistory?: boolean;
+}
+
+export interface CodingEntry extends MappedCoding {
+  term: string;
+  label?: string;
+}
+
+export interface LabelMapping {
+  model?: string;
+  /** Entities scoring below this are not emitted. */
+  minScore?: number;
+  negatedObservation?: 'interpretation-neg' | 'skip';
+  hypothetical?: 'skip';
+  labels: Record<string, LabelTarget>;
+  codings?: CodingEntry[];
+}
+
+/** Validates an object against schemas/label-mapping.schema.json; throws MednerError MAPPING_INVALID. */
+export function parseLabelMapping(raw: unknown, source = 'label mapping'): LabelMapping {
+  const validate = schemaValidator('label-mapping.schema.json');
+  if (!validate(raw)) {
+    throw new MednerError('MAPPING_INVALID', `${source} is invalid:\n  ${schemaErrors(validate.errors).join('\n  ')}`);
+  }
+  return raw as LabelMapping;
+}
+
+/** Reads and validates a label mapping file; throws MednerError MAPPING_INVALID naming the file and the problem. */
+export function loadLabelMapping(path: string): LabelMapping {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    const why = err instanceof SyntaxError ? `not valid JSON (${err.message})` : `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+    throw new MednerError('MAPPING_INVALID', `label mapping ${path} ${why}`, { cause: err });
+  }
+  return parseLabelMapping(raw, `label mapping ${path}`);
+}
+
+/** The shipped mapping for BC5CDR-style models (Disease, Chemical). */
+export const BC5CDR_MAPPING_FILE = new URL('./mappings/bc5cdr.label-mapping.json', import.meta.url);
+
+/** The target of a label: exact match, then case-insensitive. Undefined when unmapped. */
+export function targetFor(mapping: LabelMapping, label: string): LabelTarget | undefined {
+  const exact = mapping.labels[label];
+  if (exact) return exact;
+  const lower = label.toLowerCase();
+  const key = Object.keys(mapping.labels).find((k) => k.toLowerCase() === lower);
+  return key === undefined ? undefined : mapping.labels[key];
+}
+
+export function normalizeTerm(s: string): string {
+  return s.normalize('NFC').toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/** Codings from the lookup table for a mention; never invents any. */
+export function codingsFor(mapping: LabelMapping, label: string, mention: string): MappedCoding[] {
+  const term = normalizeTerm(mention);
+  return (mapping.codings ?? [])
+    .filter((c) => normalizeTerm(c.term) === term && (c.label === undefined || c.label.toLowerCase() === label.toLowerCase()))
+    .map((c) => (c.display === undefined ? { system: c.system, code: c.code } : { system: c.system, code: c.code, display: c.display }));
+}

@@ -1,0 +1,38 @@
+/**
+ * Every URI we mint, in one place. Change MEDNER_FHIR_BASE to the
+ * deploying organisation's namespace; the rest derive from it.
+ */
+export const MEDNER_FHIR_BASE = 'https://medner.example.org/fhir';
+
+export const URI = {
+  /** Extension: the NER model's score for the mention (valueDecimal in [0, 1]). */
+  nlpScore: `${MEDNER_FHIR_BASE}/StructureDefinition/nlp-score`,
+  /** Extension, repeated: an assertion flag that fired (valueCode negated | uncertain | historical | family). */
+  nlpAssertion: `${MEDNER_FHIR_BASE}/StructureDefinition/nlp-assertion`,
+  /** Identifier system of every derived resource (value = sha256 hex, see ids.ts). */
+  derivedIdentifier: `${MEDNER_FHIR_BASE}/identifier/derived-resource`,
+  /** meta.tag system whose code ties a derived resource to its source document (sha256 hex of the document key). */
+  sourceDocumentTag: `${MEDNER_FHIR_BASE}/CodeSystem/source-document`,
+  /** meta.tag system for the model: code = "<name>@<version>" (no "|": it would split a token search). */
+  modelTag: `${MEDNER_FHIR_BASE}/CodeSystem/nlp-model`,
+  /** Identifier system of the Device that stands for a model version (value "<name>@<version>"). */
+  deviceIdentifier: `${MEDNER_FHIR_BASE}/identifier/nlp-model`,
+  /** meta.tag system whose code names one Provenance (sha256 hex of document key + model): its conditional-update key. */
+  provenanceRunTag: `${MEDNER_FHIR_BASE}/CodeSystem/provenance-run`,
+  /** Identifier system of documents whose source gave no id system (masterIdentifier.system). */
+  documentIdentifier: `${MEDNER_FHIR_BASE}/identifier/document`,
+} as const;
+
+/** HL7 URIs we use. */
+export const HL7 = {
+  derivationReference: 'http://hl7.org/fhir/StructureDefinition/derivation-reference',
+  v3ObservationValue: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
+  v3ObservationInterpretation: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
+  v3RoleCode: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode',
+  conditionVerStatus: 'http://terminology.hl7.org/CodeSystem/condition-ver-status',
+  conditionCategory: 'http://terminology.hl7.org/CodeSystem/condition-category',
+  provenanceParticipantType: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type',
+  provenanceActivity: 'http://hl7.org/fhir/w3c-provenance-activity-type',
+  provenanceEntityRole: 'http://hl7.org/fhir/provenance-entity-role',
+  observationCategory: 'http://terminology.hl7.org/CodeSystem/observation-category',
+} as const;
