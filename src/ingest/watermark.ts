@@ -77,6 +77,10 @@ export class WatermarkTracker {
     this.marks.get(`${topic}\u0000${partition}`)?.mark.finish(BigInt(offset));
   }
 
+  commitPoint(topic: string, partition: number): bigint | undefined {
+    return this.marks.get(`${topic}\u0000${partition}`)?.mark.commitPoint();
+  }
+
   /** Commit points that moved since the last markCommitted. */
   pending(): TopicPartitionOffset[] {
     const out: TopicPartitionOffset[] = [];

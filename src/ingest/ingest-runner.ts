@@ -1,0 +1,301 @@
+/**
+ * The ingest side: Kafka record -> intake -> inference job(s); learns when the
+ * jobs finish and commits offsets only up to the first record whose outputs
+ * (or dead-letter record) are not durably written yet. Poison records are
+ * dead-lettered, never retried forever, so a partition never stops.
+ */
+import type { SourceCoordinates, SourceFormat } from '../formats/clinical-document.ts';
+import type { Logger } from '../ops/logger.ts';
+import { MednerError, errorCode, isRetriable } from '../ops/errors.ts';
+import type { PipelineMetrics } from '../ops/metrics.ts';
+import type { DeadLetterPort, ParseDocuments } from '../pipeline/ports.ts';
+import type { InferenceQueue, JobOutcome } from '../queue/inference-queue.ts';
+import { jobIdFor } from '../queue/job-id.ts';
+import { backpressureAction } from './backpressure.ts';
+import type { ConsumedMessage, ConsumerPort } from './kafka.ts';
+import { WatermarkTracker } from './watermark.ts';
+
+export interface PartitionRange {
+  topic: string;
+  partition: number;
+  /** First offset to process. */
+  start: bigint;
+  /** First offset NOT to process (exclusive end). */
+  end: bigint;
+}
+
+export interface IngestOptions {
+  consumer: ConsumerPort;
+  topics: string[];
+  /** Format by topic (undefined: let intake sniff). */
+  formatOf: (topic: string) => SourceFormat | undefined;
+  parse: ParseDocuments;
+  queue: InferenceQueue;
+  deadLetter: DeadLetterPort;
+  logger: Logger;
+  metrics?: PipelineMetrics;
+  /** Pause consuming above this queue depth (QUEUE_HIGH_WATER) ... */
+  highWater: number;
+  /** ... and resume below this one (QUEUE_LOW_WATER). */
+  lowWater: number;
+  commitIntervalMs?: number;
+  pollIntervalMs?: number;
+  lagIntervalMs?: number;
+  /** BullMQ priority for this feed's jobs (replays use a lower one: a higher number). */
+  priority?: number;
+  /** Replay run name (part of job ids, so replays re-run documents). */
+  run?: string;
+  /** Replay: process only these ranges, then resolve `finished`. */
+  ranges?: PartitionRange[];
+  /** Called once per record when it is durably done (progress bars). */
+  onRecordDone?: (m: { topic: string; partition: number; offset: string; deadLettered: boolean }) => void;
+  /** Overrides how a record is turned into dead-letter metadata (dead-letter replay links originals). */
+  originalDeadLetterIdOf?: (m: ConsumedMessage) => string | undefined;
+  /** Replaces record -> (raw, source) (dead-letter replay unwraps the original record). */
+  unwrap?: (m: ConsumedMessage) => { raw: Buffer; source: SourceCoordinates; format?: SourceFormat; headers?: Record<string, string> } | undefined;
+}
+
+export class IngestRunner {
+  private readonly tracker = new WatermarkTracker();
+  private readonly log: Logger;
+  private stopping = false;
+  private paused = false;
+  private committing: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly settling = new Set<Promise<void>>();
+  private readonly ranges = new Map<string, PartitionRange>();
+  private resolveFinished!: () => void;
+  /** Replay mode: resolves when every range is done and committed. */
+  readonly finished: Promise<void>;
+
+  constructor(private readonly o: IngestOptions) {
+    this.log = o.logger.child({ component: 'ingest', ...(o.run ? { run: o.run } : {}) });
+    for (const r of o.ranges ?? []) this.ranges.set(key(r.topic, r.partition), r);
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+  }
+
+  async start(opts: { fromBeginning?: boolean } = {}): Promise<void> {
+    await this.o.queue.start();
+    this.o.consumer.onAssignment((owned) => {
+      this.tracker.retain(owned);
+      this.log.info({ assignment: owned }, 'partitions assigned');
+      if (this.ranges.size > 0) this.seekRanges(owned);
+    });
+    await this.o.consumer.run(this.o.topics, (m) => this.handle(m), { fromBeginning: opts.fromBeginning ?? true });
+    this.timers.push(setInterval(() => void this.commit(), this.o.commitIntervalMs ?? 500));
+    this.timers.push(setInterval(() => void this.checkBackpressure(), this.o.pollIntervalMs ?? 250));
+    if (this.o.metrics) this.timers.push(setInterval(() => void this.updateLag(), this.o.lagIntervalMs ?? 10_000));
+    this.checkRangesDone();
+  }
+
+  /** Records read and not yet durably done. */
+  get inFlight(): number {
+    return this.tracker.inFlight;
+  }
+
+  /**
+   * Graceful stop: no more fetching, wait (up to `drainMs`) for in-flight records
+   * to finish, commit what is done, disconnect. What did not finish is redelivered later.
+   */
+  async stop(drainMs = 30_000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.o.consumer.pause(this.o.topics.map((topic) => ({ topic })));
+    const deadline = Date.now() + drainMs;
+    while (this.settling.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.settling]), sleep(Math.max(1, deadline - Date.now()))]);
+    }
+    for (const t of this.timers) clearInterval(t);
+    await this.commit();
+    if (this.settling.size > 0) this.log.warn({ inFlight: this.settling.size }, 'stopped with records in flight; they will be redelivered');
+    await this.o.consumer.stop().catch((err) => this.log.warn({ code: errorCode(err) }, 'consumer disconnect failed'));
+  }
+
+  private async handle(m: ConsumedMessage): Promise<void> {
+    if (this.stopping) return;
+    const range = this.ranges.get(key(m.topic, m.partition));
+    if (this.ranges.size > 0) {
+      if (!range || BigInt(m.offset) < range.start) return;
+      if (BigInt(m.offset) >= range.end) {
+        this.o.consumer.pause([{ topic: m.topic, partitions: [m.partition] }]);
+        return;
+      }
+    }
+    if (!this.tracker.start(m.topic, m.partition, m.offset)) return;
+    this.o.metrics?.documentsIn.inc({ topic: m.topic });
+    const unwrapped = this.o.unwrap ? this.o.unwrap(m) : undefined;
+    const raw = unwrapped?.raw ?? m.value ?? Buffer.alloc(0);
+    const source: SourceCoordinates = unwrapped?.source ?? {
+      kind: 'kafka',
+      topic: m.topic,
+      partition: m.partition,
+      offset: m.offset,
+      timestamp: new Date(Number(m.timestamp)).toISOString(),
+      ...(m.key ? { key: m.key.toString('utf8') } : {}),
+    };
+    const headers = unwrapped?.headers ?? m.headers;
+    const originalDeadLetterId = this.o.originalDeadLetterIdOf?.(m);
+    const dead = (error: unknown, stage: 'intake' | 'inference' | 'output', attempts?: number) =>
+      this.deadLetter(m, { raw, source, headers, error, stage, ...(attempts !== undefined ? { attempts } : {}), ...(originalDeadLetterId ? { originalDeadLetterId } : {}) });
+
+    if (this.o.unwrap && !unwrapped) {
+      await dead(new MednerError('DEAD_LETTER_UNREADABLE', 'dead-letter record could not be read'), 'intake');
+      return this.done(m, true);
+    }
+
+    let docs;
+    try {
+      docs = await this.parseWithRetry(raw, source, unwrapped?.format ?? this.o.formatOf(m.topic));
+    } catch (err) {
+      this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, code: errorCode(err) }, 'intake failed, dead-lettering');
+      await dead(err, 'intake');
+      return this.done(m, true);
+    }
+    if (docs.length === 0) {
+      this.log.info({ topic: m.topic, partition: m.partition, offset: m.offset }, 'record holds no document text; skipped');
+      return this.done(m, false);
+    }
+    const producedAt = Number(m.timestamp);
+    const receivedAt = Date.now();
+    const jobs = await this.untilDone('enqueue', () =>
+      Promise.all(
+        docs.map((doc, index) =>
+          this.o.queue.add(
+            jobIdFor({ topic: m.topic, partition: m.partition, offset: m.offset, index, ...(this.o.run ? { run: this.o.run } : {}) }),
+            { doc, producedAt, receivedAt, ...(this.o.run ? { run: this.o.run } : {}) },
+            this.o.priority ? { priority: this.o.priority } : {},
+          ),
+        ),
+      ),
+    );
+    if (!jobs) return; // stopping: the record is redelivered later
+    const settle = (async () => {
+      const outcomes: JobOutcome[] = await Promise.all(jobs.map((j) => this.o.queue.outcome(j)));
+      let deadLettered = false;
+      for (const out of outcomes) {
+        if (out.ok) continue;
+        deadLettered = true;
+        const err = new MednerError(out.failure.code, out.failure.message);
+        await dead(err, out.failure.stage, out.attempts);
+      }
+      this.done(m, deadLettered);
+    })();
+    this.settling.add(settle);
+    void settle
+      .catch((err) => this.log.error({ topic: m.topic, partition: m.partition, offset: m.offset, code: errorCode(err) }, 'record not settled; it will be redelivered'))
+      .finally(() => this.settling.delete(settle));
+  }
+
+  private done(m: ConsumedMessage, deadLettered: boolean): void {
+    this.tracker.finish(m.topic, m.partition, m.offset);
+    this.o.onRecordDone?.({ topic: m.topic, partition: m.partition, offset: m.offset, deadLettered });
+    if (this.ranges.size > 0) this.checkRangesDone();
+  }
+
+  private async deadLetter(m: ConsumedMessage, input: Parameters<DeadLetterPort>[0]): Promise<void> {
+    const ok = await this.untilDone('dead-letter', () => this.o.deadLetter(input));
+    if (ok === undefined) throw new MednerError('STOPPING', 'stopped before the dead-letter record was written');
+    this.o.metrics?.deadLettered.inc({ stage: input.stage, reason: errorCode(input.error) });
+    this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, stage: input.stage, code: errorCode(input.error) }, 'dead-lettered');
+  }
+
+  private async parseWithRetry(raw: Buffer, source: SourceCoordinates, format: SourceFormat | undefined) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.o.parse(raw, source, format);
+      } catch (err) {
+        if (!isRetriable(err) || attempt >= 3 || this.stopping) throw err;
+        await sleep(250 * 2 ** attempt);
+      }
+    }
+  }
+
+  /** Retries an infrastructure step (Redis, Kafka) until it works or we stop; undefined when stopping. */
+  private async untilDone<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (this.stopping) return undefined;
+        this.log.warn({ what, attempt, code: errorCode(err) }, 'retrying');
+        await sleep(Math.min(10_000, 200 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  private async commit(): Promise<void> {
+    if (this.committing) return this.committing;
+    this.committing = (async () => {
+      const pending = this.tracker.pending();
+      if (pending.length === 0) return;
+      try {
+        await this.o.consumer.commit(pending);
+        this.tracker.markCommitted(pending);
+        this.log.debug({ offsets: pending }, 'committed');
+        if (this.ranges.size > 0) this.checkRangesDone();
+      } catch (err) {
+        this.log.warn({ code: errorCode(err) }, 'commit failed; will retry');
+      }
+    })().finally(() => (this.committing = undefined));
+    return this.committing;
+  }
+
+  private async checkBackpressure(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      const depth = await this.o.queue.depth();
+      this.o.metrics?.queueDepth.set(depth);
+      const action = backpressureAction(depth, this.paused, { high: this.o.highWater, low: this.o.lowWater });
+      if (action === 'pause') {
+        this.paused = true;
+        this.o.consumer.pause(this.o.topics.map((topic) => ({ topic })));
+        this.log.info({ depth }, 'queue above high water: paused');
+      } else if (action === 'resume') {
+        this.paused = false;
+        this.o.consumer.resume(this.o.topics.map((topic) => ({ topic })));
+        this.log.info({ depth }, 'queue below low water: resumed');
+      }
+      this.o.metrics?.paused.set(this.paused ? 1 : 0);
+    } catch (err) {
+      this.log.warn({ code: errorCode(err) }, 'queue depth unavailable');
+    }
+  }
+
+  private async updateLag(): Promise<void> {
+    try {
+      for (const l of await this.o.consumer.lag(this.o.topics)) {
+        this.o.metrics?.consumerLag.set({ topic: l.topic, partition: String(l.partition) }, l.lag);
+      }
+    } catch {
+      // lag is best effort
+    }
+  }
+
+  private seekRanges(owned: { topic: string; partitions: number[] }[]): void {
+    for (const t of owned) {
+      for (const p of t.partitions) {
+        const r = this.ranges.get(key(t.topic, p));
+        if (!r || r.start >= r.end) this.o.consumer.pause([{ topic: t.topic, partitions: [p] }]);
+        else this.o.consumer.seek(t.topic, p, r.start.toString());
+      }
+    }
+  }
+
+  private checkRangesDone(): void {
+    if (this.ranges.size === 0) return;
+    for (const r of this.ranges.values()) {
+      if (r.start >= r.end) continue;
+      const p = this.tracker.commitPoint(r.topic, r.partition);
+      if (p === undefined || p < r.end || this.tracker.inFlight > 0) return;
+    }
+    this.resolveFinished();
+  }
+}
+
+function key(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

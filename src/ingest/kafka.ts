@@ -1,0 +1,168 @@
+/**
+ * The one module that talks kafkajs (unmaintained since 2023: keep it replaceable).
+ * Everything else sees ConsumerPort / ProducerPort.
+ */
+import kafkajs from 'kafkajs';
+import type { Consumer, Kafka, Producer, IHeaders } from 'kafkajs';
+import type { Logger } from '../ops/logger.ts';
+import type { TopicPartitionOffset } from './watermark.ts';
+
+const { Kafka: KafkaClass, logLevel } = kafkajs;
+
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Producer timestamp, ms since epoch as a string (Kafka's format). */
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+export interface OutgoingMessage {
+  key?: string | Buffer | null;
+  value: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+
+export interface ConsumerPort {
+  /** Subscribe and start; `handle` is awaited per message, in order within a partition. */
+  run(topics: string[], handle: (m: ConsumedMessage) => Promise<void>, opts?: { fromBeginning?: boolean }): Promise<void>;
+  pause(tps: { topic: string; partitions?: number[] }[]): void;
+  resume(tps: { topic: string; partitions?: number[] }[]): void;
+  seek(topic: string, partition: number, offset: string): void;
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Called with the partitions this member owns after every group join. */
+  onAssignment(cb: (owned: TopicPartitions[]) => void): void;
+  /** Kafka's end offset and our group's committed offset per partition, for the lag metric. */
+  lag(topics: string[]): Promise<{ topic: string; partition: number; lag: number }[]>;
+  stop(): Promise<void>;
+}
+
+export interface ProducerPort {
+  /** Resolves once all in-sync replicas acknowledged (acks = all). */
+  send(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createKafka(opts: { brokers: string[]; clientId: string }, logger: Logger): Kafka {
+  const log = logger.child({ component: 'kafkajs' });
+  return new KafkaClass({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    logLevel: logLevel.WARN,
+    retry: { retries: 8, initialRetryTime: 200 },
+    logCreator: () => (entry) => {
+      const { message, timestamp: _t, ...extra } = entry.log;
+      const fields = { ns: entry.namespace, broker: extra.broker, error: extra.error, groupId: extra.groupId };
+      if (entry.level === logLevel.ERROR) log.error(fields, message);
+      else if (entry.level === logLevel.WARN) log.warn(fields, message);
+      else log.debug(fields, message);
+    },
+  });
+}
+
+function headersToStrings(h: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) {
+    if (v === undefined) continue;
+    const one = Array.isArray(v) ? v[0] : v;
+    if (one !== undefined) out[k] = Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
+  }
+  return out;
+}
+
+export function createConsumer(
+  kafka: Kafka,
+  opts: { groupId: string; sessionTimeoutMs?: number; heartbeatIntervalMs?: number; partitionsConsumedConcurrently?: number },
+): ConsumerPort {
+  const consumer: Consumer = kafka.consumer({
+    groupId: opts.groupId,
+    sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: opts.heartbeatIntervalMs ?? 3_000,
+    rebalanceTimeout: 60_000,
+    retry: { retries: 10 },
+  });
+  const admin = kafka.admin();
+  let adminConnected = false;
+  const assignmentListeners: ((owned: TopicPartitions[]) => void)[] = [];
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    const owned = Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions }));
+    for (const cb of assignmentListeners) cb(owned);
+  });
+  return {
+    async run(topics, handle, runOpts) {
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: runOpts?.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 3,
+        eachMessage: async ({ topic, partition, message }) => {
+          await handle({
+            topic,
+            partition,
+            offset: message.offset,
+            timestamp: message.timestamp,
+            key: message.key,
+            value: message.value,
+            headers: headersToStrings(message.headers),
+          });
+        },
+      });
+    },
+    pause: (tps) => consumer.pause(tps),
+    resume: (tps) => consumer.resume(tps),
+    seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
+    async commit(offsets) {
+      if (offsets.length > 0) await consumer.commitOffsets(offsets);
+    },
+    onAssignment: (cb) => void assignmentListeners.push(cb),
+    async lag(topics) {
+      if (!adminConnected) {
+        await admin.connect();
+        adminConnected = true;
+      }
+      const out: { topic: string; partition: number; lag: number }[] = [];
+      const committed = await admin.fetchOffsets({ groupId: opts.groupId, topics });
+      for (const t of committed) {
+        const ends = await admin.fetchTopicOffsets(t.topic);
+        for (const p of t.partitions) {
+          const end = ends.find((e) => e.partition === p.partition);
+          if (!end) continue;
+          const c = Number(p.offset) >= 0 ? Number(p.offset) : Number(end.low);
+          out.push({ topic: t.topic, partition: p.partition, lag: Math.max(0, Number(end.high) - c) });
+        }
+      }
+      return out;
+    },
+    async stop() {
+      await consumer.disconnect();
+      if (adminConnected) await admin.disconnect();
+    },
+  };
+}
+
+export function createProducer(kafka: Kafka): ProducerPort {
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 5 } });
+  let connected: Promise<void> | undefined;
+  return {
+    async send(topic, messages) {
+      connected ??= producer.connect();
+      await connected;
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, headers: m.headers })),
+      });
+    },
+    async close() {
+      if (connected) await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Graceful shutdown: on SIGTERM or SIGINT run the steps in order once; a second
+ * signal exits at once. Steps must be idempotent and bounded in time.
+ */
+import type { Logger } from './logger.ts';
+import { errorCode } from './errors.ts';
+
+export function onShutdown(logger: Logger, steps: () => Promise<void>, opts: { exit?: boolean; hardTimeoutMs?: number } = {}): () => void {
+  let running = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (running) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    running = true;
+    logger.info({ signal }, 'shutting down: stop fetching, finish in-flight jobs, commit');
+    const hard = setTimeout(() => {
+      logger.error('shutdown took too long: exiting');
+      process.exit(1);
+    }, opts.hardTimeoutMs ?? 60_000);
+    hard.unref();
+    steps().then(
+      () => {
+        logger.info('shutdown complete');
+        if (opts.exit ?? true) process.exit(0);
+      },
+      (err) => {
+        logger.error({ code: errorCode(err) }, 'shutdown failed');
+        if (opts.exit ?? true) process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  return () => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  };
+}

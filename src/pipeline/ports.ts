@@ -1,0 +1,51 @@
+/**
+ * The seams between the pipeline and the stages other modules implement.
+ * The pipeline only sees these; src/pipeline/wiring.ts builds the real ones.
+ */
+import type { ClinicalDocument, SourceCoordinates, SourceFormat } from '../formats/clinical-document.ts';
+import type { Entity, ModelInfo } from '../nlp/entity.ts';
+
+/** Raw Kafka value -> normalized documents; throws a MednerError (retriable or not). */
+export type ParseDocuments = (raw: Buffer, source: SourceCoordinates, format: SourceFormat | undefined) => Promise<ClinicalDocument[]>;
+
+export interface NerPort {
+  readonly model: ModelInfo;
+  extract(texts: string[]): Promise<Entity[][]>;
+  close(): Promise<void>;
+}
+
+export interface OutputSummary {
+  resources: number;
+  fhirWritten: boolean;
+  published: boolean;
+}
+
+/** Writes a document's results durably: FHIR transaction committed and output topic acknowledged. */
+export interface OutputPort {
+  write(doc: ClinicalDocument, entities: Entity[], model: ModelInfo): Promise<OutputSummary>;
+}
+
+export interface DeadLetterInput {
+  raw: Buffer;
+  source: SourceCoordinates;
+  headers?: Record<string, string>;
+  error: unknown;
+  stage: 'intake' | 'inference' | 'output';
+  attempts?: number;
+  originalDeadLetterId?: string;
+}
+
+/** Writes a dead-letter record (resolves once the dead-letter topic acknowledged). */
+export type DeadLetterPort = (input: DeadLetterInput) => Promise<void>;
+
+/** Everything the worker needs from the other stages, built once per process (src/pipeline/stages.ts). */
+export interface Stages {
+  parse: ParseDocuments;
+  /** A long-lived NER engine for inference worker `index` (device and GPU chosen from config). */
+  createEngine(index: number): Promise<NerPort>;
+  output: OutputPort;
+  deadLetter: DeadLetterPort;
+  /** Readiness: does the FHIR server answer (true when FHIR writing is off)? */
+  fhirReachable(): Promise<boolean>;
+  close(): Promise<void>;
+}

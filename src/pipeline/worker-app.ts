@@ -1,0 +1,153 @@
+/**
+ * Composes one worker process: `ingest` (Kafka consumers -> queue), `inference`
+ * (BullMQ workers with long-lived NER engines -> outputs) or `all`, plus the
+ * operations HTTP server. Used by `medner worker`, `medner start`, demo and tests.
+ */
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../ops/logger.ts';
+import { createMetrics, type PipelineMetrics } from '../ops/metrics.ts';
+import { startOpsServer, type OpsServer, type ReadinessCheck } from '../ops/http-server.ts';
+import { createConsumer, createKafka, type ConsumerPort } from '../ingest/kafka.ts';
+import { IngestRunner } from '../ingest/ingest-runner.ts';
+import { InferenceQueue } from '../queue/inference-queue.ts';
+import { startInferenceWorker, type InferenceWorker } from '../queue/inference-worker.ts';
+import type { NerPort, Stages } from './ports.ts';
+
+export type WorkerRole = 'ingest' | 'inference' | 'all';
+
+export interface WorkerAppOptions {
+  config: Config;
+  role: WorkerRole;
+  logger: Logger;
+  stages: Stages;
+  metrics?: PipelineMetrics;
+  /** Start the /health /ready /metrics server (default true). */
+  http?: boolean;
+  /** BullMQ key prefix (tests isolate with their own). */
+  queuePrefix?: string;
+  /** Lock duration of inference jobs; a killed worker's jobs are retried after it (ms). */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  outageBackoffMs?: number;
+  commitIntervalMs?: number;
+  backoffMs?: number;
+}
+
+export interface WorkerApp {
+  readonly ingest?: IngestRunner;
+  readonly workers: InferenceWorker[];
+  readonly engines: NerPort[];
+  readonly queue: InferenceQueue;
+  readonly metrics: PipelineMetrics;
+  readonly http?: OpsServer;
+  /** Graceful: stop fetching, finish in-flight jobs, commit, close. */
+  stop(drainMs?: number): Promise<void>;
+}
+
+export function inputTopics(config: Config): string[] {
+  return [config.topics.hl7In, config.topics.fhirIn];
+}
+
+export function formatOfTopic(config: Config): (topic: string) => 'hl7v2' | 'fhir' | undefined {
+  return (topic) => (topic === config.topics.hl7In ? 'hl7v2' : topic === config.topics.fhirIn ? 'fhir' : undefined);
+}
+
+export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
+  const { config, logger, stages } = o;
+  const metrics = o.metrics ?? createMetrics();
+  const queue = new InferenceQueue({
+    redisUrl: config.redis.url,
+    queueName: config.redis.queueName,
+    attempts: config.redis.jobAttempts,
+    ...(o.backoffMs !== undefined ? { backoffMs: o.backoffMs } : {}),
+    ...(o.queuePrefix ? { prefix: o.queuePrefix } : {}),
+  });
+  await queue.start();
+
+  const engines: NerPort[] = [];
+  const workers: InferenceWorker[] = [];
+  let consumer: ConsumerPort | undefined;
+  let ingest: IngestRunner | undefined;
+  try {
+    if (o.role !== 'ingest') {
+      for (let i = 0; i < config.model.workers; i++) {
+        const engine = await stages.createEngine(i);
+        engines.push(engine);
+        workers.push(
+          startInferenceWorker({
+            redisUrl: config.redis.url,
+            queueName: config.redis.queueName,
+            ...(o.queuePrefix ? { prefix: o.queuePrefix } : {}),
+            batchSize: config.model.batchSize,
+            batchWaitMs: config.model.batchWaitMs,
+            engine,
+            output: stages.output,
+            logger,
+            metrics,
+            name: String(i),
+            ...(o.lockDurationMs !== undefined ? { lockDurationMs: o.lockDurationMs } : {}),
+            ...(o.stalledIntervalMs !== undefined ? { stalledIntervalMs: o.stalledIntervalMs } : {}),
+            ...(o.outageBackoffMs !== undefined ? { outageBackoffMs: o.outageBackoffMs } : {}),
+          }),
+        );
+      }
+      logger.info({ workers: workers.length, model: engines[0]?.model, batchSize: config.model.batchSize }, 'inference workers started');
+    }
+    if (o.role !== 'inference') {
+      const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId }, logger);
+      consumer = createConsumer(kafka, { groupId: config.kafka.groupId });
+      ingest = new IngestRunner({
+        consumer,
+        topics: inputTopics(config),
+        formatOf: formatOfTopic(config),
+        parse: stages.parse,
+        queue,
+        deadLetter: stages.deadLetter,
+        logger,
+        metrics,
+        highWater: config.redis.highWater,
+        lowWater: config.redis.lowWater,
+        ...(o.commitIntervalMs !== undefined ? { commitIntervalMs: o.commitIntervalMs } : {}),
+      });
+      await ingest.start();
+      logger.info({ topics: inputTopics(config), group: config.kafka.groupId }, 'ingest started');
+    }
+  } catch (err) {
+    await Promise.allSettled(workers.map((w) => w.close(true)));
+    await Promise.allSettled(engines.map((e) => e.close()));
+    await queue.close();
+    throw err;
+  }
+
+  const checks: ReadinessCheck[] = [{ name: 'redis', check: () => queue.ping() }];
+  if (consumer) {
+    const c = consumer;
+    checks.push({ name: 'kafka', check: async () => (await c.lag(inputTopics(config)), true) });
+  }
+  checks.push({ name: 'fhir', check: () => stages.fhirReachable() });
+  if (o.role !== 'ingest') checks.push({ name: 'model', check: async () => engines.length > 0 });
+
+  const http = (o.http ?? true) ? await startOpsServer({ host: config.http.host, port: config.http.port, registry: metrics.registry, checks }) : undefined;
+  if (http) logger.info({ url: http.url }, 'operations endpoints: /health /ready /metrics');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    ...(ingest ? { ingest } : {}),
+    workers,
+    engines,
+    queue,
+    metrics,
+    ...(http ? { http } : {}),
+    stop(drainMs = 30_000) {
+      stopped ??= (async () => {
+        // Ingest first: no new records; its in-flight records finish while the workers still run.
+        if (ingest) await ingest.stop(drainMs);
+        await Promise.allSettled(workers.map((w) => w.close()));
+        await Promise.allSettled(engines.map((e) => e.close()));
+        await queue.close();
+        await http?.close();
+      })();
+      return stopped;
+    },
+  };
+}

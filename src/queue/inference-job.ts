@@ -1,0 +1,48 @@
+import type { ClinicalDocument } from '../formats/clinical-document.ts';
+
+/**
+ * What an inference job carries through Redis. The document holds patient
+ * text: it lives in Redis (acceptable there) and must never be logged.
+ */
+export interface InferenceJobData {
+  doc: ClinicalDocument;
+  /** ms since epoch when the Kafka record was produced (end-to-end latency starts here). */
+  producedAt?: number;
+  /** ms since epoch when the ingest side read it. */
+  receivedAt: number;
+  /** A replay run name, absent for the live feed. */
+  run?: string;
+}
+
+export interface InferenceJobResult {
+  entities: number;
+  resources: number;
+  fhirWritten: boolean;
+  published: boolean;
+}
+
+export type FailureStage = 'inference' | 'output';
+
+/** Why a job failed, as it travels through BullMQ's failedReason (a string): JSON with a code. */
+export interface JobFailure {
+  stage: FailureStage;
+  code: string;
+  message: string;
+}
+
+export function encodeFailure(f: JobFailure): string {
+  return JSON.stringify(f);
+}
+
+export function decodeFailure(reason: string | undefined): JobFailure {
+  try {
+    const v = JSON.parse(reason ?? '') as Partial<JobFailure>;
+    if ((v.stage === 'inference' || v.stage === 'output') && typeof v.code === 'string') {
+      return { stage: v.stage, code: v.code, message: String(v.message ?? '') };
+    }
+  } catch {
+    // not ours: a BullMQ error such as a stalled job
+  }
+  const message = reason ?? 'unknown failure';
+  return { stage: 'inference', code: /stalled/i.test(message) ? 'JOB_STALLED' : 'JOB_FAILED', message };
+}

@@ -1,0 +1,96 @@
+/**
+ * The BullMQ queue between the ingest side and the inference pool, from the
+ * ingest side: add jobs (idempotently, by job id), learn when they finish,
+ * and read the depth for backpressure.
+ */
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { InferenceJobData, InferenceJobResult } from './inference-job.ts';
+import { decodeFailure, type JobFailure } from './inference-job.ts';
+
+export const JOB_NAME = 'ner';
+
+export interface InferenceQueueOptions {
+  redisUrl: string;
+  queueName: string;
+  /** Attempts per job before it fails for good (JOB_ATTEMPTS). */
+  attempts: number;
+  /** First retry delay; doubles per attempt. */
+  backoffMs?: number;
+  /** Redis key prefix (tests may isolate with their own). */
+  prefix?: string;
+}
+
+export type JobOutcome = { ok: true; result: InferenceJobResult } | { ok: false; failure: JobFailure; attempts: number };
+
+export class InferenceQueue {
+  readonly queue: Queue<InferenceJobData, InferenceJobResult>;
+  readonly events: QueueEvents;
+  private ready: Promise<unknown> | undefined;
+
+  constructor(private readonly opts: InferenceQueueOptions) {
+    const connection = { url: opts.redisUrl, maxRetriesPerRequest: null };
+    const prefix = opts.prefix ?? 'medner';
+    this.queue = new Queue<InferenceJobData, InferenceJobResult>(opts.queueName, { connection, prefix });
+    this.events = new QueueEvents(opts.queueName, { connection, prefix });
+    this.events.setMaxListeners(0);
+  }
+
+  /** Connects the event stream before the first job is added, so no completion is missed. */
+  async start(): Promise<void> {
+    this.ready ??= Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    await this.ready;
+  }
+
+  /**
+   * Adds the job unless one with this id exists (a redelivery): then the existing
+   * job, queued, running or finished, is what the caller waits on.
+   */
+  async add(jobId: string, data: InferenceJobData, opts: { priority?: number } = {}): Promise<Job<InferenceJobData, InferenceJobResult>> {
+    await this.start();
+    return this.queue.add(JOB_NAME, data, {
+      jobId,
+      attempts: this.opts.attempts,
+      backoff: { type: 'exponential', delay: this.opts.backoffMs ?? 1000 },
+      // Completed jobs stay a while so redeliveries after a crash match them.
+      removeOnComplete: { age: 3600, count: 100_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+      ...(opts.priority ? { priority: opts.priority } : {}),
+    });
+  }
+
+  /** Resolves when the job completed or failed for good (never rejects for a job failure). */
+  async outcome(job: Job<InferenceJobData, InferenceJobResult>): Promise<JobOutcome> {
+    try {
+      const result = await job.waitUntilFinished(this.events);
+      return { ok: true, result };
+    } catch (err) {
+      const fresh = job.id ? await this.queue.getJob(job.id) : undefined;
+      const reason = fresh?.failedReason ?? (err instanceof Error ? err.message : String(err));
+      return { ok: false, failure: decodeFailure(reason), attempts: fresh?.attemptsMade ?? job.attemptsMade };
+    }
+  }
+
+  /** Jobs not finished yet: waiting, prioritized, delayed and running. */
+  async depth(): Promise<number> {
+    const c = await this.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+    return Object.values(c).reduce((a, b) => a + b, 0);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await withTimeout(this.queue.getJobCounts('waiting'), 2000);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.events.close(), this.queue.close()]);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error('timeout')), ms)))]).finally(() => clearTimeout(t));
+}

@@ -1,0 +1,130 @@
+/**
+ * One inference worker: a BullMQ Worker whose concurrency equals the batch size,
+ * so up to that many jobs are active at once; their texts meet in a MicroBatcher
+ * that calls the (long-lived) NER engine once per batch. Each job then writes its
+ * outputs and completes; only then may the ingest side commit its offset.
+ */
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Logger } from '../ops/logger.ts';
+import { errorCode, isRetriable } from '../ops/errors.ts';
+import type { PipelineMetrics } from '../ops/metrics.ts';
+import type { Entity } from '../nlp/entity.ts';
+import type { NerPort, OutputPort } from '../pipeline/ports.ts';
+import { MicroBatcher } from './batcher.ts';
+import { JOB_NAME } from './inference-queue.ts';
+import { encodeFailure, type InferenceJobData, type InferenceJobResult } from './inference-job.ts';
+
+export interface InferenceWorkerOptions {
+  redisUrl: string;
+  queueName: string;
+  prefix?: string;
+  /** Documents per NER batch (BATCH_SIZE); also the number of jobs active at once. */
+  batchSize: number;
+  /** How long a partial batch waits for more documents (BATCH_WAIT_MS). */
+  batchWaitMs: number;
+  engine: NerPort;
+  output: OutputPort;
+  logger: Logger;
+  metrics?: PipelineMetrics;
+  /** A job whose worker died is retried after its lock expires (ms). */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  /**
+   * While the outputs' server is unreachable (a retriable output error), the worker
+   * backs off without spending attempts, for at most this long per job.
+   */
+  maxOutageMs?: number;
+  outageBackoffMs?: number;
+  /** Name for logs (e.g. worker index). */
+  name?: string;
+}
+
+export interface InferenceWorker {
+  readonly worker: Worker<InferenceJobData, InferenceJobResult>;
+  /** Stop taking jobs; finish the active ones (or hand them back when `force`). */
+  close(force?: boolean): Promise<void>;
+}
+
+export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker {
+  const log = o.logger.child({ component: 'inference-worker', worker: o.name ?? '0' });
+  const batcher = new MicroBatcher<string, Entity[]>({
+    maxSize: o.batchSize,
+    maxWaitMs: o.batchWaitMs,
+    run: (texts) => o.engine.extract(texts),
+    onBatch: (size, ms) => {
+      o.metrics?.batchSize.observe(size);
+      o.metrics?.inferenceMs.observe(ms);
+      log.debug({ size, ms: Math.round(ms) }, 'batch');
+    },
+  });
+  const maxOutageMs = o.maxOutageMs ?? 15 * 60_000;
+  const outageBackoffMs = o.outageBackoffMs ?? 2_000;
+
+  const process = async (job: Job<InferenceJobData, InferenceJobResult>): Promise<InferenceJobResult> => {
+    const { doc } = job.data;
+    let entities: Entity[];
+    try {
+      entities = await batcher.push(doc.text);
+    } catch (err) {
+      log.warn({ jobId: job.id, attempt: job.attemptsMade + 1, code: errorCode(err) }, 'inference failed');
+      throw new Error(encodeFailure({ stage: 'inference', code: errorCode(err), message: safeMessage(err) }));
+    }
+    let summary;
+    try {
+      summary = await o.output.write(doc, entities, o.engine.model);
+    } catch (err) {
+      const code = errorCode(err);
+      const failure = encodeFailure({ stage: 'output', code, message: safeMessage(err) });
+      if (!isRetriable(err)) {
+        log.warn({ jobId: job.id, code }, 'output failed, not retriable');
+        throw new UnrecoverableError(failure);
+      }
+      if (Date.now() - job.data.receivedAt < maxOutageMs) {
+        // The server is down or overloaded: pause this worker and put the job back
+        // without spending one of its attempts.
+        log.warn({ jobId: job.id, code, backoffMs: outageBackoffMs }, 'output unavailable, backing off');
+        await worker.rateLimit(outageBackoffMs);
+        throw Worker.RateLimitError();
+      }
+      log.warn({ jobId: job.id, attempt: job.attemptsMade + 1, code }, 'output failed');
+      throw new Error(failure);
+    }
+    if (job.data.producedAt !== undefined) {
+      o.metrics?.endToEndSeconds.observe({ feed: job.data.run ? 'replay' : 'live' }, (Date.now() - job.data.producedAt) / 1000);
+    }
+    o.metrics?.documentsOut.inc({ format: doc.format });
+    return { entities: entities.length, ...summary };
+  };
+
+  const worker: Worker<InferenceJobData, InferenceJobResult> = new Worker<InferenceJobData, InferenceJobResult>(
+    o.queueName,
+    async (job) => {
+      if (job.name !== JOB_NAME) throw new UnrecoverableError(`unknown job ${job.name}`);
+      return process(job);
+    },
+    {
+      connection: { url: o.redisUrl, maxRetriesPerRequest: null },
+      prefix: o.prefix ?? 'medner',
+      concurrency: o.batchSize,
+      lockDuration: o.lockDurationMs ?? 30_000,
+      stalledInterval: o.stalledIntervalMs ?? 30_000,
+      // A worker killed mid-batch stalls its jobs; they go back to the queue instead of failing.
+      maxStalledCount: 5,
+    },
+  );
+  worker.on('error', (err) => log.error({ code: errorCode(err), err: safeMessage(err) }, 'worker error'));
+
+  return {
+    worker,
+    async close(force = false) {
+      await worker.close(force);
+      await batcher.close();
+    },
+  };
+}
+
+/** Error text for logs and dead letters: first line, bounded (messages are ours, not patient text). */
+function safeMessage(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return (m.split('\n')[0] ?? '').slice(0, 300);
+}
