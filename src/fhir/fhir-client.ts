@@ -1,0 +1,254 @@
+import type * as fhir4 from 'fhir/r4.js';
+import type { Config } from '../config/config.ts';
+import { MednerError } from '../ops/errors.ts';
+
+/**
+ * The one module that talks HTTP to the FHIR server. Classifies every failure
+ * once into a MednerError:
+ *   FHIR_UNAVAILABLE       retriable: 429, 5xx, 409 (concurrent conditional create), timeouts, network errors, after our own retries
+ *   FHIR_MULTIPLE_MATCHES  not retriable: 412 (a conditional update matched several resources)
+ *   FHIR_REJECTED          not retriable: other 4xx; carries the server's OperationOutcome
+ *   FHIR_AUTH              not retriable: the token endpoint refused our client credentials
+ */
+
+export interface FhirClientOptions {
+  /** Base URL, e.g. http://127.0.0.1:8080/fhir (trailing slashes ignored). */
+  baseUrl: string;
+  /** Per-request timeout, milliseconds. */
+  timeoutMs: number;
+  auth: Config['fhir']['auth'];
+  /** Retries after the first attempt for retriable failures (default 4). */
+  maxRetries?: number;
+  /** First backoff in ms (default 200); doubles per retry, capped at maxBackoffMs, full jitter. */
+  baseBackoffMs?: number;
+  /** Backoff cap in ms (default 5000). */
+  maxBackoffMs?: number;
+  /** For tests: a fetch to use instead of the global one. */
+  fetchImpl?: typeof fetch;
+  /** For tests: how to wait between retries. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A FHIR HTTP failure: MednerError plus the HTTP status and the server's OperationOutcome when it sent one. */
+export class FhirError extends MednerError {
+  readonly status: number | undefined;
+  /** May quote submitted content: put it in dead-letter records, never in logs. */
+  readonly outcome: fhir4.OperationOutcome | undefined;
+  /** The server's Retry-After, when it sent one. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    opts: { retriable?: boolean; cause?: unknown; status?: number; outcome?: fhir4.OperationOutcome; retryAfterMs?: number } = {},
+  ) {
+    super(code, message, opts);
+    this.name = 'FhirError';
+    this.status = opts.status;
+    this.outcome = opts.outcome;
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+const FHIR_JSON = 'application/fhir+json';
+
+export class FhirClient {
+  private readonly base: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private token: { value: string; expiresAt: number } | undefined;
+
+  constructor(private readonly opts: FhirClientOptions) {
+    this.base = opts.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = opts.fetchImpl ?? fetch;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** POST a transaction (or batch) Bundle to the base; returns the response Bundle. */
+  async transaction(bundle: fhir4.Bundle): Promise<fhir4.Bundle> {
+    return (await this.request('POST', '', bundle)) as fhir4.Bundle;
+  }
+
+  /** GET [type]/[id]; undefined when the server says 404 or 410 (gone). */
+  async read<T extends fhir4.Resource = fhir4.Resource>(resourceType: string, id: string): Promise<T | undefined> {
+    try {
+      return (await this.request('GET', `${resourceType}/${encodeURIComponent(id)}`)) as T;
+    } catch (err) {
+      if (err instanceof FhirError && (err.status === 404 || err.status === 410)) return undefined;
+      throw err;
+    }
+  }
+
+  /** GET [type]?params, following `next` links; returns the matching resources (not includes or outcomes). */
+  async search<T extends fhir4.Resource = fhir4.Resource>(
+    resourceType: string,
+    params: Record<string, string> | URLSearchParams = {},
+    opts: { maxPages?: number } = {},
+  ): Promise<T[]> {
+    const query = new URLSearchParams(params).toString();
+    let path: string | undefined = `${resourceType}${query ? `?${query}` : ''}`;
+    const out: T[] = [];
+    for (let page = 0; path !== undefined && page < (opts.maxPages ?? 100); page++) {
+      const bundle = (await this.request('GET', path)) as fhir4.Bundle;
+      for (const e of bundle.entry ?? []) {
+        if (e.resource && (e.search?.mode ?? 'match') === 'match' && e.resource.resourceType === resourceType) out.push(e.resource as T);
+      }
+      const next = bundle.link?.find((l) => l.relation === 'next')?.url;
+      path = next;
+    }
+    return out;
+  }
+
+  /** One request with retries. `path` is relative to the base, or an absolute URL the server gave us (paging links). */
+  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    const maxRetries = this.opts.maxRetries ?? 4;
+    let lastError: FhirError | undefined;
+    let refreshedToken = false;
+    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      if (attempt > 0) await this.sleep(this.backoff(attempt, lastError));
+      try {
+        return await this.once(method, path, body);
+      } catch (err) {
+        if (!(err instanceof FhirError)) throw err;
+        // An expired or revoked OAuth token: fetch a new one once, without counting it as a retry.
+        if (err.status === 401 && this.opts.auth.kind === 'oauth2' && !refreshedToken) {
+          refreshedToken = true;
+          this.token = undefined;
+          attempt--;
+          lastError = undefined;
+          continue;
+        }
+        if (!err.retriable) throw err;
+        lastError = err;
+      }
+    }
+    throw new FhirError('FHIR_UNAVAILABLE', `FHIR ${method} ${describe(path)} failed after ${maxRetries + 1} attempts: ${lastError?.message ?? 'unknown'}`, {
+      retriable: true,
+      cause: lastError,
+      ...(lastError?.status !== undefined ? { status: lastError.status } : {}),
+      ...(lastError?.outcome ? { outcome: lastError.outcome } : {}),
+    });
+  }
+
+  private backoff(attempt: number, err: FhirError | undefined): number {
+    const retryAfter = err?.retryAfterMs;
+    const cap = Math.min(this.opts.maxBackoffMs ?? 5000, (this.opts.baseBackoffMs ?? 200) * 2 ** (attempt - 1));
+    const jittered = Math.random() * cap;
+    return retryAfter !== undefined ? Math.max(retryAfter, jittered) : jittered;
+  }
+
+  private async once(method: string, path: string, body?: unknown): Promise<unknown> {
+    const url = /^https?:\/\//.test(path) ? path : `${this.base}/${path}`;
+    const headers: Record<string, string> = { accept: FHIR_JSON };
+    if (body !== undefined) headers['content-type'] = FHIR_JSON;
+    const auth = await this.authorization();
+    if (auth) headers.authorization = auth;
+    let res: Response;
+    try {
+      res = await this.fetchImpl(url, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+      });
+    } catch (err) {
+      const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      throw new FhirError('FHIR_UNAVAILABLE', `FHIR ${method} ${describe(path)}: ${timeout ? `timed out after ${this.opts.timeoutMs} ms` : 'network error'}`, {
+        retriable: true,
+        cause: err,
+      });
+    }
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw new FhirError('FHIR_UNAVAILABLE', `FHIR ${method} ${describe(path)}: response body lost (${res.status})`, { retriable: true, cause: err });
+    }
+    const json = parseJson(text);
+    if (res.ok) {
+      if (json === undefined) throw new FhirError('FHIR_REJECTED', `FHIR ${method} ${describe(path)}: ${res.status} without a JSON body`, { status: res.status });
+      return json;
+    }
+    const outcome = isOutcome(json) ? json : undefined;
+    const status = res.status;
+    const what = `FHIR ${method} ${describe(path)}: HTTP ${status}${outcome ? ` (${summarize(outcome)})` : ''}`;
+    if (status === 429 || status >= 500 || status === 409) {
+      const ra = retryAfterMs(res.headers.get('retry-after'));
+      throw new FhirError('FHIR_UNAVAILABLE', what, { retriable: true, status, ...(outcome ? { outcome } : {}), ...(ra !== undefined ? { retryAfterMs: ra } : {}) });
+    }
+    if (status === 412) throw new FhirError('FHIR_MULTIPLE_MATCHES', what, { status, ...(outcome ? { outcome } : {}) });
+    throw new FhirError('FHIR_REJECTED', what, { status, ...(outcome ? { outcome } : {}) });
+  }
+
+  private async authorization(): Promise<string | undefined> {
+    const auth = this.opts.auth;
+    if (auth.kind === 'none') return undefined;
+    if (auth.kind === 'bearer') return `Bearer ${auth.token}`;
+    if (this.token && Date.now() < this.token.expiresAt) return `Bearer ${this.token.value}`;
+    this.token = await this.fetchToken(auth);
+    return `Bearer ${this.token.value}`;
+  }
+
+  /** OAuth2 client credentials (RFC 6749 4.4); the token is cached until 30 s before it expires. */
+  private async fetchToken(auth: Extract<Config['fhir']['auth'], { kind: 'oauth2' }>): Promise<{ value: string; expiresAt: number }> {
+    let res: Response;
+    try {
+      res = await this.fetchImpl(auth.tokenUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          authorization: `Basic ${Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(auth.clientSecret)}`).toString('base64')}`,
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+      });
+    } catch (err) {
+      throw new FhirError('FHIR_UNAVAILABLE', 'OAuth2 token endpoint unreachable', { retriable: true, cause: err });
+    }
+    const body = parseJson(await res.text().catch(() => '')) as { access_token?: unknown; expires_in?: unknown } | undefined;
+    if (!res.ok || typeof body?.access_token !== 'string') {
+      const retriable = res.status === 429 || res.status >= 500;
+      throw new FhirError(retriable ? 'FHIR_UNAVAILABLE' : 'FHIR_AUTH', `OAuth2 token request failed: HTTP ${res.status}`, { retriable, status: res.status });
+    }
+    const ttlS = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in ?? 300);
+    return { value: body.access_token, expiresAt: Date.now() + Math.max(0, (Number.isFinite(ttlS) ? ttlS : 300) - 30) * 1000 };
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isOutcome(x: unknown): x is fhir4.OperationOutcome {
+  return typeof x === 'object' && x !== null && (x as { resourceType?: unknown }).resourceType === 'OperationOutcome';
+}
+
+/** Issue codes and HAPI message ids only: diagnostics can quote submitted (patient) content. */
+function summarize(o: fhir4.OperationOutcome): string {
+  return (o.issue ?? [])
+    .slice(0, 3)
+    .map((i) => `${i.severity}/${i.code}${/HAPI-\d+/.exec(i.diagnostics ?? '')?.[0] ? ` ${/HAPI-\d+/.exec(i.diagnostics ?? '')![0]}` : ''}`)
+    .join('; ');
+}
+
+/** The resource type part of a path, for messages: no ids or search values (they can identify a patient). */
+function describe(path: string): string {
+  if (path === '') return '[base]';
+  const p = path.replace(/^https?:\/\/[^/]+/, '');
+  const type = /^\/?(?:[^?]*\/)?([A-Z][A-Za-z]+)(?:[/?]|$)/.exec(p)?.[1];
+  return type ?? '[url]';
+}
+
+function retryAfterMs(h: string | null): number | undefined {
+  if (!h) return undefined;
+  const s = Number(h);
+  if (Number.isFinite(s)) return Math.min(60_000, Math.max(0, s * 1000));
+  const d = Date.parse(h);
+  return Number.isNaN(d) ? undefined : Math.min(60_000, Math.max(0, d - Date.now()));
+}

@@ -1,0 +1,82 @@
+import type * as fhir4 from 'fhir/r4.js';
+import type { ClinicalDocument } from '../formats/clinical-document.ts';
+import { DERIVED_RESOURCE_TYPES, isCancelled, type DerivedResourceType, type DocumentOutput } from './document-output.ts';
+import type { FhirClient } from './fhir-client.ts';
+import { documentKey, documentTagCode } from './ids.ts';
+import { HL7, URI } from './uris.ts';
+
+/**
+ * Writes one document's output to the FHIR server as ONE transaction: the
+ * conditional updates of DocumentOutput plus, for a new version or a
+ * cancellation, the retraction (entered-in-error) of every resource derived
+ * earlier from this document (or from the document it replaces) that the new
+ * run no longer produces. One transaction, so the server never shows a
+ * half-reconciled document. Errors are FhirError (see fhir-client.ts): the
+ * caller retries retriable ones and dead-letters the rest.
+ */
+
+export interface FhirServerWriterOptions {
+  /** Reconcile on every document, not only on new versions and cancellations (catches model changes; 5 searches per document). */
+  alwaysReconcile?: boolean;
+}
+
+export class FhirServerWriter {
+  constructor(
+    private readonly client: FhirClient,
+    private readonly opts: FhirServerWriterOptions = {},
+  ) {}
+
+  async writeDocument(doc: ClinicalDocument, out: DocumentOutput): Promise<{ written: number; retracted: number }> {
+    const retractions = needsReconcile(doc) || this.opts.alwaysReconcile ? await this.retractionsFor(doc, out) : [];
+    const entries = [...(out.bundle.entry ?? []), ...retractions];
+    if (entries.length === 0) return { written: 0, retracted: 0 };
+    await this.client.transaction({ ...out.bundle, entry: entries });
+    return { written: out.resourceIdentifiers.length, retracted: retractions.length };
+  }
+
+  /** Entries that mark as entered-in-error what an earlier run derived from this document and this run does not. */
+  private async retractionsFor(doc: ClinicalDocument, out: DocumentOutput): Promise<fhir4.BundleEntry[]> {
+    const keys = [documentKey(doc)];
+    const parent = 'parentId' in doc.lifecycle ? doc.lifecycle.parentId : undefined;
+    if (parent && parent !== doc.id) keys.push(documentKey({ id: parent, ...(doc.idSystem ? { idSystem: doc.idSystem } : {}) }));
+    const tagParam = keys.map((k) => `${URI.sourceDocumentTag}|${documentTagCode(k)}`).join(',');
+    const keep = new Set(out.resourceIdentifiers.map((r) => `${r.resourceType}|${r.value}`));
+    const entries: fhir4.BundleEntry[] = [];
+    for (const type of DERIVED_RESOURCE_TYPES) {
+      const found = await this.client.search(type, { _tag: tagParam, _count: '500' });
+      for (const r of found) {
+        const ours = (r as { identifier?: fhir4.Identifier[] }).identifier?.find((i) => i.system === URI.derivedIdentifier)?.value;
+        if (!r.id || (ours !== undefined && keep.has(`${type}|${ours}`))) continue;
+        const retracted = retract(type, r);
+        if (retracted) entries.push({ resource: retracted as fhir4.FhirResource, request: { method: 'PUT', url: `${type}/${r.id}` } });
+      }
+    }
+    return entries;
+  }
+}
+
+/** A new version of a document, or its withdrawal: earlier results may have to go. */
+export function needsReconcile(doc: ClinicalDocument): boolean {
+  const a = doc.lifecycle.action;
+  return a === 'edit' || a === 'replace' || isCancelled(doc) || doc.docStatus === 'amended';
+}
+
+/** The resource marked entered-in-error, or undefined when it already is. */
+export function retract(type: DerivedResourceType, resource: fhir4.Resource): fhir4.Resource | undefined {
+  const r = structuredClone(resource) as fhir4.Resource & Record<string, unknown>;
+  if (r.meta) {
+    delete r.meta.versionId;
+    delete r.meta.lastUpdated;
+    delete r.meta.source;
+  }
+  if (type === 'Condition') {
+    const c = r as unknown as fhir4.Condition;
+    if (c.verificationStatus?.coding?.some((x) => x.code === 'entered-in-error')) return undefined;
+    c.verificationStatus = { coding: [{ system: HL7.conditionVerStatus, code: 'entered-in-error', display: 'Entered in Error' }] };
+    delete c.clinicalStatus; // con-5: no clinicalStatus on an entered-in-error Condition
+    return c;
+  }
+  if (r.status === 'entered-in-error') return undefined;
+  r.status = 'entered-in-error';
+  return r;
+}
