@@ -1,0 +1,148 @@
+import os from 'node:os';
+import { MednerError } from '../ops/errors.ts';
+import { createLogger, type Logger } from '../ops/logger.ts';
+import { BertTokenizer, type Tokenized } from './bert-tokenizer.ts';
+import { decodeEntities, softmaxInto } from './decode.ts';
+import type { Aggregation, Entity, ModelInfo } from './entity.ts';
+import type { ModelConfig } from './model-config.ts';
+import { signatureProblems } from './model-check.ts';
+import { loadModelFolder, type ModelVariant } from './model-folder.ts';
+import { SessionPool } from './session-pool.ts';
+import { planWindows, type TokenWindow } from './windows.ts';
+
+export interface NerEngineOptions {
+  modelDir: string;
+  variant?: ModelVariant;
+  executionProvider?: 'cpu' | 'cuda';
+  gpuId?: number;
+  /** Threads per session; default cores / sessions. */
+  intraOpThreads?: number;
+  /** Windows per inference batch (default 32). */
+  batchSize?: number;
+  /** Default: the model config's aggregation. */
+  aggregation?: Aggregation;
+  /** Sessions (worker threads) for this engine; default 1. */
+  sessions?: number;
+  logger?: Logger;
+}
+
+export interface NerEngine {
+  readonly model: ModelInfo;
+  readonly config: ModelConfig;
+  readonly modelDir: string;
+  /** What actually runs: the ONNX variant and execution provider after fallback. */
+  readonly runtime: { variant: Exclude<ModelVariant, 'auto'>; executionProvider: 'cpu' | 'cuda'; onnxPath: string; sessions: number; intraOpThreads: number; batchSize: number };
+  readonly tokenizer: BertTokenizer;
+  /** Entities per text, offsets in UTF-16 code units into that text. */
+  extract(texts: string[]): Promise<Entity[][]>;
+  close(): Promise<void>;
+}
+
+interface DocState {
+  text: string;
+  tokens: Tokenized;
+  probs: Float32Array;
+}
+
+interface WindowJob {
+  doc: DocState;
+  w: TokenWindow;
+}
+
+export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine> {
+  const folder = await loadModelFolder(opts.modelDir);
+  const config = folder.config;
+  const log = opts.logger ?? createLogger(undefined, 'medner-nlp');
+  const requested = opts.executionProvider ?? 'cpu';
+  const variant = folder.resolveVariant(opts.variant ?? 'auto', requested);
+  const onnxPath = folder.onnxPath(variant, requested);
+  const tokenizer = new BertTokenizer(folder.vocab, {
+    lowercase: config.doLowerCase,
+    ...(config.stripAccents === undefined ? {} : { stripAccents: config.stripAccents }),
+  });
+  const sessions = Math.max(1, opts.sessions ?? 1);
+  const intraOpThreads = opts.intraOpThreads && opts.intraOpThreads > 0 ? opts.intraOpThreads : Math.max(1, Math.floor(os.availableParallelism() / sessions));
+  const batchSize = Math.max(1, opts.batchSize ?? 32);
+  const aggregation = opts.aggregation ?? config.aggregation;
+  const probeIds = [tokenizer.clsId, tokenizer.unkId, tokenizer.sepId];
+
+  const pool = await SessionPool.start({ modelPath: onnxPath, provider: requested, gpuId: opts.gpuId ?? 0, intraOpThreads, sessions, probeIds });
+  if (pool.ready.warning !== undefined) log.warn({ model: config.name, gpuId: opts.gpuId ?? 0 }, pool.ready.warning);
+  const problems = signatureProblems(pool.ready.signature, config.labels.length, { len: probeIds.length, dims: pool.ready.probeDims, error: pool.ready.probeError });
+  if (problems.length > 0) {
+    await pool.close();
+    throw new MednerError('MODEL_INVALID', `model folder ${opts.modelDir}: ${onnxPath} does not match ${config.name}'s config:\n  ${problems.join('\n  ')}`);
+  }
+  const provider = pool.ready.provider;
+  // The fallback variant on CPU when fp16 was picked for CUDA that is not there.
+  log.info({ model: config.name, version: config.version, variant, provider, sessions, intraOpThreads, batchSize }, 'NER engine ready');
+
+  const numLabels = config.labels.length;
+  const { maxLength, stride } = config;
+  const maxInFlight = pool.size * 2; // keeps workers busy while bounding queued tensors
+  let closed = false;
+
+  async function extract(texts: string[]): Promise<Entity[][]> {
+    if (closed) throw new MednerError('ENGINE_CLOSED', 'NER engine is closed');
+    const docs: DocState[] = [];
+    const jobs: WindowJob[] = [];
+    for (const text of texts) {
+      const tokens = tokenizer.tokenize(text);
+      const doc: DocState = { text, tokens, probs: new Float32Array(tokens.ids.length * numLabels) };
+      docs.push(doc);
+      if (tokens.ids.length === 0) continue;
+      for (const w of planWindows(tokens.ids.length, maxLength, stride)) jobs.push({ doc, w });
+    }
+    // Sorting by length keeps padding to a minimum; rows are independent so order does not matter.
+    jobs.sort((a, b) => a.w.end - a.w.start - (b.w.end - b.w.start));
+    const running = new Set<Promise<void>>();
+    for (let b = 0; b < jobs.length; b += batchSize) {
+      const batch = jobs.slice(b, b + batchSize);
+      const p = runBatch(batch).finally(() => running.delete(p));
+      running.add(p);
+      if (running.size >= maxInFlight) await Promise.race(running);
+    }
+    await Promise.all(running);
+    return docs.map((d) => decodeEntities(d.text, d.tokens, d.probs, config.labels, aggregation));
+  }
+
+  async function runBatch(batch: WindowJob[]): Promise<void> {
+    let seq = 0;
+    for (const j of batch) seq = Math.max(seq, j.w.end - j.w.start + 2);
+    const rows = batch.length;
+    const ids = new Int32Array(rows * seq).fill(tokenizer.padId);
+    const lengths = new Int32Array(rows);
+    batch.forEach((j, r) => {
+      const n = j.w.end - j.w.start;
+      const base = r * seq;
+      ids[base] = tokenizer.clsId;
+      ids.set(j.doc.tokens.ids.subarray(j.w.start, j.w.end), base + 1);
+      ids[base + 1 + n] = tokenizer.sepId;
+      lengths[r] = n + 2;
+    });
+    const { logits, dims } = await pool.run(ids, lengths, rows, seq);
+    if (dims[0] !== rows || dims[1] !== seq || dims[2] !== numLabels) {
+      throw new MednerError('INFERENCE_FAILED', `model returned logits [${dims.join(', ')}], expected [${rows}, ${seq}, ${numLabels}]`);
+    }
+    batch.forEach((j, r) => {
+      for (let t = j.w.ownStart; t < j.w.ownEnd; t++) {
+        const pos = t - j.w.start + 1; // +1 for [CLS]
+        softmaxInto(logits, (r * seq + pos) * numLabels, numLabels, j.doc.probs, t * numLabels);
+      }
+    });
+  }
+
+  return {
+    model: { name: config.name, version: config.version },
+    config,
+    modelDir: opts.modelDir,
+    runtime: { variant, executionProvider: provider, onnxPath, sessions, intraOpThreads, batchSize },
+    tokenizer,
+    extract,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.close();
+    },
+  };
+}

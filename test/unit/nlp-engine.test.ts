@@ -1,0 +1,122 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createNerEngine, type NerEngine } from '../../src/nlp/engine.ts';
+import { planWindows } from '../../src/nlp/windows.ts';
+import type { Entity } from '../../src/nlp/entity.ts';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const modelDir = path.join(repo, 'test/fixtures/models/tiny-bert');
+
+const WORDS = ('Patient with postural hypotension after selegiline ; aspirin 81 mg daily , no fever . ' +
+  'Café naïve 😀 日本 [SEP] IL-2 5-FU (b.i.d.) Na+/K+ x² history of diabetes mellitus type 2 and renal failure').split(' ');
+
+function makeDocs(n: number, seed = 7): string[] {
+  let s = seed;
+  const rnd = (k: number): number => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s % k;
+  };
+  return Array.from({ length: n }, () => {
+    const len = 1 + rnd(60);
+    return Array.from({ length: len }, () => WORDS[rnd(WORDS.length)]).join(rnd(5) === 0 ? '\n' : ' ');
+  });
+}
+
+let engine: NerEngine;
+const ready = createNerEngine({ modelDir, batchSize: 16, intraOpThreads: 1 }).then((e) => (engine = e));
+after(async () => {
+  await (await ready).close();
+});
+
+function assertSlices(texts: string[], out: Entity[][]): void {
+  assert.equal(out.length, texts.length);
+  out.forEach((ents, i) => {
+    let last = 0;
+    for (const e of ents) {
+      assert.equal(e.text, texts[i]!.slice(e.start, e.end), `doc ${i}`);
+      assert.ok(e.start >= last && e.end > e.start && e.end <= texts[i]!.length);
+      assert.ok(e.score > 0 && e.score <= 1);
+      assert.ok(['Disease', 'Chemical'].includes(e.label));
+      last = e.end;
+    }
+  });
+}
+
+test('engine loads the tiny model and reports what runs', async () => {
+  await ready;
+  assert.equal(engine.model.name, 'medner-tiny-test');
+  assert.deepEqual(engine.config.labels, ['O', 'B-Disease', 'I-Disease', 'B-Chemical', 'I-Chemical']);
+  assert.equal(engine.runtime.executionProvider, 'cpu');
+  assert.equal(engine.runtime.variant, 'fp32');
+});
+
+test('shapes and offsets: one result per text, entity text is the slice (300 docs + edge cases)', async () => {
+  await ready;
+  const texts = ['', '   ', '[SEP]', '😀😀', ...makeDocs(300)];
+  const out = await engine.extract(texts);
+  assertSlices(texts, out);
+  assert.deepEqual(out[0], []);
+  assert.deepEqual(out[1], []);
+  assert.ok(out.flat().length > 50, 'the random test model tags plenty of spans');
+});
+
+test('determinism: same input twice gives the same entities', async () => {
+  await ready;
+  const texts = makeDocs(40, 11);
+  assert.deepEqual(await engine.extract(texts), await engine.extract(texts));
+});
+
+test('batch invariance: a document alone and inside a batch of 64 gives the same entities', async () => {
+  await ready;
+  const others = makeDocs(63, 99);
+  for (const doc of makeDocs(5, 3)) {
+    const [alone] = await engine.extract([doc]);
+    const inBatch = (await engine.extract([...others.slice(0, 31), doc, ...others.slice(31)]))[31]!;
+    assert.deepEqual(
+      inBatch.map((e) => [e.start, e.end, e.label]),
+      alone!.map((e) => [e.start, e.end, e.label]),
+    );
+    // padding changes kernel shapes, so scores agree to float tolerance, not bit for bit
+    inBatch.forEach((e, k) => assert.ok(Math.abs(e.score - alone![k]!.score) < 1e-4));
+  }
+});
+
+test('long documents: windows cover every token, entities across window edges come out once, whole', async () => {
+  await ready;
+  const doc = makeDocs(40, 5).join(' ');
+  const tokens = engine.tokenizer.tokenize(doc);
+  const windows = planWindows(tokens.ids.length, engine.config.maxLength, engine.config.stride);
+  assert.ok(windows.length >= 4, `${tokens.ids.length} tokens -> ${windows.length} windows`);
+  const [ents] = await engine.extract([doc]);
+  assertSlices([doc], [ents!]);
+  // find an entity that spans an ownership boundary between windows
+  const boundaries = windows.slice(1).map((w) => tokens.starts[w.ownStart]!);
+  const crossing = ents!.filter((e) => boundaries.some((b) => e.start < b && b < e.end));
+  assert.ok(crossing.length > 0, 'expected the random model to tag at least one span across a window boundary');
+  // the same text in one batch with copies still decodes identically (windows from many docs batch together)
+  const again = await engine.extract([doc, doc.slice(0, 500), doc]);
+  assert.deepEqual(again[0]!.map((e) => [e.start, e.end, e.label]), ents!.map((e) => [e.start, e.end, e.label]));
+  assert.deepEqual(again[2]!.map((e) => [e.start, e.end, e.label]), ents!.map((e) => [e.start, e.end, e.label]));
+});
+
+test('aggregation option changes decoding; concurrent calls are independent', async () => {
+  await ready;
+  const simple = await createNerEngine({ modelDir, aggregation: 'simple', intraOpThreads: 1 });
+  try {
+    const texts = makeDocs(30, 21);
+    const [a, b, c] = await Promise.all([engine.extract(texts), simple.extract(texts), engine.extract(texts.slice(0, 10))]);
+    assertSlices(texts, b!);
+    assert.notDeepEqual(a, b);
+    assert.deepEqual(c, a!.slice(0, 10));
+  } finally {
+    await simple.close();
+  }
+});
+
+test('closed engine refuses work', async () => {
+  const e = await createNerEngine({ modelDir, intraOpThreads: 1 });
+  await e.close();
+  await assert.rejects(e.extract(['x']), /closed/);
+});
