@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../src/config/config.ts';
+import {
+  chooseDatabase,
+  createFhirServerService,
+  localServerAddress,
+  needsBuild,
+  newestSourceMtime,
+  serverEnv,
+} from '../../src/stack/fhir-server.ts';
+import { StackError } from '../../src/stack/service.ts';
+
+test('localServerAddress: host and port of an http .../fhir base URL', () => {
+  assert.deepEqual(localServerAddress('http://127.0.0.1:8080/fhir'), { host: '127.0.0.1', port: 8080 });
+  assert.deepEqual(localServerAddress('http://localhost:18080/fhir/'), { host: '127.0.0.1', port: 18080 });
+  assert.deepEqual(localServerAddress('http://[::1]/fhir'), { host: '::1', port: 80 });
+  assert.throws(() => localServerAddress('https://127.0.0.1:8443/fhir'), StackError);
+  assert.throws(() => localServerAddress('http://127.0.0.1:8080/baseR4'), /serves its API at \/fhir/);
+});
+
+test('needsBuild: missing jar or any source newer than the jar', () => {
+  assert.equal(needsBuild(undefined, 1), true);
+  assert.equal(needsBuild(100, 101), true);
+  assert.equal(needsBuild(101, 100), false);
+  assert.equal(needsBuild(100, 100), false);
+});
+
+test('chooseDatabase: auto follows PostgreSQL reachability; explicit choices pass; nonsense is refused', () => {
+  assert.equal(chooseDatabase('auto', true), 'postgres');
+  assert.equal(chooseDatabase('auto', false), 'h2');
+  assert.equal(chooseDatabase('h2', true), 'h2');
+  assert.equal(chooseDatabase('postgres', false), 'postgres');
+  assert.equal(chooseDatabase('jdbc:postgresql://db:5432/fhir', false), 'jdbc:postgresql://db:5432/fhir');
+  assert.throws(() => chooseDatabase('mysql', true), /expected auto, postgres, h2/);
+  assert.throws(() => chooseDatabase('jdbc:mysql://x/y', true), StackError);
+});
+
+test('serverEnv: the variables deploy/fhir-server reads', () => {
+  assert.deepEqual(serverEnv({ host: '127.0.0.1', port: 18080, db: 'h2', dataDir: '/s/d' }), {
+    FHIR_SERVER_HOST: '127.0.0.1',
+    FHIR_SERVER_PORT: '18080',
+    FHIR_SERVER_DB: 'h2',
+    FHIR_SERVER_DATA_DIR: '/s/d',
+  });
+});
+
+test('newestSourceMtime: newest of pom.xml and files under src/', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medner-fhir-src-'));
+  try {
+    const pom = path.join(dir, 'pom.xml');
+    const deep = path.join(dir, 'src', 'main', 'java', 'A.java');
+    fs.writeFileSync(pom, '<project/>');
+    fs.mkdirSync(path.dirname(deep), { recursive: true });
+    fs.writeFileSync(deep, 'class A {}');
+    fs.utimesSync(pom, 1_000, 1_000);
+    fs.utimesSync(deep, 2_000, 2_000);
+    assert.equal(newestSourceMtime(dir), 2_000_000);
+    fs.utimesSync(pom, 3_000, 3_000);
+    assert.equal(newestSourceMtime(dir), 3_000_000);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('up: a port taken by something that is not a FHIR server is a one-line StackError; down leaves it alone', async () => {
+  const stack = fs.mkdtempSync(path.join(os.tmpdir(), 'medner-fhir-stack-'));
+  const other = http.createServer((_req, res) => res.writeHead(404).end('not here'));
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  try {
+    const { port } = other.address() as AddressInfo;
+    const config = loadConfig({ FHIR_BASE_URL: `http://127.0.0.1:${port}/fhir`, STACK_DIR: stack });
+    const svc = createFhirServerService(config, { deployDir: path.join(stack, 'no-such-deploy') });
+    assert.equal(await svc.isUp(), false);
+    await assert.rejects(svc.up(), (err: unknown) => {
+      assert.ok(err instanceof StackError);
+      assert.equal(err.message, `port ${port} on 127.0.0.1 is taken by something that is not a FHIR server`);
+      return true;
+    });
+    await svc.down();
+    const s = await svc.status();
+    assert.deepEqual(s, { name: 'fhir', up: false, address: config.fhir.baseUrl, managed: false });
+    assert.equal(other.listening, true, 'down did not touch a server it did not start');
+  } finally {
+    other.close();
+    fs.rmSync(stack, { recursive: true, force: true });
+  }
+});
+
+test('up: a non-local FHIR_BASE_URL that does not answer is refused, not started', async () => {
+  const stack = fs.mkdtempSync(path.join(os.tmpdir(), 'medner-fhir-stack-'));
+  try {
+    // 192.0.2.0/24 is TEST-NET-1: never routable.
+    const config = loadConfig({ FHIR_BASE_URL: 'http://192.0.2.1:8080/fhir', STACK_DIR: stack });
+    const svc = createFhirServerService(config);
+    await assert.rejects(svc.up(), /not a local address this stack can start/);
+  } finally {
+    fs.rmSync(stack, { recursive: true, force: true });
+  }
+});
