@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type * as fhir4 from 'fhir/r4';
+import type * as fhir4 from 'fhir/r4.js';
 import { integrationServices } from '../support/services.ts';
 
 /**
