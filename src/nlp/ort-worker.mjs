@@ -4,6 +4,19 @@
 // worker threads do not get the tsx loader, so this file must load without it.
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+/** Whether onnxruntime-node's folder holds the CUDA provider library (it is not bundled on npm). */
+function cudaProviderPresent() {
+  try {
+    const root = path.join(path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'bin');
+    return fs.readdirSync(root, { recursive: true }).some((f) => String(f).endsWith('libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
+  }
+}
 
 if (parentPort === null) throw new Error('ort-worker.mjs must run as a worker thread');
 const port = parentPort;
@@ -57,13 +70,21 @@ async function handle(msg) {
     case 'init': {
       let warning;
       let provider = msg.provider;
+      if (provider === 'cuda' && !cudaProviderPresent()) {
+        warning = 'CUDA execution provider libraries not found next to onnxruntime-node (libonnxruntime_providers_cuda.so); falling back to CPU';
+        provider = 'cpu';
+      }
       if (provider === 'cuda') {
         try {
-          session = await ort.InferenceSession.create(msg.modelPath, sessionOptions(msg.intraOpThreads, [{ name: 'cuda', deviceId: msg.gpuId }]));
+          // ORT would also print its own error for missing provider libraries; we warn once instead.
+          ort.env.logLevel = 'fatal';
+          session = await ort.InferenceSession.create(msg.modelPath, { ...sessionOptions(msg.intraOpThreads, [{ name: 'cuda', deviceId: msg.gpuId }]), logSeverityLevel: 4 });
         } catch (err) {
           const first = String(err instanceof Error ? err.message : err).split('\n')[0].replace(/\u001b\[[0-9;]*m/g, '').slice(0, 200);
           warning = `CUDA execution provider unavailable (${first}); falling back to CPU`;
           provider = 'cpu';
+        } finally {
+          ort.env.logLevel = 'warning';
         }
       }
       if (session === undefined) session = await ort.InferenceSession.create(msg.modelPath, sessionOptions(msg.intraOpThreads, ['cpu']));
