@@ -67,4 +67,18 @@ export interface ClinicalDocument {
   /** The narrative, as one plain-text string. */
   text: string;
   segments: TextSegment[];
+  /**
+   * Parts of the source that were looked at but not turned into text, so nothing is dropped
+   * silently: an ED/attachment of an unsupported type next to usable text (reason
+   * UNSUPPORTED_CONTENT_TYPE), or a FHIR attachment passed over for a better rendition (ALTERNATIVE).
+   */
+  omitted?: OmittedPart[];
+}
+
+export interface OmittedPart {
+  /** Same naming as TextSegment.origin. */
+  origin: string;
+  reason: 'UNSUPPORTED_CONTENT_TYPE' | 'ALTERNATIVE' | 'NO_TEXT';
+  /** Media type of the part when known. */
+  contentType?: string;
 }

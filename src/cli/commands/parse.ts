@@ -1,11 +1,51 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/config.ts';
+import { errorCode } from '../../ops/errors.ts';
+import { httpBinaryFetcher } from '../../formats/fhir/http-binary.ts';
+import type { FetchBinary } from '../../formats/fhir/to-documents.ts';
+import { parseDocuments } from '../../formats/intake.ts';
+
+async function readInput(file: string): Promise<Buffer> {
+  if (file !== '-') return readFile(file);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Binary fetcher built on first use, so config is only read when an attachment needs it. */
+function lazyFetcher(): FetchBinary {
+  let fetcher: FetchBinary | undefined;
+  return (url) => {
+    if (!fetcher) {
+      const { fhir } = loadConfig();
+      fetcher = httpBinaryFetcher({ baseUrl: fhir.baseUrl, timeoutMs: fhir.timeoutMs, ...(fhir.auth.kind === 'bearer' ? { bearerToken: fhir.auth.token } : {}) });
+    }
+    return fetcher(url);
+  };
+}
 
 export function registerParse(program: Command): void {
   program
     .command('parse')
-    .description('parse HL7 v2 / FHIR files into ClinicalDocument JSON lines (not implemented yet: issue 3)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new Error('medner parse is not implemented yet (issue 3)');
+    .description('parse HL7 v2 / FHIR R4 files ("-" for stdin) into ClinicalDocument JSON lines; bad inputs: "<file>: <CODE>: <message>" on stderr, exit 2')
+    .argument('<files...>', 'files to parse, or - for stdin')
+    .option('--format <format>', 'hl7v2 or fhir (default: sniffed from the content)')
+    .action(async (files: string[], opts: { format?: string }) => {
+      if (opts.format !== undefined && opts.format !== 'hl7v2' && opts.format !== 'fhir') throw new Error('--format must be hl7v2 or fhir');
+      const format = opts.format as 'hl7v2' | 'fhir' | undefined;
+      const fetchBinary = lazyFetcher();
+      let failed = 0;
+      for (const file of files) {
+        try {
+          const raw = await readInput(file);
+          const docs = await parseDocuments(raw, { source: { kind: 'file', path: file, index: 0 }, fetchBinary, ...(format ? { format } : {}) });
+          for (const doc of docs) process.stdout.write(`${JSON.stringify(doc)}\n`);
+        } catch (e) {
+          failed++;
+          process.stderr.write(`${file}: ${errorCode(e)}: ${e instanceof Error ? e.message : String(e)}\n`);
+        }
+      }
+      if (failed > 0) process.exitCode = 2;
     });
 }
