@@ -111,7 +111,7 @@ export class FhirClient {
       } catch (err) {
         if (!(err instanceof FhirError)) throw err;
         // An expired or revoked OAuth token: fetch a new one once, without counting it as a retry.
-        if (err.status === 401 && this.opts.auth.kind === 'oauth2' && !refreshedToken) {
+        if (err.status === 401 && err.code !== 'FHIR_AUTH' && this.opts.auth.kind === 'oauth2' && !refreshedToken) {
           refreshedToken = true;
           this.token = undefined;
           attempt--;
