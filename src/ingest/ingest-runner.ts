@@ -81,7 +81,7 @@ export class IngestRunner {
       this.log.info({ assignment: owned }, 'partitions assigned');
       if (this.ranges.size > 0) this.seekRanges(owned);
     });
-    await this.o.consumer.run(this.o.topics, (m) => this.handle(m), { fromBeginning: opts.fromBeginning ?? true });
+    await this.o.consumer.run(this.o.topics, (m) => this.handleSafely(m), { fromBeginning: opts.fromBeginning ?? true });
     this.timers.push(setInterval(() => void this.commit(), this.o.commitIntervalMs ?? 500));
     this.timers.push(setInterval(() => void this.checkBackpressure(), this.o.pollIntervalMs ?? 250));
     if (this.o.metrics) this.timers.push(setInterval(() => void this.updateLag(), this.o.lagIntervalMs ?? 10_000));
@@ -109,6 +109,15 @@ export class IngestRunner {
     await this.commit();
     if (this.settling.size > 0) this.log.warn({ inFlight: this.settling.size }, 'stopped with records in flight; they will be redelivered');
     await this.o.consumer.stop().catch((err) => this.log.warn({ code: errorCode(err) }, 'consumer disconnect failed'));
+  }
+
+  /** Nothing may escape to kafkajs (it would restart the consumer); an unfinished record only holds its partition's commit point. */
+  private async handleSafely(m: ConsumedMessage): Promise<void> {
+    try {
+      await this.handle(m);
+    } catch (err) {
+      this.log.error({ topic: m.topic, partition: m.partition, offset: m.offset, code: errorCode(err) }, 'record not handled; it will be redelivered');
+    }
   }
 
   private async handle(m: ConsumedMessage): Promise<void> {
@@ -193,7 +202,7 @@ export class IngestRunner {
   }
 
   private async deadLetter(m: ConsumedMessage, input: Parameters<DeadLetterPort>[0]): Promise<void> {
-    const ok = await this.untilDone('dead-letter', () => this.o.deadLetter(input));
+    const ok = await this.untilDone('dead-letter', async () => (await this.o.deadLetter(input), true));
     if (ok === undefined) throw new MednerError('STOPPING', 'stopped before the dead-letter record was written');
     this.o.metrics?.deadLettered.inc({ stage: input.stage, reason: errorCode(input.error) });
     this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, stage: input.stage, code: errorCode(input.error) }, 'dead-lettered');
@@ -234,7 +243,7 @@ export class IngestRunner {
         this.log.debug({ offsets: pending }, 'committed');
         if (this.ranges.size > 0) this.checkRangesDone();
       } catch (err) {
-        this.log.warn({ code: errorCode(err) }, 'commit failed; will retry');
+        this.log.warn({ code: errorCode(err), err: err instanceof Error ? err.message : String(err) }, 'commit failed; will retry');
       }
     })().finally(() => (this.committing = undefined));
     return this.committing;

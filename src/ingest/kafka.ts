@@ -7,7 +7,7 @@ import type { Consumer, Kafka, Producer, IHeaders } from 'kafkajs';
 import type { Logger } from '../ops/logger.ts';
 import type { TopicPartitionOffset } from './watermark.ts';
 
-const { Kafka: KafkaClass, logLevel } = kafkajs;
+const { Kafka: KafkaClass, logLevel, Partitioners } = kafkajs;
 
 export interface ConsumedMessage {
   topic: string;
@@ -116,8 +116,21 @@ export function createConsumer(
         },
       });
     },
-    pause: (tps) => consumer.pause(tps),
-    resume: (tps) => consumer.resume(tps),
+    // Before run() (or after a crash) kafkajs throws here; there is nothing to pause then.
+    pause: (tps) => {
+      try {
+        consumer.pause(tps);
+      } catch {
+        /* not running */
+      }
+    },
+    resume: (tps) => {
+      try {
+        consumer.resume(tps);
+      } catch {
+        /* not running */
+      }
+    },
     seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
     async commit(offsets) {
       if (offsets.length > 0) await consumer.commitOffsets(offsets);
@@ -149,7 +162,7 @@ export function createConsumer(
 }
 
 export function createProducer(kafka: Kafka): ProducerPort {
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 5 } });
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 5 } });
   let connected: Promise<void> | undefined;
   return {
     async send(topic, messages) {
@@ -165,4 +178,39 @@ export function createProducer(kafka: Kafka): ProducerPort {
       if (connected) await producer.disconnect();
     },
   };
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  low: bigint;
+  high: bigint;
+  /** First offset at or after the timestamps asked for (high when none). */
+  from?: bigint;
+  to?: bigint;
+}
+
+/** Low/high offsets per partition and, when asked, the offsets at two timestamps. */
+export async function topicOffsets(kafka: Kafka, topic: string, at: { from?: number; to?: number } = {}): Promise<PartitionOffsets[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const fromList = at.from !== undefined ? await admin.fetchTopicOffsetsByTimestamp(topic, at.from) : undefined;
+    const toList = at.to !== undefined ? await admin.fetchTopicOffsetsByTimestamp(topic, at.to) : undefined;
+    return ends
+      .map((e) => {
+        const f = fromList?.find((x) => x.partition === e.partition);
+        const t = toList?.find((x) => x.partition === e.partition);
+        return {
+          partition: e.partition,
+          low: BigInt(e.low),
+          high: BigInt(e.high),
+          ...(f ? { from: BigInt(f.offset) } : {}),
+          ...(t ? { to: BigInt(t.offset) } : {}),
+        };
+      })
+      .sort((a, b) => a.partition - b.partition);
+  } finally {
+    await admin.disconnect();
+  }
 }
