@@ -1,11 +1,70 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/config.ts';
+import type { Aggregation } from '../../nlp/entity.ts';
+import { createNerEngine } from '../../nlp/engine.ts';
+import { evaluateFile, type EvalReport } from '../../nlp/eval.ts';
+import { formatScores } from '../../nlp/eval-metrics.ts';
+
+interface EvalCliOptions {
+  data: string;
+  model?: string;
+  variant?: string;
+  aggregation?: string;
+  batchSize?: string;
+  limit?: string;
+  json?: boolean;
+}
+
+const VARIANTS = ['auto', 'fp32', 'int8', 'fp16'] as const;
+const AGGREGATIONS = ['first', 'simple', 'average', 'max'] as const;
+
+function positiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+}
+
+export function formatReport(r: EvalReport): string {
+  const variant = r.model.variant ? ` (${r.model.variant}${r.model.executionProvider ? `, ${r.model.executionProvider}` : ''})` : '';
+  return [
+    `model ${r.model.name} ${r.model.version}${variant}`,
+    `data ${r.data}: ${r.documents} sentences, ${r.goldEntities} gold entities (strict entity match)`,
+    formatScores(r.scores),
+    `${r.documentsPerSecond.toFixed(1)} documents/s (${r.seconds.toFixed(1)} s in extract)`,
+  ].join('\n');
+}
 
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('evaluate a model on token<TAB>BIO data (not implemented yet: issue 5)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new Error('medner eval is not implemented yet (issue 5)');
+    .description('evaluate a model on a token<TAB>BIO file: entity-level strict precision/recall/F1 per label and micro, documents/s')
+    .requiredOption('--data <file>', 'token<TAB>BIO tag file, blank line between sentences')
+    .option('--model <dir>', 'model folder (default: MODEL_DIR)')
+    .option('--variant <variant>', `ONNX variant: ${VARIANTS.join(', ')} (default: MODEL_VARIANT)`)
+    .option('--aggregation <mode>', `word aggregation: ${AGGREGATIONS.join(', ')} (default: the model's)`)
+    .option('--batch-size <n>', 'windows per inference batch (default: BATCH_SIZE)')
+    .option('--limit <n>', 'evaluate only the first N sentences')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: EvalCliOptions) => {
+      if (opts.variant !== undefined && !(VARIANTS as readonly string[]).includes(opts.variant)) throw new Error(`--variant must be one of ${VARIANTS.join(', ')}`);
+      if (opts.aggregation !== undefined && !(AGGREGATIONS as readonly string[]).includes(opts.aggregation)) throw new Error(`--aggregation must be one of ${AGGREGATIONS.join(', ')}`);
+      const limit = positiveInt('--limit', opts.limit);
+      const batchSize = positiveInt('--batch-size', opts.batchSize);
+      const { model } = loadConfig();
+      const engine = await createNerEngine({
+        modelDir: opts.model ?? model.dir,
+        variant: (opts.variant as (typeof VARIANTS)[number] | undefined) ?? model.variant,
+        executionProvider: model.executionProvider,
+        intraOpThreads: model.intraOpThreads,
+        batchSize: batchSize ?? model.batchSize,
+        ...(opts.aggregation ? { aggregation: opts.aggregation as Aggregation } : {}),
+      });
+      try {
+        const report = await evaluateFile(engine, opts.data, limit === undefined ? {} : { limit });
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+      } finally {
+        await engine.close();
+      }
     });
 }
