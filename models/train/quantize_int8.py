@@ -1,0 +1,94 @@
+"""Dynamic int8 quantization of a BERT ONNX graph by graph surgery (onnxruntime's Python
+quantizer is not available here). Same scheme as onnxruntime's dynamic quantizer:
+
+  MatMul(X, W)  ->  DynamicQuantizeLinear(X) -> MatMulInteger(Xq, Wq, Xzp, 0) -> Cast(float)
+                    -> Mul(Xscale * Wscale[col])
+  W: symmetric int8 per output column (the per-column scale is applied after the integer matmul,
+  so MatMulInteger only needs a scalar zero point).
+
+  Gather(E, ids) on the word-embedding table -> Gather(Eq int8, ids) -> Cast(float)
+                    -> Mul(Unsqueeze(Gather(Escale[row], ids)))     (symmetric int8 per row)
+
+The word-embedding table is the biggest tensor of a small BERT (30,522 x 384), so quantizing it
+matters for the shipped size.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def _sym_int8(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 along `axis` (scale per slice); returns (int8 weights, float32 scales)."""
+    amax = np.max(np.abs(w), axis=axis, keepdims=True)
+    scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
+    q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+    return q, np.squeeze(scale, axis=axis)
+
+
+def quantize(model: onnx.ModelProto, min_elements: int = 4096) -> onnx.ModelProto:
+    g = model.graph
+    inits = {t.name: t for t in g.initializer}
+    new_nodes, drop_inits, add_inits = [], set(), []
+    zero_i8 = "qz_zero_int8"
+    add_inits.append(numpy_helper.from_array(np.array(0, dtype=np.int8), zero_i8))
+    axes1 = "qz_axes_last"
+    add_inits.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), axes1))
+    n_mm = n_emb = 0
+    for node in g.node:
+        if node.op_type == "MatMul" and node.input[1] in inits:
+            w = numpy_helper.to_array(inits[node.input[1]])
+            if w.ndim == 2 and w.size >= min_elements:
+                n_mm += 1
+                p = f"qz_mm{n_mm}"
+                wq, ws = _sym_int8(w, axis=0)  # one scale per output column
+                add_inits += [numpy_helper.from_array(wq, p + "_w"), numpy_helper.from_array(ws, p + "_wscale")]
+                drop_inits.add(node.input[1])
+                x = node.input[0]
+                new_nodes += [
+                    helper.make_node("DynamicQuantizeLinear", [x], [p + "_xq", p + "_xs", p + "_xzp"], name=p + "_dql"),
+                    helper.make_node("MatMulInteger", [p + "_xq", p + "_w", p + "_xzp", zero_i8], [p + "_i32"], name=p + "_mmi"),
+                    helper.make_node("Cast", [p + "_i32"], [p + "_f"], to=TensorProto.FLOAT, name=p + "_cast"),
+                    helper.make_node("Mul", [p + "_xs", p + "_wscale"], [p + "_s"], name=p + "_scale"),
+                    helper.make_node("Mul", [p + "_f", p + "_s"], [node.output[0]], name=p + "_out"),
+                ]
+                continue
+        if node.op_type == "Gather" and node.input[0] in inits:
+            e = numpy_helper.to_array(inits[node.input[0]])
+            if e.ndim == 2 and e.shape[0] > 4096:
+                n_emb += 1
+                p = f"qz_emb{n_emb}"
+                eq, es = _sym_int8(e, axis=1)  # one scale per row (token)
+                add_inits += [numpy_helper.from_array(eq, p + "_e"), numpy_helper.from_array(es, p + "_escale")]
+                drop_inits.add(node.input[0])
+                ids = node.input[1]
+                new_nodes += [
+                    helper.make_node("Gather", [p + "_e", ids], [p + "_q"], name=p + "_gather"),
+                    helper.make_node("Cast", [p + "_q"], [p + "_f"], to=TensorProto.FLOAT, name=p + "_cast"),
+                    helper.make_node("Gather", [p + "_escale", ids], [p + "_s"], name=p + "_gather_scale"),
+                    helper.make_node("Unsqueeze", [p + "_s", axes1], [p + "_s1"], name=p + "_unsq"),
+                    helper.make_node("Mul", [p + "_f", p + "_s1"], [node.output[0]], name=p + "_out"),
+                ]
+                continue
+        new_nodes.append(node)
+    still_used = {i for n in new_nodes for i in n.input}
+    kept = [t for t in g.initializer if not (t.name in drop_inits and t.name not in still_used)]
+    del g.node[:]
+    g.node.extend(new_nodes)
+    del g.initializer[:]
+    g.initializer.extend(kept + add_inits)
+    # Drop any stale value_info for rewritten tensors (shapes are re-inferred by the runtime).
+    del g.value_info[:]
+    if not any(o.domain in ("", "ai.onnx") and o.version >= 13 for o in model.opset_import):
+        raise RuntimeError("opset >= 13 required (Unsqueeze with axes input)")
+    onnx.checker.check_model(model)
+    print(f"int8: {n_mm} MatMuls, {n_emb} embedding tables quantized", flush=True)
+    return model
+
+
+if __name__ == "__main__":
+    m = onnx.load(sys.argv[1])
+    onnx.save(quantize(m), sys.argv[2])

