@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '../config/config.ts';
 import { kafkaAnswers } from '../ingest/kafka-admin.ts';
 import { kafkaVersionFromJars, renderServerProperties } from './kafka-properties.ts';
-import { livePid, removePidFile, stopProcess, writePidFile } from './pid-file.ts';
+import { livePid, removePidFile, servesAddress, stopProcess, writePidFile, type PidRecord } from './pid-file.ts';
 import { findExecutable, isLocalHost, isPortOpen, parseHostPort, runToCompletion, sleep, spawnDetached } from './process.ts';
 import { REPO_ROOT, stackDir } from './paths.ts';
 import { StackError, type ManagedService, type ServiceStatus } from './service.ts';
@@ -42,6 +42,20 @@ export function createKafkaService(config: Config, opts: KafkaServiceOptions = {
   const log4j = path.join(DEPLOY_DIR, 'log4j2.xml');
   const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
 
+  /** The live process this stack directory started for this address, if any. */
+  function ours(): PidRecord | undefined {
+    const rec = livePid(pidFile);
+    return rec && servesAddress(rec, address) ? rec : undefined;
+  }
+
+  /** Refuses to start a second one from the same stack directory for another address. */
+  function assertNoOtherInstance(): void {
+    const rec = livePid(pidFile);
+    if (rec && !servesAddress(rec, address)) {
+      throw new StackError(`${dir} already runs a Kafka broker for ${rec.address} (pid ${rec.pid}); use another STACK_DIR for ${address}`);
+    }
+  }
+
   const isUp = () => kafkaAnswers(config.kafka.brokers);
 
   const jarVersion = (): string | undefined => {
@@ -53,7 +67,7 @@ export function createKafkaService(config: Config, opts: KafkaServiceOptions = {
   };
 
   async function status(): Promise<ServiceStatus> {
-    const rec = livePid(pidFile);
+    const rec = ours();
     const up = await isUp();
     const s: ServiceStatus = { name: 'kafka', up, address, managed: rec !== undefined };
     // The jar version is only known to be the broker's when we started it.
@@ -120,8 +134,8 @@ export function createKafkaService(config: Config, opts: KafkaServiceOptions = {
   async function up(): Promise<ServiceStatus> {
     if (await isUp()) return status();
     if (!isLocalHost(host)) throw new StackError(`Kafka at ${address} does not answer, and it is not a local address this stack can start`);
-    const running = livePid(pidFile);
-    if (running === undefined) {
+    assertNoOtherInstance();
+    if (ours() === undefined) {
       if (await isPortOpen(host, port)) throw new StackError(`port ${port} on ${host} is taken by something that is not a Kafka broker`);
       if (await isPortOpen(host, controllerPort)) throw new StackError(`port ${controllerPort} on ${host} (Kafka controller) is already taken`);
       const javaBin = java();
@@ -131,12 +145,12 @@ export function createKafkaService(config: Config, opts: KafkaServiceOptions = {
       fs.writeFileSync(propsFile, renderServerProperties(template, { host, brokerPort: port, controllerPort, dataDir }));
       formatStorageOnce(javaBin);
       const pid = spawnDetached(javaBin, javaArgs('kafka.Kafka', [propsFile]), { cwd: dir, logFile });
-      writePidFile(pidFile, { pid, marker: propsFile });
+      writePidFile(pidFile, { pid, marker: propsFile, address });
     }
     // Not waitUntil: a broker that dies during startup should fail at once, not after the timeout.
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
-      if (livePid(pidFile) === undefined) throw new StackError(`Kafka exited during startup; see ${logFile}`);
+      if (ours() === undefined) throw new StackError(`Kafka exited during startup; see ${logFile}`);
       if (await isUp()) break;
       if (Date.now() >= deadline) throw new StackError(`Kafka did not answer at ${address} within ${Math.round(readyTimeoutMs / 1000)} s; see ${logFile}`);
       await sleep(1_000);
@@ -145,8 +159,9 @@ export function createKafkaService(config: Config, opts: KafkaServiceOptions = {
   }
 
   async function down(): Promise<void> {
-    const rec = livePid(pidFile);
-    if (rec) await stopProcess(rec.pid, 30_000);
+    const rec = ours();
+    if (!rec) return;
+    await stopProcess(rec.pid, 30_000);
     removePidFile(pidFile);
   }
 

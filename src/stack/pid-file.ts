@@ -9,19 +9,28 @@ import path from 'node:path';
 export interface PidRecord {
   pid: number;
   marker: string;
+  /** The address it serves, so one stack directory never claims another port's service. */
+  address?: string;
 }
 
 export function formatPidFile(rec: PidRecord): string {
-  return `${rec.pid}\n${rec.marker}\n`;
+  return `${rec.pid}\n${rec.marker}\n${rec.address !== undefined ? `${rec.address}\n` : ''}`;
+}
+
+/** Whether `rec` was started to serve `address`. */
+export function servesAddress(rec: PidRecord, address: string): boolean {
+  return rec.address === address;
 }
 
 /** Parses a pid file's text; undefined when it is not one we wrote. */
 export function parsePidFile(text: string): PidRecord | undefined {
-  const [pidLine, marker] = text.split('\n');
+  const [pidLine, marker, address] = text.split('\n');
   if (pidLine === undefined || !/^\d+$/.test(pidLine.trim())) return undefined;
   const pid = Number(pidLine.trim());
   if (!Number.isSafeInteger(pid) || pid <= 1) return undefined;
-  return { pid, marker: (marker ?? '').trim() };
+  const rec: PidRecord = { pid, marker: (marker ?? '').trim() };
+  if (address !== undefined && address.trim() !== '') rec.address = address.trim();
+  return rec;
 }
 
 export function writePidFile(file: string, rec: PidRecord): void {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
-import { livePid, removePidFile, stopProcess, writePidFile } from './pid-file.ts';
+import { livePid, removePidFile, servesAddress, stopProcess, writePidFile, type PidRecord } from './pid-file.ts';
 import { findExecutable, isLocalHost, isPortOpen, runToCompletion, spawnDetached, waitUntil } from './process.ts';
 import { stackDir } from './paths.ts';
 import { parseRedisInfo, redisAddress } from './redis-info.ts';
@@ -39,10 +39,24 @@ export function createRedisService(config: Config): ManagedService {
     }
   }
 
+  /** The live process this stack directory started for this address, if any. */
+  function ours(): PidRecord | undefined {
+    const rec = livePid(pidFile);
+    return rec && servesAddress(rec, address) ? rec : undefined;
+  }
+
+  /** Refuses to start a second one from the same stack directory for another address. */
+  function assertNoOtherInstance(): void {
+    const rec = livePid(pidFile);
+    if (rec && !servesAddress(rec, address)) {
+      throw new StackError(`${dir} already runs a redis-server for ${rec.address} (pid ${rec.pid}); use another STACK_DIR for ${address}`);
+    }
+  }
+
   const isUp = async () => (await info()) !== undefined;
 
   async function status(): Promise<ServiceStatus> {
-    const rec = livePid(pidFile);
+    const rec = ours();
     const i = await info();
     const s: ServiceStatus = { name: 'redis', up: i !== undefined, address, managed: rec !== undefined };
     const v = i?.get('redis_version');
@@ -72,7 +86,8 @@ export function createRedisService(config: Config): ManagedService {
   async function up(): Promise<ServiceStatus> {
     if (await isUp()) return status();
     if (!isLocalHost(host)) throw new StackError(`Redis at ${address} does not answer, and it is not a local address this stack can start`);
-    if (livePid(pidFile) === undefined) {
+    assertNoOtherInstance();
+    if (ours() === undefined) {
       if (await isPortOpen(host, port)) throw new StackError(`port ${port} on ${host} is taken by something that is not Redis`);
       const bin = redisServer();
       fs.mkdirSync(dir, { recursive: true });
@@ -80,7 +95,7 @@ export function createRedisService(config: Config): ManagedService {
       const args = ['--port', String(port), '--bind', bind, '--daemonize', 'no', '--save', '', '--appendonly', 'no', '--dir', dir];
       const pid = spawnDetached(bin, args, { cwd: dir, logFile });
       // redis-server rewrites its title to "redis-server <bind>:<port>".
-      writePidFile(pidFile, { pid, marker: 'redis-server' });
+      writePidFile(pidFile, { pid, marker: 'redis-server', address });
     }
     const ready = await waitUntil(isUp, 15_000, 200);
     if (!ready) throw new StackError(`redis-server did not answer at ${address} within 15 s; see ${logFile}`);
@@ -88,8 +103,9 @@ export function createRedisService(config: Config): ManagedService {
   }
 
   async function down(): Promise<void> {
-    const rec = livePid(pidFile);
-    if (rec) await stopProcess(rec.pid, 10_000);
+    const rec = ours();
+    if (!rec) return;
+    await stopProcess(rec.pid, 10_000);
     removePidFile(pidFile);
   }
 

@@ -11,6 +11,7 @@ import {
   livePid,
   parsePidFile,
   readPidFile,
+  servesAddress,
   stopProcess,
   writePidFile,
 } from '../../src/stack/pid-file.ts';
@@ -20,6 +21,11 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'medner-pid-'));
 test('pid file round trip and rejection of foreign content', () => {
   assert.deepEqual(parsePidFile(formatPidFile({ pid: 4242, marker: '/x/server.properties' })), { pid: 4242, marker: '/x/server.properties' });
   assert.deepEqual(parsePidFile('77\n'), { pid: 77, marker: '' });
+  const withAddress = parsePidFile(formatPidFile({ pid: 99, marker: 'redis-server', address: '127.0.0.1:6390' }));
+  assert.deepEqual(withAddress, { pid: 99, marker: 'redis-server', address: '127.0.0.1:6390' });
+  assert.equal(servesAddress(withAddress!, '127.0.0.1:6390'), true);
+  assert.equal(servesAddress(withAddress!, '127.0.0.1:6379'), false);
+  assert.equal(servesAddress({ pid: 99, marker: 'x' }, '127.0.0.1:6379'), false);
   for (const bad of ['', 'abc\n', '-5\n', '1\n', '12abc\n', '1e3\n']) assert.equal(parsePidFile(bad), undefined, JSON.stringify(bad));
 });
 
