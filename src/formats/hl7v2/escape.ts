@@ -9,7 +9,7 @@ import type { Delimiters } from './message.ts';
  *   \Xhh..\  -> bytes, decoded with `hexBytes` (the message charset); NUL bytes dropped
  *   \H\ \N\ (highlight), \Cxxyy\ \Mxxyyzz\ (charset switch), \Zxx\ (local) -> dropped
  *   \.br\ -> line break; \.sp n\ -> n line breaks (1 when absent); \.sk n\ -> n spaces;
- *   \.ce\ -> line break unless at the start of a line; \.in \.ti \.fi \.nf -> dropped
+ *   \.ce\ \.in n\ \.ti n\ -> line break unless at the start of a line (indent dropped); \.fi \.nf -> dropped
  *   anything else (unknown sequence, unpaired escape character) -> kept literally
  *
  * Formatting commands are honoured in every text type: feeds put \.br\ into TX as well.
@@ -91,6 +91,9 @@ function formatting(seq: string, soFar: string): string | undefined {
     case 'sk':
       return ' '.repeat(Math.min(n ?? 1, 100));
     case 'ce':
+    case 'in':
+    case 'ti':
+      // These begin a new output line; .in/.ti may not follow printable text, so mid-line they still break.
       return soFar.length === 0 || soFar.endsWith('\n') ? '' : '\n';
     default:
       return '';
