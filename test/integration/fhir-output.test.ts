@@ -7,7 +7,7 @@ import { integrationServices, uniqueName } from '../support/services.ts';
 import type { ClinicalDocument } from '../../src/formats/clinical-document.ts';
 import type { Entity, ModelInfo } from '../../src/nlp/entity.ts';
 import { buildDocumentTransaction, DERIVED_RESOURCE_TYPES } from '../../src/fhir/document-output.ts';
-import { FhirClient } from '../../src/fhir/fhir-client.ts';
+import { FhirClient, FhirError } from '../../src/fhir/fhir-client.ts';
 import { FhirServerWriter } from '../../src/fhir/fhir-writer.ts';
 import { documentKey, documentTagCode } from '../../src/fhir/ids.ts';
 import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../src/fhir/label-mapping.ts';
@@ -236,4 +236,41 @@ test('a FHIR source document: references as given, Observation with NEG, every s
   const provs = await c.search('Provenance', { _tag: `${URI.sourceDocumentTag}|${documentTagCode(documentKey(doc))}` });
   assert.equal(provs.length, 1);
   await assertValid([...found, ...provs]);
+});
+
+test('a replacement (T10) with a new document id retracts what the replaced document derived and the new one does not', { skip: svc.skip }, async () => {
+  const parent = v2Doc('d');
+  await write(parent);
+  const replacement = v2Doc('d-r', 'Patient has pneumonia. Takes aspirin daily.', {
+    lifecycle: { action: 'replace', parentId: parent.id },
+    messageType: 'MDM^T10',
+    patient: parent.patient,
+  });
+  const { res } = await write(replacement);
+  assert.deepEqual(res, { written: 2, retracted: 5 }, 'every span of the parent differs from the new document id, so all five go');
+  const old = await derivedOf(parent);
+  assert.equal(old.length, 5);
+  assert.ok(old.every((r) => statusOf(r) === 'entered-in-error'));
+  const fresh = (await derivedOf(replacement)).map((r) => `${r.resourceType}:${textOf(r)}:${statusOf(r)}`).sort();
+  assert.deepEqual(fresh, ['Condition:pneumonia:confirmed', 'MedicationStatement:aspirin:active']);
+  const docRefs = await client().search<fhir4.DocumentReference>('DocumentReference', { identifier: `${replacement.idSystem}|${replacement.id}` });
+  assert.equal(docRefs[0]?.relatesTo?.[0]?.code, 'replaces');
+  assert.equal(docRefs[0]?.relatesTo?.[0]?.target.identifier?.value, parent.id);
+});
+
+test('two resources with the same identifier: the conditional update fails with FHIR_MULTIPLE_MATCHES, not retried', { skip: svc.skip }, async () => {
+  const doc = v2Doc('e', 'Patient has pneumonia.');
+  const out = buildDocumentTransaction({ doc, entities: entitiesOf(doc.text), model: MODEL, mapping });
+  const cond = out.bundle.entry!.find((e) => e.resource?.resourceType === 'Condition')!.resource as fhir4.Condition;
+  const dup: fhir4.Condition = { resourceType: 'Condition', identifier: cond.identifier!, subject: { display: 'duplicate for the test' } };
+  const c = client();
+  await c.transaction({ resourceType: 'Bundle', type: 'transaction', entry: [1, 2].map(() => ({ resource: dup, request: { method: 'POST' as const, url: 'Condition' } })) });
+  await assert.rejects(new FhirServerWriter(c).writeDocument(doc, out), (e: unknown) => {
+    assert.ok(e instanceof FhirError, String(e));
+    assert.equal(e.code, 'FHIR_MULTIPLE_MATCHES');
+    assert.equal(e.retriable, false);
+    assert.equal(e.status, 412);
+    assert.equal(e.outcome?.resourceType, 'OperationOutcome');
+    return true;
+  });
 });
