@@ -1,18 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { parseDocuments } from '../../src/formats/intake.ts';
 import { IntakeError } from '../../src/formats/errors.ts';
 import { deadLetterRecord, deadLetterId } from '../../src/formats/dead-letter.ts';
 import { MednerError } from '../../src/ops/errors.ts';
 
 const schema = (name: string): object => JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')) as object;
-// ajv's CJS default export under ESM interop
-const AjvClass = (Ajv2020 as unknown as { default?: typeof Ajv2020 }).default ?? Ajv2020;
-const ajv = new AjvClass({ allErrors: true, strict: true });
-(((addFormats as unknown as { default?: typeof addFormats }).default ?? addFormats) as unknown as (a: unknown) => void)(ajv);
+// ajv-formats is CommonJS; under NodeNext its default import is the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+addFormats(ajv);
 const validDocument = ajv.compile(schema('clinical-document.schema.json'));
 const validDeadLetter = ajv.compile(schema('dead-letter.schema.json'));
 const fixturesDir = new URL('../fixtures/formats/', import.meta.url);
