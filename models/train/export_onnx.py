@@ -27,6 +27,7 @@ from quantize_int8 import quantize  # noqa: E402
 from train import encode, read_bio  # noqa: E402
 
 OPSET = 14
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 
 class _Export(torch.nn.Module):
@@ -62,6 +63,7 @@ def main(argv=None):
     ap.add_argument("--max-length", type=int, default=256)
     ap.add_argument("--stride", type=int, default=64)
     ap.add_argument("--keep-fp32", action="store_true", help="leave model.onnx in the folder (it is ~90 MB)")
+    ap.add_argument("--quantize-min-elements", type=int, default=4096, help=argparse.SUPPRESS)  # tests: 0
     args = ap.parse_args(argv)
 
     ckpt = torch.load(args.checkpoint)
@@ -74,7 +76,8 @@ def main(argv=None):
     cache = os.path.dirname(os.path.abspath(args.checkpoint))
     fp32_path = os.path.join(cache, "model.onnx")
     export_fp32(model, fp32_path)
-    int8 = quantize(onnx.load(fp32_path))
+    q_min = args.quantize_min_elements
+    int8 = quantize(onnx.load(fp32_path), min_elements=q_min, min_vocab=q_min)
     onnx.save(int8, os.path.join(args.out, "model.int8.onnx"))
     if args.keep_fp32:
         shutil.copyfile(fp32_path, os.path.join(args.out, "model.onnx"))
@@ -101,6 +104,18 @@ def main(argv=None):
     with open(os.path.join(args.out, "medner-model.json"), "w") as f:
         json.dump(cfg, f, indent=2)
         f.write("\n")
+
+    # label-mapping.json is hand-maintained next to the model; seed it from the FHIR output's
+    # BC5CDR mapping (Disease -> Condition, Chemical -> MedicationStatement) when absent.
+    mapping_out = os.path.join(args.out, "label-mapping.json")
+    mapping_src = os.path.join(ROOT, "src", "fhir", "mappings", "bc5cdr.label-mapping.json")
+    if not os.path.exists(mapping_out) and os.path.exists(mapping_src):
+        mapping = json.load(open(mapping_src, encoding="utf-8"))
+        mapping["$schema"] = os.path.relpath(os.path.join(ROOT, "schemas", "label-mapping.schema.json"), os.path.abspath(args.out))
+        mapping["model"] = name
+        with open(mapping_out, "w", encoding="utf-8") as f:
+            json.dump(mapping, f, indent=2)
+            f.write("\n")
 
     # Dev sentences encoded with our tokenizer, for scoring the ONNX files in onnxruntime-node.
     vocab = load_vocab(args.vocab)

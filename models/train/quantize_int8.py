@@ -29,14 +29,19 @@ def _sym_int8(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return q, np.squeeze(scale, axis=axis)
 
 
-def quantize(model: onnx.ModelProto, min_elements: int = 4096) -> onnx.ModelProto:
+def quantize(model: onnx.ModelProto, min_elements: int = 4096, min_vocab: int = 4096) -> onnx.ModelProto:
+    """min_elements / min_vocab: smallest MatMul weight / embedding table (rows) worth quantizing."""
     g = model.graph
+    opset = max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    if opset < 11:
+        raise RuntimeError("opset >= 11 required (DynamicQuantizeLinear, MatMulInteger)")
     inits = {t.name: t for t in g.initializer}
     new_nodes, drop_inits, add_inits = [], set(), []
     zero_i8 = "qz_zero_int8"
     add_inits.append(numpy_helper.from_array(np.array(0, dtype=np.int8), zero_i8))
     axes1 = "qz_axes_last"
-    add_inits.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), axes1))
+    if opset >= 13:
+        add_inits.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), axes1))
     n_mm = n_emb = 0
     for node in g.node:
         if node.op_type == "MatMul" and node.input[1] in inits:
@@ -58,7 +63,7 @@ def quantize(model: onnx.ModelProto, min_elements: int = 4096) -> onnx.ModelProt
                 continue
         if node.op_type == "Gather" and node.input[0] in inits:
             e = numpy_helper.to_array(inits[node.input[0]])
-            if e.ndim == 2 and e.shape[0] > 4096:
+            if e.ndim == 2 and e.shape[0] >= min_vocab:
                 n_emb += 1
                 p = f"qz_emb{n_emb}"
                 eq, es = _sym_int8(e, axis=1)  # one scale per row (token)
@@ -69,7 +74,8 @@ def quantize(model: onnx.ModelProto, min_elements: int = 4096) -> onnx.ModelProt
                     helper.make_node("Gather", [p + "_e", ids], [p + "_q"], name=p + "_gather"),
                     helper.make_node("Cast", [p + "_q"], [p + "_f"], to=TensorProto.FLOAT, name=p + "_cast"),
                     helper.make_node("Gather", [p + "_escale", ids], [p + "_s"], name=p + "_gather_scale"),
-                    helper.make_node("Unsqueeze", [p + "_s", axes1], [p + "_s1"], name=p + "_unsq"),
+                    (helper.make_node("Unsqueeze", [p + "_s", axes1], [p + "_s1"], name=p + "_unsq") if opset >= 13
+                     else helper.make_node("Unsqueeze", [p + "_s"], [p + "_s1"], axes=[-1], name=p + "_unsq")),
                     helper.make_node("Mul", [p + "_f", p + "_s1"], [node.output[0]], name=p + "_out"),
                 ]
                 continue
@@ -82,8 +88,6 @@ def quantize(model: onnx.ModelProto, min_elements: int = 4096) -> onnx.ModelProt
     g.initializer.extend(kept + add_inits)
     # Drop any stale value_info for rewritten tensors (shapes are re-inferred by the runtime).
     del g.value_info[:]
-    if not any(o.domain in ("", "ai.onnx") and o.version >= 13 for o in model.opset_import):
-        raise RuntimeError("opset >= 13 required (Unsqueeze with axes input)")
     onnx.checker.check_model(model)
     print(f"int8: {n_mm} MatMuls, {n_emb} embedding tables quantized", flush=True)
     return model

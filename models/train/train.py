@@ -224,7 +224,7 @@ def main(argv=None):
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
     model.train()
     best_f1, best_step, history = -1.0, 0, []
-    t0 = time.time()
+    t0 = t_window = time.time()
     step = 0
     while step < sched_total[0]:
         for idx in batches(train_ex, args.batch_size, True, rng):
@@ -239,14 +239,21 @@ def main(argv=None):
             opt.step()
             sched.step()
             step += 1
-            if step == 20 and args.max_minutes:
-                per_step = (time.time() - t0) / step
-                # leave ~12% of the budget for dev checks
-                cap = int(args.max_minutes * 60 * 0.88 / per_step)
+            if args.max_minutes and step >= 20 and step % 20 == 0:
+                # Fit the schedule to the time budget (the machine is shared, so the step time
+                # drifts): re-estimate from the last 20 steps and only ever shrink the plan.
+                # ~12% of the budget is left for dev checks.
+                per_step = (time.time() - t_window) / 20
+                remaining = args.max_minutes * 60 * 0.88 - (time.time() - t0)
+                cap = step + max(1, int(remaining / per_step))
                 if cap < sched_total[0]:
-                    sched_total[0] = max(step + 1, cap)
-                    eval_every = args.eval_every or max(1, sched_total[0] // 6)
-                print(f"step time {per_step:.2f}s -> scheduled steps {sched_total[0]} (eval every {eval_every})", flush=True)
+                    first = sched_total[0] == total
+                    sched_total[0] = cap
+                    if first:
+                        eval_every = args.eval_every or max(1, cap // 6)
+                    print(f"step time {per_step:.2f}s -> scheduled steps {sched_total[0]} (eval every {eval_every})", flush=True)
+            if step % 20 == 0:
+                t_window = time.time()
             if step % 50 == 0 or args.smoke:
                 print(f"step {step}/{sched_total[0]} loss {loss.item():.4f} lr {sched.get_last_lr()[0]:.2e} {time.time() - t0:.0f}s", flush=True)
             if step % eval_every == 0 or step == sched_total[0]:
