@@ -16,9 +16,13 @@ export interface AssertionTrigger {
   direction: 'forward' | 'backward' | 'both';
   /** Family only: v3-RoleCode of the relative (MTH, FTH, SIS, BRO, FAMMEMB, ...). */
   relationship?: string;
+  /** Words the scope may span between trigger and mention; overrides AssertionRules.maxScopeWords. */
+  maxScopeWords?: number;
 }
 
 export interface AssertionRules {
+  /** Words a scope may span between trigger and mention (default: unlimited within the sentence). */
+  maxScopeWords?: number;
   triggers: AssertionTrigger[];
   /** Phrases that contain a trigger but are not one ("no change", "gram negative"). */
   pseudo: string[];
@@ -65,7 +69,14 @@ export function parseAssertionRules(raw: unknown): AssertionRules {
       if (typeof p !== 'string' || p.trim() === '') throw new Error(`assertion rules: ${k}[${i}] must be a non-empty string`);
     });
   }
-  return { triggers: r.triggers, pseudo: r.pseudo, terminations: r.terminations };
+  const limits = [r.maxScopeWords, ...r.triggers.map((t) => t.maxScopeWords)];
+  if (limits.some((n) => n !== undefined && !(Number.isInteger(n) && n >= 0))) throw new Error('assertion rules: maxScopeWords must be a non-negative integer');
+  return {
+    triggers: r.triggers,
+    pseudo: r.pseudo,
+    terminations: r.terminations,
+    ...(r.maxScopeWords !== undefined ? { maxScopeWords: r.maxScopeWords } : {}),
+  };
 }
 
 type Match =
@@ -135,6 +146,10 @@ function sentenceRanges(text: string): [number, number][] {
   return out;
 }
 
+function wordsIn(text: string): number {
+  return text.match(/[\p{L}\p{N}]+/gu)?.length ?? 0;
+}
+
 function emptyAssertion(): DetectedAssertion {
   return { negated: false, uncertain: false, hypothetical: false, historical: false, experiencer: 'patient', triggers: [] };
 }
@@ -156,13 +171,18 @@ export function detectAssertions(text: string, entities: Entity[], rules: Assert
     for (const m of inSentence) {
       if (m.kind !== 'trigger') continue;
       const dir = m.trigger.direction;
+      const maxWords = m.trigger.maxScopeWords ?? rules.maxScopeWords ?? Infinity;
       let applies = false;
       if ((dir === 'forward' || dir === 'both') && m.end <= entity.start) {
-        // forward: nothing that ends the scope between trigger and mention
-        applies = !inSentence.some((x) => x.kind === 'termination' && x.start >= m.end && x.end <= entity.start);
+        // forward: within reach, and nothing that ends the scope between trigger and mention
+        applies =
+          wordsIn(text.slice(m.end, entity.start)) <= maxWords &&
+          !inSentence.some((x) => x.kind === 'termination' && x.start >= m.end && x.end <= entity.start);
       }
       if (!applies && (dir === 'backward' || dir === 'both') && m.start >= entity.end) {
-        applies = !inSentence.some((x) => x.kind === 'termination' && x.start >= entity.end && x.end <= m.start);
+        applies =
+          wordsIn(text.slice(entity.end, m.start)) <= maxWords &&
+          !inSentence.some((x) => x.kind === 'termination' && x.start >= entity.end && x.end <= m.start);
       }
       if (!applies) continue;
       const t = m.trigger;

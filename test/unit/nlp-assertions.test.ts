@@ -48,6 +48,11 @@ const table: [string, Expect][] = [
   ['Mother has diabetes. Patient has [asthma].', { experiencer: 'patient' }],
   ['Mother had diabetes but the patient has [asthma].', { experiencer: 'patient' }],
   ['The patient reason is [fever].', { experiencer: 'patient' }],
+  ['Denies fever, chills, night sweats, weight loss, chest pain, [palpitations].', { negated: true }],
+  ['Did not result in any measurable change of the [vasculitis].', { negated: false }],
+  ['Does not have [diabetes].', { negated: true }],
+  ['Benefit close if not identical to that seen with [levodopa].', { negated: false, hypothetical: false }],
+  ['No evidence of vasculitis was found in the many patients who later underwent repeated angiography after aneurysmal [hemorrhage].', { negated: false }],
 ];
 
 for (const [marked, expect] of table) {
@@ -90,6 +95,22 @@ test('rules are configurable: custom trigger lists replace the shipped ones', ()
   assert.deepEqual(out.map((e) => e.assertion.negated), [true, false]);
   // the shipped rules do not know "kein"
   assert.equal(detectAssertions(text, ents, defaultAssertionRules())[0]!.assertion.negated, false);
+});
+
+test('maxScopeWords limits how far a trigger reaches; a trigger may override it', () => {
+  const text = 'no a b c d fever';
+  const ent: Entity = { start: 11, end: 16, text: 'fever', label: 'Disease', score: 1 };
+  const rules = (max?: number, own?: number): AssertionRules => ({
+    triggers: [{ phrase: 'no', category: 'negated', direction: 'forward', ...(own !== undefined ? { maxScopeWords: own } : {}) }],
+    pseudo: [],
+    terminations: [],
+    ...(max !== undefined ? { maxScopeWords: max } : {}),
+  });
+  assert.equal(detectAssertions(text, [ent], rules())[0]!.assertion.negated, true);
+  assert.equal(detectAssertions(text, [ent], rules(4))[0]!.assertion.negated, true);
+  assert.equal(detectAssertions(text, [ent], rules(3))[0]!.assertion.negated, false);
+  assert.equal(detectAssertions(text, [ent], rules(3, 4))[0]!.assertion.negated, true);
+  assert.throws(() => parseAssertionRules({ ...rules(), maxScopeWords: -1 }), /maxScopeWords/);
 });
 
 test('parseAssertionRules names the bad entry', () => {
