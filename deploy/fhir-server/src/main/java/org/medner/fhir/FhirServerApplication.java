@@ -30,7 +30,8 @@ import org.springframework.context.annotation.Import;
 @Import({
   JpaR4Config.class,
   ThreadPoolFactoryConfig.class,
-  // JpaConfig eagerly needs the batch2 job coordinator, which needs the channel (message broker) beans.
+  // JpaConfig eagerly needs the batch2 job coordinator, which needs the channel (message broker) beans;
+  // SubscriptionChannelConfig (in hapi-fhir-storage) provides them without the subscription module.
   JpaBatch2Config.class,
   Batch2JobsConfig.class,
   SubscriptionChannelConfig.class,
