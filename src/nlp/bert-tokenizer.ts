@@ -94,6 +94,15 @@ function classOf(cp: number): number {
   return c;
 }
 
+const IDENTITY = '\u0000identity';
+
+interface GeneralWord {
+  word: string;
+  idx: number[];
+  starts: number[];
+  ends: number[];
+}
+
 const DEFAULT_SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 
 export class BertTokenizer {
@@ -106,11 +115,13 @@ export class BertTokenizer {
   private readonly lowercase: boolean;
   private readonly stripAccents: boolean;
   private readonly maxChars: number;
-  private readonly maxPieceChars: number;
+  private readonly maxInitChars: number;
+  private readonly maxContChars: number;
   private readonly specials: string[];
   /** Vocab lookups for the continuation form without building "##" + s strings. */
   private readonly contVocab: Map<string, number>;
   private readonly normCache = new Map<number, string[]>();
+  private readonly mapCache = new Map<number, string | null>();
   /** (class & simpleMask) === C_SIMPLE means: append the char unchanged. */
   private readonly simpleMask: number;
 
@@ -118,13 +129,19 @@ export class BertTokenizer {
     this.idToToken = vocab;
     this.vocab = new Map();
     this.contVocab = new Map();
-    let maxPiece = 1;
+    let maxInit = 1;
+    let maxCont = 1;
     vocab.forEach((tok, i) => {
       if (!this.vocab.has(tok)) this.vocab.set(tok, i);
-      if (tok.startsWith('##') && tok.length > 2 && !this.contVocab.has(tok.slice(2))) this.contVocab.set(tok.slice(2), i);
-      maxPiece = Math.max(maxPiece, tok.length);
+      maxInit = Math.max(maxInit, tok.length);
+      if (tok.startsWith('##') && tok.length > 2) {
+        if (!this.contVocab.has(tok.slice(2))) this.contVocab.set(tok.slice(2), i);
+        maxCont = Math.max(maxCont, tok.length - 2);
+      }
     });
-    this.maxPieceChars = maxPiece;
+    // Longest possible match (UTF-16 units, an upper bound in code points) bounds the greedy search.
+    this.maxInitChars = maxInit;
+    this.maxContChars = maxCont;
     const unk = opts.unkToken ?? '[UNK]';
     const need = (t: string): number => {
       const id = this.vocab.get(t);
@@ -192,21 +209,87 @@ export class BertTokenizer {
     return r;
   }
 
+  /**
+   * How a code point normalizes: IDENTITY, a same-length single replacement (ASCII
+   * uppercase when lowercasing, é -> e), or null for anything else (removal, expansion,
+   * punctuation produced by normalization), which needs per-character offset tracking.
+   */
+  private mapOf(cp: number): string | null {
+    const cached = this.mapCache.get(cp);
+    if (cached !== undefined) return cached;
+    const orig = String.fromCodePoint(cp);
+    const parts = this.normalizedChars(cp);
+    let r: string | null = null;
+    if (parts.length === 1 && parts[0] === orig) r = IDENTITY;
+    else if (parts.length === 1 && parts[0]!.length === orig.length && !(classOf(parts[0]!.codePointAt(0)!) & (C_SPACE | C_PUNCT | C_REMOVE))) r = parts[0]!;
+    if (this.mapCache.size < 100_000) this.mapCache.set(cp, r);
+    return r;
+  }
+
   private tokenizeSegment(text: string, from: number, to: number, out: TokenSink): void {
-    // Current word: normalized string, plus per normalized code point its original range.
-    let word = '';
-    let wStarts: number[] = [];
-    let wEnds: number[] = [];
-    let wIdx: number[] = []; // index into `word` where each normalized code point starts
-    const flush = (): void => {
-      if (wIdx.length === 0) return;
-      this.wordPiece(word, wIdx, wStarts, wEnds, out);
-      out.word++;
-      word = '';
-      wStarts = [];
-      wEnds = [];
-      wIdx = [];
+    // Fast ("aligned") mode: the normalized word has the same UTF-16 length as the original
+    // word, so offsets are positions; `identity` means it IS the original slice. General
+    // mode keeps per-code-point original ranges (removed or expanded characters).
+    let ws = -1; // start of the open word in the original, -1 when none
+    let we = -1;
+    let identity = true;
+    let norm = '';
+    let g: GeneralWord | null = null;
+    const lower = this.lowercase;
+    const normalizes = this.lowercase || this.stripAccents;
+
+    const toGeneral = (): GeneralWord => {
+      const w = identity ? text.slice(ws, we) : norm;
+      const gw: GeneralWord = { word: w, idx: [], starts: [], ends: [] };
+      for (let k = 0; k < w.length; ) {
+        const c = w.charCodeAt(k);
+        const len = c >= 0xd800 && c <= 0xdbff && k + 1 < w.length ? 2 : 1;
+        gw.idx.push(k);
+        gw.starts.push(ws + k);
+        gw.ends.push(ws + k + len);
+        k += len;
+      }
+      return gw;
     };
+    const flush = (): void => {
+      if (g !== null) {
+        if (g.idx.length > 0) {
+          this.wordPiece(g.word, g.idx, g.starts, g.ends, out);
+          out.word++;
+        }
+      } else if (ws >= 0) {
+        this.wordPieceAligned(identity ? text.slice(ws, we) : norm, ws, out);
+        out.word++;
+      }
+      ws = -1;
+      g = null;
+    };
+    const generalAppend = (gw: GeneralWord, parts: string[], start: number, end: number): void => {
+      for (const p of parts) {
+        // A normalized char may itself be a space or punctuation (rare); the reference
+        // pre-tokenizes after normalizing, so honour that.
+        const pc = classOf(p.codePointAt(0)!);
+        if (pc & C_SPACE) {
+          flush();
+          g = gw = { word: '', idx: [], starts: [], ends: [] };
+          ws = start;
+          continue;
+        }
+        if (pc & C_PUNCT) {
+          flush();
+          this.wordPiece(p, [0], [start], [end], out);
+          out.word++;
+          g = gw = { word: '', idx: [], starts: [], ends: [] };
+          ws = start;
+          continue;
+        }
+        gw.idx.push(gw.word.length);
+        gw.word += p;
+        gw.starts.push(start);
+        gw.ends.push(end);
+      }
+    };
+
     let i = from;
     while (i < to) {
       let cp = text.charCodeAt(i);
@@ -222,13 +305,36 @@ export class BertTokenizer {
       const start = i;
       i += len;
       if ((cls & this.simpleMask) === C_SIMPLE) {
-        wIdx.push(word.length);
-        word += text[start];
-        wStarts.push(start);
-        wEnds.push(i);
+        if (ws < 0) {
+          ws = start;
+          identity = true;
+        }
+        if (g !== null) generalAppend(g, [text[start]!], start, i);
+        else if (!identity) norm += text[start];
+        we = i;
         continue;
       }
-      if (cls & C_REMOVE) continue;
+      if (lower && (cls & C_UPPER)) {
+        const low = String.fromCharCode(cp + 32);
+        if (ws < 0) {
+          ws = start;
+          identity = true;
+        }
+        if (g !== null) generalAppend(g, [low], start, i);
+        else {
+          if (identity) {
+            norm = text.slice(ws, start);
+            identity = false;
+          }
+          norm += low;
+        }
+        we = i;
+        continue;
+      }
+      if (cls & C_REMOVE) {
+        if (ws >= 0 && g === null) g = toGeneral();
+        continue;
+      }
       if (cls & C_SPACE) {
         flush();
         continue;
@@ -236,50 +342,110 @@ export class BertTokenizer {
       if (cls & (C_PUNCT | C_CJK)) {
         // Punctuation and CJK are single-character words; normalization may still apply.
         flush();
-        const parts = this.normalizedChars(cp);
-        if (parts.length === 0) continue;
-        for (const p of parts) {
-          wIdx.push(word.length);
-          word += p;
-          wStarts.push(start);
-          wEnds.push(i);
-        }
-        flush();
-        continue;
-      }
-      const parts = (this.lowercase || this.stripAccents) ? this.normalizedChars(cp) : null;
-      if (parts === null) {
-        wIdx.push(word.length);
-        word += len === 1 ? text[start] : text.slice(start, i);
-        wStarts.push(start);
-        wEnds.push(i);
-        continue;
-      }
-      if (parts.length === 0) continue; // a lone combining mark stripped away
-      for (const p of parts) {
-        // A normalized char may itself be a space or punctuation (rare); the reference
-        // pre-tokenizes after normalizing, so honour that.
-        const pc = classOf(p.codePointAt(0)!);
-        if (pc & C_SPACE) {
+        const m = normalizes ? this.mapOf(cp) : IDENTITY;
+        if (m === IDENTITY) this.wordPieceAligned(text.slice(start, i), start, out);
+        else if (m !== null) this.wordPieceAligned(m, start, out);
+        else {
+          const parts = this.normalizedChars(cp);
+          if (parts.length === 0) continue;
+          const gw: GeneralWord = { word: '', idx: [], starts: [], ends: [] };
+          g = gw;
+          ws = start;
+          generalAppend(gw, parts, start, i);
           flush();
           continue;
         }
-        if (pc & C_PUNCT) {
-          flush();
-          wIdx.push(0);
-          word = p;
-          wStarts.push(start);
-          wEnds.push(i);
-          flush();
-          continue;
-        }
-        wIdx.push(word.length);
-        word += p;
-        wStarts.push(start);
-        wEnds.push(i);
+        out.word++;
+        continue;
       }
+      const m = normalizes ? this.mapOf(cp) : IDENTITY;
+      if (g !== null) {
+        generalAppend(g, m === IDENTITY ? [text.slice(start, i)] : m !== null ? [m] : this.normalizedChars(cp), start, i);
+        we = i;
+        continue;
+      }
+      if (m === IDENTITY) {
+        if (ws < 0) {
+          ws = start;
+          identity = true;
+        } else if (!identity) norm += text.slice(start, i);
+        we = i;
+        continue;
+      }
+      if (m !== null) {
+        if (ws < 0) {
+          ws = start;
+          identity = false;
+          norm = '';
+        } else if (identity) {
+          norm = text.slice(ws, start);
+          identity = false;
+        }
+        norm += m;
+        we = i;
+        continue;
+      }
+      // complex normalization: removal (a lone combining mark) or expansion
+      const parts = this.normalizedChars(cp);
+      if (parts.length === 0) {
+        if (ws >= 0 && g === null) g = toGeneral();
+        continue;
+      }
+      if (ws < 0) {
+        ws = start;
+        g = { word: '', idx: [], starts: [], ends: [] };
+      } else if (g === null) g = toGeneral();
+      generalAppend(g, parts, start, i);
+      we = i;
     }
     flush();
+  }
+
+  /** WordPiece on a word whose UTF-16 positions equal original positions (from `base`). */
+  private wordPieceAligned(word: string, base: number, out: TokenSink): void {
+    const n = word.length;
+    if (n > this.maxChars) {
+      let cps = 0;
+      for (let k = 0; k < n; k++) {
+        const c = word.charCodeAt(k);
+        if (!(c >= 0xdc00 && c <= 0xdfff && k > 0 && word.charCodeAt(k - 1) >= 0xd800 && word.charCodeAt(k - 1) <= 0xdbff)) cps++;
+      }
+      if (cps > this.maxChars) {
+        out.push(this.unkId, base, base + n, false, false);
+        return;
+      }
+    }
+    const whole = this.vocab.get(word);
+    if (whole !== undefined) {
+      out.push(whole, base, base + n, false, false);
+      return;
+    }
+    const mark = out.mark();
+    let s = 0;
+    while (s < n) {
+      let e = Math.min(n, s + (s === 0 ? this.maxInitChars : this.maxContChars));
+      let found = -1;
+      while (e > s) {
+        const c = e < n ? word.charCodeAt(e) : 0;
+        if (!(c >= 0xdc00 && c <= 0xdfff)) {
+          // never split a surrogate pair
+          const piece = word.slice(s, e);
+          const id = s === 0 ? this.vocab.get(piece) : this.contVocab.get(piece);
+          if (id !== undefined) {
+            found = id;
+            break;
+          }
+        }
+        e--;
+      }
+      if (found < 0) {
+        out.reset(mark);
+        out.push(this.unkId, base, base + n, false, false);
+        return;
+      }
+      out.push(found, base + s, base + e, false, s > 0);
+      s = e;
+    }
   }
 
   private wordPiece(
@@ -304,7 +470,7 @@ export class BertTokenizer {
     const mark = out.mark();
     let s = 0;
     while (s < n) {
-      let e = Math.min(n, s + this.maxPieceChars);
+      let e = Math.min(n, s + (s === 0 ? this.maxInitChars : this.maxContChars));
       let found = -1;
       const sOff = idx[s]!;
       while (e > s) {

@@ -1,0 +1,292 @@
+/**
+ * NER benchmark (CPU): `npm run bench:ner` (run it with nice on a shared machine).
+ *
+ * For the tiny test model and a MedBERT-shaped model (BERT-base, random weights, generated
+ * into models/_generated/ on demand): documents/s and tokens/s at batch 1, 8, 32, 64 for
+ *   ours     createNerEngine().extract(texts): tokenize, window, batch, infer in a worker, decode
+ *   ceiling  plain onnxruntime-node on pre-tokenized, pre-batched tensors (same order and padding)
+ *   tjs      @huggingface/transformers v4 token-classification pipeline, one call per batch
+ * plus tokenizer MB/s and peak RSS. Prints a table, writes bench-results/ner.json.
+ * Options: --quick (fewer docs), --skip-medbert, --skip-tjs.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import ort from 'onnxruntime-node';
+import { Tokenizer, WordPiece, bertNormalizer, bertPreTokenizer, bertProcessing } from 'tokenizers';
+import { createNerEngine } from '../src/nlp/engine.ts';
+import { BertTokenizer } from '../src/nlp/bert-tokenizer.ts';
+import { loadModelFolder, type ModelFolder } from '../src/nlp/model-folder.ts';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const BATCHES = [1, 8, 32, 64];
+const THREADS = Math.max(1, os.availableParallelism());
+
+interface Row {
+  model: string;
+  path: 'ours' | 'ceiling' | 'tjs';
+  batch: number;
+  docs: number;
+  tokens: number;
+  seconds: number;
+  docsPerSec: number;
+  tokensPerSec: number;
+}
+
+/** Documents of a few sentences (under the model's max length, so every path sees the same tokens). */
+function loadDocs(count: number, maxTokens: number, tok: BertTokenizer): string[] {
+  const sentences: string[] = [];
+  const file = path.resolve(repo, '../shared/data/ner/bc5cdr/devel.tsv');
+  if (fs.existsSync(file)) {
+    let words: string[] = [];
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      const w = line.split('\t')[0]!.trim();
+      if (w === '') {
+        if (words.length > 0) sentences.push(words.join(' '));
+        words = [];
+      } else words.push(w);
+    }
+  } else {
+    console.log('note: ../shared/data/ner absent; using synthetic sentences');
+    for (let i = 0; i < 2000; i++) sentences.push(`Patient ${i} was given aspirin ${i % 300} mg for postural hypotension and renal failure.`);
+  }
+  const docs: string[] = [];
+  let cur: string[] = [];
+  let curTokens = 0;
+  for (const s of sentences) {
+    const n = tok.tokenize(s).ids.length;
+    if (n + 2 > maxTokens) continue;
+    if (curTokens + n + 2 > maxTokens || cur.length >= 5) {
+      docs.push(cur.join(' '));
+      cur = [];
+      curTokens = 0;
+      if (docs.length >= count) break;
+    }
+    cur.push(s);
+    curTokens += n;
+  }
+  return docs.slice(0, count);
+}
+
+function sessionOptions(): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: THREADS,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
+
+/** The ceiling: ORT alone, tensors built before timing, same sort order and padding as ours. */
+async function ceiling(folder: ModelFolder, tok: BertTokenizer, docs: string[], batch: number): Promise<{ seconds: number; tokens: number; argmax: Map<number, string[]> }> {
+  const session = await ort.InferenceSession.create(folder.onnxPath('fp32', 'cpu'), sessionOptions());
+  const seqs = docs.map((d, i) => ({ i, ids: [tok.clsId, ...tok.tokenize(d).ids, tok.sepId] })).sort((a, b) => a.ids.length - b.ids.length);
+  const hasTypes = session.inputNames.includes('token_type_ids');
+  const batches = [];
+  for (let b = 0; b < seqs.length; b += batch) {
+    const rows = seqs.slice(b, b + batch);
+    const seq = Math.max(...rows.map((r) => r.ids.length));
+    const ids = new BigInt64Array(rows.length * seq);
+    const mask = new BigInt64Array(rows.length * seq);
+    rows.forEach((r, k) => r.ids.forEach((id, j) => ((ids[k * seq + j] = BigInt(id)), (mask[k * seq + j] = 1n))));
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', ids, [rows.length, seq]),
+      attention_mask: new ort.Tensor('int64', mask, [rows.length, seq]),
+    };
+    if (hasTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(rows.length * seq), [rows.length, seq]);
+    batches.push({ rows, seq, feeds });
+  }
+  await session.run(batches[0]!.feeds); // warm-up
+  const nl = folder.config.labels.length;
+  const argmax = new Map<number, string[]>();
+  const t0 = performance.now();
+  const outs: ort.Tensor[] = [];
+  for (const b of batches) outs.push((await session.run(b.feeds)).logits!);
+  const seconds = (performance.now() - t0) / 1000;
+  batches.forEach((b, bi) => {
+    const data = outs[bi]!.data as Float32Array;
+    b.rows.forEach((r, k) => {
+      const labels: string[] = [];
+      for (let j = 1; j < r.ids.length - 1; j++) {
+        let best = 0;
+        for (let l = 1; l < nl; l++) if (data[(k * b.seq + j) * nl + l]! > data[(k * b.seq + j) * nl + best]!) best = l;
+        if (folder.config.labels[best] !== 'O') labels.push(`${j}:${folder.config.labels[best]}`);
+      }
+      argmax.set(r.i, labels);
+    });
+  });
+  await session.release();
+  return { seconds, tokens: seqs.reduce((n, s) => n + s.ids.length, 0), argmax };
+}
+
+/** A transformers.js-loadable copy: config.json, tokenizer.json (saved by HF tokenizers), onnx/model.onnx (symlink). */
+function prepareTjsFolder(folder: ModelFolder, name: string): string {
+  const root = path.join(repo, 'models/_generated/tjs');
+  const dir = path.join(root, name);
+  fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
+  const labels = folder.config.labels;
+  fs.writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({
+      model_type: 'bert',
+      architectures: ['BertForTokenClassification'],
+      id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+      label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    }),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: folder.config.doLowerCase, model_max_length: folder.config.maxLength, unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]', pad_token: '[PAD]', mask_token: '[MASK]' }),
+  );
+  const v: Record<string, number> = {};
+  folder.vocab.forEach((t, i) => {
+    if (!(t in v)) v[t] = i;
+  });
+  const t = new Tokenizer(WordPiece.init(v, { unkToken: '[UNK]', maxInputCharsPerWord: 100 }));
+  t.setNormalizer(bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: folder.config.doLowerCase, lowercase: folder.config.doLowerCase }));
+  t.setPreTokenizer(bertPreTokenizer());
+  t.setPostProcessor(bertProcessing(['[SEP]', v['[SEP]']!], ['[CLS]', v['[CLS]']!]));
+  t.addSpecialTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].filter((s) => s in v));
+  t.save(path.join(dir, 'tokenizer.json'));
+  // transformers.js expects a padding token in tokenizer.json; HF tokenizers writes padding null without setPadding
+  const tj = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tj));
+  const link = path.join(dir, 'onnx/model.onnx');
+  fs.rmSync(link, { force: true });
+  fs.symlinkSync(path.resolve(folder.onnxPath('fp32', 'cpu')), link);
+  return root;
+}
+
+async function tjsRun(root: string, name: string, docs: string[], batch: number): Promise<{ seconds: number; perToken: Map<number, string[]> }> {
+  const tf = await import('@huggingface/transformers');
+  tf.env.allowRemoteModels = false;
+  tf.env.allowLocalModels = true;
+  tf.env.localModelPath = `${root}/`;
+  const pipe = (await tf.pipeline('token-classification', name, { dtype: 'fp32', device: 'cpu' })) as unknown as (
+    t: string[],
+    o?: object,
+  ) => Promise<{ entity: string; index: number }[][]>;
+  await pipe(docs.slice(0, Math.min(batch, docs.length)));
+  const perToken = new Map<number, string[]>();
+  const t0 = performance.now();
+  for (let b = 0; b < docs.length; b += batch) {
+    const out = await pipe(docs.slice(b, b + batch));
+    out.forEach((toks, k) => perToken.set(b + k, toks.map((x) => `${x.index}:${x.entity}`)));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await (pipe as unknown as { dispose?: () => Promise<void> }).dispose?.();
+  return { seconds, perToken };
+}
+
+function ensureMedbert(): string | undefined {
+  const dir = path.join(repo, 'models/_generated/medbert-shaped');
+  if (fs.existsSync(path.join(dir, 'model.onnx'))) return dir;
+  console.log('generating the MedBERT-shaped model (models/train/make_test_model.py --shape medbert) ...');
+  try {
+    execFileSync('/usr/bin/python3', [path.join(repo, 'models/train/make_test_model.py'), '--shape', 'medbert'], { stdio: 'inherit' });
+    return dir;
+  } catch (err) {
+    console.log(`cannot generate the MedBERT-shaped model: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+async function benchModel(name: string, dir: string, docCount: number, rows: Row[], extra: Record<string, unknown>): Promise<void> {
+  const folder = await loadModelFolder(dir);
+  const tok = new BertTokenizer(folder.vocab, { lowercase: folder.config.doLowerCase });
+  const docs = loadDocs(docCount, folder.config.maxLength, tok);
+  const tokens = docs.reduce((n, d) => n + tok.tokenize(d).ids.length + 2, 0);
+  console.log(`\n${name}: ${docs.length} docs, ${tokens} tokens (avg ${(tokens / docs.length).toFixed(0)}), ${THREADS} threads`);
+  const add = (p: Row['path'], batch: number, seconds: number): void => {
+    const r: Row = { model: name, path: p, batch, docs: docs.length, tokens, seconds, docsPerSec: docs.length / seconds, tokensPerSec: tokens / seconds };
+    rows.push(r);
+    console.log(`  ${p.padEnd(8)} batch ${String(batch).padStart(2)}: ${r.docsPerSec.toFixed(1).padStart(8)} docs/s ${r.tokensPerSec.toFixed(0).padStart(9)} tokens/s`);
+  };
+  const agreement: Record<string, number> = {};
+  let tjsRoot: string | undefined;
+  if (!args.has('--skip-tjs')) tjsRoot = prepareTjsFolder(folder, path.basename(dir));
+  for (const batch of BATCHES) {
+    const engine = await createNerEngine({ modelDir: dir, variant: 'fp32', batchSize: batch, intraOpThreads: THREADS, aggregation: 'first' });
+    await engine.extract(docs.slice(0, batch)); // warm-up
+    const t0 = performance.now();
+    const ents = await engine.extract(docs);
+    add('ours', batch, (performance.now() - t0) / 1000);
+    await engine.close();
+    for (let i = 0; i < docs.length; i++) for (const e of ents[i]!) if (e.text !== docs[i]!.slice(e.start, e.end)) throw new Error('offset invariant broken');
+    const c = await ceiling(folder, tok, docs, batch);
+    add('ceiling', batch, c.seconds);
+    if (tjsRoot !== undefined) {
+      try {
+        const t = await tjsRun(tjsRoot, path.basename(dir), docs, batch);
+        add('tjs', batch, t.seconds);
+        let same = 0;
+        for (let i = 0; i < docs.length; i++) if (JSON.stringify(t.perToken.get(i)) === JSON.stringify(c.argmax.get(i))) same++;
+        agreement[`batch${batch}`] = same / docs.length;
+      } catch (err) {
+        console.log(`  tjs failed: ${(err as Error).message.split('\n')[0]}`);
+        tjsRoot = undefined;
+      }
+    }
+  }
+  extra[name] = { docs: docs.length, tokens, tjsTokenLabelAgreement: agreement };
+}
+
+function tokenizerThroughput(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const folder = path.join(repo, 'test/fixtures/models/tiny-bert/vocab.txt');
+  const vocab = fs.readFileSync(folder, 'utf8').split('\n').slice(0, -1);
+  const file = path.resolve(repo, '../shared/data/ner/bc5cdr/train.tsv');
+  const text = fs.existsSync(file)
+    ? fs.readFileSync(file, 'utf8').split('\n').map((l) => l.split('\t')[0]).join(' ')
+    : 'Patient was given aspirin 81 mg for postural hypotension. '.repeat(20_000);
+  for (const lowercase of [false, true]) {
+    const tok = new BertTokenizer(vocab, { lowercase });
+    tok.tokenize(text.slice(0, 100_000));
+    const t0 = performance.now();
+    tok.tokenize(text);
+    out[lowercase ? 'uncasedMBps' : 'casedMBps'] = Buffer.byteLength(text) / 1e6 / ((performance.now() - t0) / 1000);
+  }
+  console.log(`tokenizer: cased ${out.casedMBps!.toFixed(1)} MB/s, uncased ${out.uncasedMBps!.toFixed(1)} MB/s (${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB)`);
+  return out;
+}
+
+const rows: Row[] = [];
+const extra: Record<string, unknown> = {};
+const tokenizer = tokenizerThroughput();
+await benchModel('tiny-bert', path.join(repo, 'test/fixtures/models/tiny-bert'), quick ? 128 : 512, rows, extra);
+if (!args.has('--skip-medbert')) {
+  const dir = ensureMedbert();
+  if (dir !== undefined) await benchModel('medbert-shaped', dir, quick ? 16 : 64, rows, extra);
+}
+const peakRssMB = process.resourceUsage().maxRSS / 1024;
+
+console.log('\nmodel           batch   ours docs/s  ceiling docs/s  ours/ceiling   tjs docs/s  ours/tjs');
+const summary: Record<string, unknown>[] = [];
+for (const model of [...new Set(rows.map((r) => r.model))]) {
+  for (const batch of BATCHES) {
+    const get = (p: Row['path']) => rows.find((r) => r.model === model && r.batch === batch && r.path === p);
+    const o = get('ours');
+    const c = get('ceiling');
+    const t = get('tjs');
+    if (!o || !c) continue;
+    const vsCeil = o.docsPerSec / c.docsPerSec;
+    const vsTjs = t ? o.docsPerSec / t.docsPerSec : undefined;
+    summary.push({ model, batch, ours: o.docsPerSec, ceiling: c.docsPerSec, tjs: t?.docsPerSec, oursVsCeiling: vsCeil, oursVsTjs: vsTjs });
+    console.log(
+      `${model.padEnd(15)} ${String(batch).padStart(5)} ${o.docsPerSec.toFixed(1).padStart(13)} ${c.docsPerSec.toFixed(1).padStart(15)} ${vsCeil.toFixed(2).padStart(13)} ${(t ? t.docsPerSec.toFixed(1) : '-').padStart(12)} ${(vsTjs ? vsTjs.toFixed(2) : '-').padStart(9)}`,
+    );
+  }
+}
+console.log(`peak RSS ${peakRssMB.toFixed(0)} MB (whole process, incl. worker threads)`);
+const outDir = path.join(repo, 'bench-results');
+fs.mkdirSync(outDir, { recursive: true });
+fs.writeFileSync(
+  path.join(outDir, 'ner.json'),
+  JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, threads: THREADS, node: process.version, tokenizer, peakRssMB, goals: { oursVsCeiling: 0.9, oursVsTjs: 2 }, summary, rows, extra }, null, 2),
+);
+console.log(`wrote ${path.join(outDir, 'ner.json')}`);
