@@ -108,11 +108,14 @@ export function buildDocumentTransaction(args: {
   } else {
     const ident = documentIdentifier(doc);
     const fullUrl = `urn:uuid:${deterministicUuid('DocumentReference', docKey)}`;
-    entries.push({
-      fullUrl,
-      resource: buildDocumentReference(doc, subject, encounter),
-      request: { method: 'PUT', url: conditionalUrl('DocumentReference', 'identifier', ident.system, ident.value!) },
-    });
+    // A message without text (e.g. MDM T03/T04 status change) must not wipe the stored content; a cancel may.
+    if (doc.text !== '' || isCancelled(doc)) {
+      entries.push({
+        fullUrl,
+        resource: buildDocumentReference(doc, subject, encounter),
+        request: { method: 'PUT', url: conditionalUrl('DocumentReference', 'identifier', ident.system, ident.value!) },
+      });
+    }
     docRef = { reference: fullUrl };
     pathFor = () => 'DocumentReference.content[0].attachment';
   }
@@ -181,7 +184,7 @@ export function buildDocumentTransaction(args: {
       meta: { tag: [{ system: URI.provenanceRunTag, code: runCode }, ...(ctx.meta.tag ?? [])] },
       target: derived.map((d) => ({ reference: d.fullUrl })),
       // recorded must be stable across replays (see README): the document time, else the source record's time.
-      recorded: fhirInstant(doc.date) ?? (doc.source.kind === 'kafka' ? fhirInstant(doc.source.timestamp) : undefined) ?? stableFallbackInstant(doc.date),
+      recorded: fhirInstant(doc.date) ?? dateAtMidnight(doc.date) ?? (doc.source.kind === 'kafka' ? fhirInstant(doc.source.timestamp) : undefined) ?? '1970-01-01T00:00:00Z',
       activity: { coding: [{ system: HL7.provenanceActivity, code: 'Derivation', display: 'wasDerivedFrom' }] },
       agent: [
         {
@@ -199,17 +202,19 @@ export function buildDocumentTransaction(args: {
     });
   }
 
+  // A Patient create alone changes nothing worth a request.
+  const entry = entries.length === 1 && entries[0] === patientEntry ? [] : entries;
   return {
-    bundle: { resourceType: 'Bundle', type: 'transaction', entry: entries },
+    bundle: { resourceType: 'Bundle', type: 'transaction', entry },
     patientKey: sha256Hex('patient', patientKeySource),
     resourceIdentifiers: derived.map((d) => ({ resourceType: d.resource.resourceType, ...d.identifier })),
   };
 }
 
-/** The date at midnight UTC, or the epoch when the document has no date: a placeholder that stays the same across runs. */
-function stableFallbackInstant(date: string | undefined): string {
+/** A zone-less document date as midnight UTC: a placeholder, but one that stays the same across runs and transports. */
+function dateAtMidnight(date: string | undefined): string | undefined {
   const d = date && /^(\d{4}-\d{2}-\d{2})/.exec(date)?.[1];
-  return d ? `${d}T00:00:00Z` : '1970-01-01T00:00:00Z';
+  return d ? `${d}T00:00:00Z` : undefined;
 }
 
 function identifierOf(i: { system?: string; value: string; type?: string }): fhir4.Identifier {

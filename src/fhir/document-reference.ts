@@ -25,7 +25,8 @@ export function buildDocumentReference(
     resourceType: 'DocumentReference',
     masterIdentifier: documentIdentifier(doc),
     status: doc.status,
-    content: [{ attachment: { contentType: 'text/plain; charset=utf-8', data: Buffer.from(doc.text, 'utf8').toString('base64') } }],
+    // FHIR strings may not be empty: no text, no data element.
+    content: [{ attachment: { contentType: 'text/plain; charset=utf-8', ...(doc.text !== '' ? { data: Buffer.from(doc.text, 'utf8').toString('base64') } : {}) } }],
     subject,
   };
   if (doc.docStatus) docRef.docStatus = doc.docStatus;

@@ -239,6 +239,17 @@ test('a cancelled document derives nothing; minScore and unmapped labels filter 
   assert.equal(unmapped.resourceIdentifiers.length, 0);
 });
 
+test('a message without text (status change) neither wipes the DocumentReference nor sends anything; a cancel without text still retracts it', () => {
+  const doc = { ...loadDoc('hl7v2-document.json'), text: '', segments: [], lifecycle: { action: 'status-change' as const } };
+  const out = buildDocumentTransaction({ doc, entities: [], model: MODEL, mapping: bc5cdr });
+  assert.deepEqual(out.bundle.entry, []);
+  const cancel = buildDocumentTransaction({ doc: { ...doc, lifecycle: { action: 'cancel' }, status: 'entered-in-error' }, entities: [], model: MODEL, mapping: bc5cdr });
+  const docRef = resources(cancel).find((r) => r.resourceType === 'DocumentReference') as fhir4.DocumentReference;
+  assert.equal(docRef.status, 'entered-in-error');
+  assert.deepEqual(docRef.content, [{ attachment: { contentType: 'text/plain; charset=utf-8' } }]);
+  assert.ok(validateFhirResource(docRef).ok);
+});
+
 test('codings from the lookup table, code.text always the mention', () => {
   const doc = loadDoc('hl7v2-document.json');
   const mapping = parseLabelMapping({ ...bc5cdr, codings: [{ term: 'Pneumonia', system: 'http://snomed.info/sct', code: '233604007', display: 'Pneumonia' }] });
