@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
 import { fhirServerVersion } from './fhir-probe.ts';
-import { livePid, removePidFile, stopProcess, writePidFile } from './pid-file.ts';
+import { livePid, removePidFile, servesAddress, stopProcess, writePidFile, type PidRecord } from './pid-file.ts';
 import { findExecutable, isLocalHost, isPortOpen, runToCompletion, sleep, spawnDetached } from './process.ts';
 import { REPO_ROOT, stackDir } from './paths.ts';
 import { StackError, type ManagedService, type ServiceStatus } from './service.ts';
@@ -91,10 +91,16 @@ export function createFhirServerService(config: Config, opts: FhirServerOptions 
   // The pid file's marker: only a java process with this on its command line is ours.
   const marker = `-Dmedner.stack=${dir}`;
 
+  /** The live server this stack directory started for this base URL, if any. */
+  function ours(): PidRecord | undefined {
+    const rec = livePid(pidFile);
+    return rec && servesAddress(rec, address) ? rec : undefined;
+  }
+
   const isUp = async () => (await fhirServerVersion(address)) !== undefined;
 
   async function status(): Promise<ServiceStatus> {
-    const rec = livePid(pidFile);
+    const rec = ours();
     const v = await fhirServerVersion(address);
     const s: ServiceStatus = { name: 'fhir', up: v !== undefined, address, managed: rec !== undefined };
     if (v?.version) s.version = v.version;
@@ -127,7 +133,11 @@ export function createFhirServerService(config: Config, opts: FhirServerOptions 
     if (await isUp()) return status();
     const { host, port } = localServerAddress(address);
     if (!isLocalHost(host)) throw new StackError(`no FHIR server answers at ${address}, and it is not a local address this stack can start`);
-    if (livePid(pidFile) === undefined) {
+    const running = livePid(pidFile);
+    if (running && !servesAddress(running, address)) {
+      throw new StackError(`${dir} already runs a FHIR server for ${running.address ?? 'another address'} (pid ${running.pid}); use another STACK_DIR for ${address}`);
+    }
+    if (running === undefined) {
       if (await isPortOpen(host, port)) throw new StackError(`port ${port} on ${host} is taken by something that is not a FHIR server`);
       const javaBin = java();
       buildJarIfStale();
@@ -137,12 +147,12 @@ export function createFhirServerService(config: Config, opts: FhirServerOptions 
       const args = [`-Xmx${opts.heap ?? '1g'}`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', marker, '-jar', jar];
       const env = { ...process.env, ...serverEnv({ host, port, db, dataDir }) };
       const pid = spawnDetached(javaBin, args, { cwd: dir, logFile, env });
-      writePidFile(pidFile, { pid, marker });
+      writePidFile(pidFile, { pid, marker, address });
     }
     // Fail as soon as the server dies instead of waiting out the timeout.
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
-      if (livePid(pidFile) === undefined) throw new StackError(`the FHIR server exited during startup; see ${logFile}`);
+      if (ours() === undefined) throw new StackError(`the FHIR server exited during startup; see ${logFile}`);
       if (await isUp()) break;
       if (Date.now() >= deadline) throw new StackError(`the FHIR server did not answer at ${address}/metadata within ${Math.round(readyTimeoutMs / 1000)} s; see ${logFile}`);
       await sleep(2_000);
@@ -151,8 +161,9 @@ export function createFhirServerService(config: Config, opts: FhirServerOptions 
   }
 
   async function down(): Promise<void> {
-    const rec = livePid(pidFile);
-    if (rec) await stopProcess(rec.pid, 30_000);
+    const rec = ours();
+    if (!rec) return;
+    await stopProcess(rec.pid, 30_000);
     removePidFile(pidFile);
   }
 

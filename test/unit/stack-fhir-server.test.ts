@@ -14,6 +14,7 @@ import {
   newestSourceMtime,
   serverEnv,
 } from '../../src/stack/fhir-server.ts';
+import { writePidFile } from '../../src/stack/pid-file.ts';
 import { StackError } from '../../src/stack/service.ts';
 
 test('localServerAddress: host and port of an http .../fhir base URL', () => {
@@ -99,6 +100,27 @@ test('up: a non-local FHIR_BASE_URL that does not answer is refused, not started
     const config = loadConfig({ FHIR_BASE_URL: 'http://192.0.2.1:8080/fhir', STACK_DIR: stack });
     const svc = createFhirServerService(config);
     await assert.rejects(svc.up(), /not a local address this stack can start/);
+  } finally {
+    fs.rmSync(stack, { recursive: true, force: true });
+  }
+});
+
+test('up/down: a stack dir already running a FHIR server for another address is refused, and down does not stop it', async () => {
+  const stack = fs.mkdtempSync(path.join(os.tmpdir(), 'medner-fhir-stack-'));
+  const free = http.createServer();
+  await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+  const { port } = free.address() as AddressInfo;
+  await new Promise<void>((r) => free.close(() => r()));
+  try {
+    // This test process stands in for a server started for another port.
+    const pidFile = path.join(stack, 'fhir-server.pid');
+    writePidFile(pidFile, { pid: process.pid, marker: '', address: 'http://127.0.0.1:1/fhir' });
+    const config = loadConfig({ FHIR_BASE_URL: `http://127.0.0.1:${port}/fhir`, STACK_DIR: stack });
+    const svc = createFhirServerService(config);
+    await assert.rejects(svc.up(), /already runs a FHIR server for http:\/\/127\.0\.0\.1:1\/fhir/);
+    assert.equal((await svc.status()).managed, false);
+    await svc.down();
+    assert.ok(fs.existsSync(pidFile), 'the other instance keeps its pid file');
   } finally {
     fs.rmSync(stack, { recursive: true, force: true });
   }
