@@ -274,3 +274,20 @@ test('two resources with the same identifier: the conditional update fails with 
     return true;
   });
 });
+
+test('documents of one patient written concurrently: one Patient, one Device, every document stored', { skip: svc.skip }, async () => {
+  const model: ModelInfo = { name: 'medner-it', version: `race-${run}` };
+  const docs = [1, 2, 3, 4].map((i) => {
+    const d = v2Doc(`f${i}`);
+    return { ...d, patient: { identifier: { ...d.patient.identifier!, value: `MRN-${run}-race` } } };
+  });
+  const c = new FhirClient({ baseUrl: svc.ok ? svc.services.fhirBaseUrl : '', timeoutMs: 30_000, auth: { kind: 'none' }, maxRetries: 6, baseBackoffMs: 100 });
+  const results = await Promise.allSettled(
+    docs.map((doc) => new FhirServerWriter(c).writeDocument(doc, buildDocumentTransaction({ doc, entities: entitiesOf(doc.text), model, mapping }))),
+  );
+  assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? 'ok' : String((r.reason as Error).message))), ['ok', 'ok', 'ok', 'ok']);
+  const id = docs[0]!.patient.identifier!;
+  assert.equal((await c.search('Patient', { identifier: `${id.system}|${id.value}` })).length, 1);
+  assert.equal((await c.search('Device', { identifier: `${URI.deviceIdentifier}|medner-it@race-${run}` })).length, 1);
+  for (const doc of docs) assert.equal((await derivedOf(doc)).length, 5);
+});
