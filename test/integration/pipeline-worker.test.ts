@@ -1,0 +1,182 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type * as fhir4 from 'fhir/r4.js';
+import { integrationServices } from '../support/services.ts';
+import { createLogger } from '../../src/ops/logger.ts';
+import { createStages } from '../../src/pipeline/stages.ts';
+import { startWorkerApp, type WorkerApp } from '../../src/pipeline/worker-app.ts';
+import { runReplay } from '../../src/pipeline/replay.ts';
+import type { Config } from '../../src/config/config.ts';
+import type { Stages } from '../../src/pipeline/ports.ts';
+import {
+  committed,
+  committedTotal,
+  fhirNote,
+  hl7Note,
+  pipelineEnv,
+  produce,
+  readTopic,
+  serverMatchesFor,
+  setupConfig,
+  sleep,
+  startTcpProxy,
+  testId,
+  waitFor,
+} from '../fixtures/pipeline/harness.ts';
+
+/**
+ * The worker end to end against real Kafka, Redis and the FHIR server, with the
+ * tiny random-weight model: entities are arbitrary, so the assertions are on
+ * structure: every output bundle lands, the server holds exactly what each bundle
+ * says, offsets commit only after outputs are durable.
+ */
+const svc = await integrationServices(['kafka', 'redis', 'fhir']);
+const logger = createLogger('warn');
+
+async function start(config: Config, extra: Partial<Parameters<typeof startWorkerApp>[0]> = {}): Promise<{ app: WorkerApp; stages: Stages; stop(): Promise<void> }> {
+  const stages = await createStages(config, logger);
+  const app = await startWorkerApp({ config, role: 'all', logger, stages, commitIntervalMs: 200, backoffMs: 200, ...extra });
+  return {
+    app,
+    stages,
+    async stop() {
+      await app.stop(10_000);
+      await stages.close();
+    },
+  };
+}
+
+/** Every output bundle's conditional entries resolve to exactly one resource on the server. */
+async function assertBundlesLanded(base: string, values: string[]): Promise<number> {
+  let checked = 0;
+  for (const v of values) {
+    const bundle = JSON.parse(v) as fhir4.Bundle;
+    assert.equal(bundle.type, 'transaction');
+    const matches = await serverMatchesFor(base, bundle);
+    assert.ok(matches.length > 0, 'bundle has conditional entries');
+    for (const m of matches) assert.equal(m.found, 1, `${m.type} entry ${m.url.slice(0, 60)}... found ${m.found} times`);
+    checked += matches.length;
+  }
+  return checked;
+}
+
+test('an HL7 v2 note and a FHIR note go end to end; a poison record is dead-lettered while the next is processed', { skip: svc.skip, timeout: 90_000 }, async () => {
+  if (!svc.ok) return;
+  const config = await setupConfig(pipelineEnv(svc.services, 'pl-e2e'));
+  const w = await start(config);
+  try {
+    const a = testId('e2e-hl7');
+    const b = testId('e2e-fhir');
+    // Same key -> same partition, so the poison record sits between two good ones.
+    await produce(config, config.topics.hl7In, [
+      { key: 'k', value: hl7Note(a) },
+      { key: 'k', value: Buffer.from('this is not a clinical message') },
+      { key: 'k', value: hl7Note(`${a}-2`, 1) },
+    ]);
+    await produce(config, config.topics.fhirIn, [{ key: 'k', value: fhirNote(b) }]);
+
+    await waitFor('all four records committed', async () => (await committedTotal(config)) === 4, 60_000);
+    const outputs = await readTopic(config, config.topics.output, 3);
+    assert.equal(outputs.length, 3, 'one output record per good document');
+    const ids = outputs.map((o) => o.headers['medner-document-id']).sort();
+    assert.deepEqual(ids, [a, `${a}-2`, b].sort());
+    const dead = await readTopic(config, config.topics.deadLetter, 1);
+    assert.equal(dead.length, 1);
+    const rec = JSON.parse(dead[0]!.value) as { reasonCode: string; stage: string; source: { offset: string; topic: string }; payload: string };
+    assert.equal(rec.stage, 'intake');
+    assert.equal(rec.reasonCode, 'NOT_HL7');
+    assert.equal(rec.source.topic, config.topics.hl7In);
+    assert.equal(Buffer.from(rec.payload, 'base64').toString(), 'this is not a clinical message');
+
+    await assertBundlesLanded(config.fhir.baseUrl, outputs.map((o) => o.value));
+
+    const metrics = await (await fetch(`${w.app.http!.url}/metrics`)).text();
+    assert.match(metrics, /medner_documents_out_total\{format="hl7v2"\} 2/);
+    assert.match(metrics, /medner_documents_out_total\{format="fhir"\} 1/);
+    assert.match(metrics, /medner_documents_dead_lettered_total\{stage="intake",reason="NOT_HL7"\} 1/);
+    const ready = await fetch(`${w.app.http!.url}/ready`);
+    assert.equal(ready.status, 200);
+    assert.equal((await fetch(`${w.app.http!.url}/health`)).status, 200);
+  } finally {
+    await w.stop();
+  }
+});
+
+test('FHIR server unreachable: nothing is committed until it is back, then everything arrives', { skip: svc.skip, timeout: 120_000 }, async () => {
+  if (!svc.ok) return;
+  const target = new URL(svc.services.fhirBaseUrl);
+  const proxy = await startTcpProxy(target);
+  const base = `http://127.0.0.1:${proxy.port}${target.pathname}`;
+  const config = await setupConfig(pipelineEnv(svc.services, 'pl-outage', { FHIR_BASE_URL: base, FHIR_TIMEOUT_MS: '2000' }));
+  await proxy.down();
+  const w = await start(config, { outageBackoffMs: 300 });
+  try {
+    const ids = [testId('outage-a'), testId('outage-b'), testId('outage-c')];
+    await produce(config, config.topics.hl7In, ids.map((id, i) => ({ key: id, value: hl7Note(id, i) })));
+    await sleep(6_000);
+    assert.equal(await committedTotal(config), 0, 'nothing committed while the FHIR server is down');
+    assert.equal((await readTopic(config, config.topics.output, 0, 0)).length, 0, 'no output published');
+    assert.equal((await readTopic(config, config.topics.deadLetter, 0, 0)).length, 0, 'nothing dead-lettered for an outage');
+    const ready = await fetch(`${w.app.http!.url}/ready`);
+    assert.equal(ready.status, 503, '/ready reports the FHIR server down');
+
+    await proxy.up();
+    await waitFor('all committed after the outage', async () => (await committedTotal(config)) === 3, 60_000);
+    const outputs = await readTopic(config, config.topics.output, 3);
+    assert.deepEqual(outputs.map((o) => o.headers['medner-document-id']).sort(), [...ids].sort());
+    await assertBundlesLanded(svc.services.fhirBaseUrl, outputs.map((o) => o.value));
+  } finally {
+    await w.stop();
+    await proxy.close();
+  }
+});
+
+test('replaying a processed range re-runs every document and leaves the FHIR server unchanged', { skip: svc.skip, timeout: 120_000 }, async () => {
+  if (!svc.ok) return;
+  const config = await setupConfig(pipelineEnv(svc.services, 'pl-replay'));
+  const w = await start(config);
+  try {
+    const ids = [testId('replay-a'), testId('replay-b'), testId('replay-c')];
+    await produce(config, config.topics.hl7In, ids.slice(0, 2).map((id, i) => ({ key: id, value: hl7Note(id, i) })));
+    await produce(config, config.topics.fhirIn, [{ key: ids[2]!, value: fhirNote(ids[2]!) }]);
+    await waitFor('live feed committed', async () => (await committedTotal(config)) === 3, 60_000);
+    const outputs = await readTopic(config, config.topics.output, 3);
+    const before = await Promise.all(outputs.map((o) => serverMatchesFor(config.fhir.baseUrl, JSON.parse(o.value) as fhir4.Bundle)));
+    const versionsBefore = await versions(config.fhir.baseUrl, outputs.map((o) => o.value));
+
+    let done = 0;
+    const summaries = [];
+    for (const topic of [config.topics.hl7In, config.topics.fhirIn]) {
+      summaries.push(await runReplay({ config, logger, stages: w.stages, topic, progress: false, onProgress: (d) => (done = d) }));
+    }
+    assert.deepEqual(summaries.map((s) => s.records), [2, 1]);
+    assert.deepEqual(summaries.map((s) => s.deadLettered), [0, 0]);
+    assert.equal(done, 1);
+
+    const replayed = await readTopic(config, config.topics.output, 6);
+    assert.equal(replayed.length, 6, 'the replay published every document again');
+    const after = await Promise.all(outputs.map((o) => serverMatchesFor(config.fhir.baseUrl, JSON.parse(o.value) as fhir4.Bundle)));
+    assert.deepEqual(after, before, 'same resources, each exactly once');
+    assert.deepEqual(await versions(config.fhir.baseUrl, outputs.map((o) => o.value)), versionsBefore, 'no resource was changed by the replay');
+    // The live group's offsets are untouched by the replay's own group.
+    assert.equal(await committedTotal(config), 3);
+    assert.ok(Object.values(await committed(config)).every((o) => o <= 2));
+  } finally {
+    await w.stop();
+  }
+});
+
+/** versionId of every resource a set of bundles addresses (an idempotent rewrite keeps them). */
+async function versions(base: string, values: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const v of values) {
+    for (const e of (JSON.parse(v) as fhir4.Bundle).entry ?? []) {
+      const url = e.request?.url;
+      if (!url?.includes('?')) continue;
+      const res = await fetch(`${base}/${url}`, { headers: { accept: 'application/fhir+json', 'cache-control': 'no-cache' } });
+      const b = (await res.json()) as fhir4.Bundle;
+      for (const r of b.entry ?? []) out.push(`${r.resource?.resourceType}/${r.resource?.id}/${r.resource?.meta?.versionId}`);
+    }
+  }
+  return out.sort();
+}
