@@ -30,9 +30,12 @@ export class FieldReader {
 
   /** First component, first subcomponent: a coded or simple value. */
   first(value: string): string {
-    const rep = value.split(this.d.repetition)[0] ?? '';
-    const c = rep.split(this.d.component)[0] ?? '';
-    return this.text(c.split(this.d.subcomponent)[0] ?? '');
+    let end = value.length;
+    for (const sep of [this.d.repetition, this.d.component, this.d.subcomponent]) {
+      const i = value.indexOf(sep);
+      if (i !== -1 && i < end) end = i;
+    }
+    return this.text(end === value.length ? value : value.slice(0, end));
   }
 }
 

@@ -69,7 +69,8 @@ function mshAt(b: Uint8Array, i: number): boolean {
 /** Splits a frame at every line that starts with MSH; anything before the first MSH (FHS/BHS) is dropped. */
 function splitAtMsh(b: Uint8Array): Uint8Array[] {
   const starts: number[] = [];
-  for (let i = 0; i < b.length; i++) {
+  const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = buf.indexOf('MSH'); i !== -1; i = buf.indexOf('MSH', i + 3)) {
     if ((i === 0 || b[i - 1] === 0x0d || b[i - 1] === 0x0a) && mshAt(b, i)) starts.push(i);
   }
   return starts.map((s, k) => b.subarray(s, starts[k + 1] ?? b.length));

@@ -35,7 +35,12 @@ export function decodeMessage(raw: RawMessage, what: string): Decoded {
   let charset: Charset;
   if (raw.utf16) charset = { kind: raw.utf16 };
   else {
-    const view = Buffer.from(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength).toString('latin1');
+    // MSH is ASCII in every charset we accept: read it from a byte-preserving view of its line only.
+    const bytes = Buffer.from(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength);
+    const cr = bytes.indexOf(0x0d);
+    const lf = bytes.indexOf(0x0a);
+    const eol = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf);
+    const view = bytes.toString('latin1', 0, eol === -1 ? bytes.length : eol);
     const d = readDelimiters(view);
     const msh18 = (mshFields(view, d)[18] ?? '').split(d.repetition)[0]!.split(d.component)[0]!;
     charset = charsetFromHl7(msh18, what);
