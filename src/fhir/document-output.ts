@@ -144,7 +144,7 @@ export function buildDocumentTransaction(args: {
   if (!isCancelled(doc)) {
     const seen = new Set<string>();
     const asserted = detectAssertions(doc.text, entities, args.rules);
-    for (const e of [...asserted].sort((a, b) => a.start - b.start || a.end - b.end || a.label.localeCompare(b.label))) {
+    for (const e of [...asserted].sort((a, b) => a.start - b.start || a.end - b.end || a.label.localeCompare(b.label) || b.score - a.score)) {
       const resource = deriveResource(ctx, e);
       if (!resource) continue;
       const value = derivedIdentifierValue(docKey, e.start, e.end, e.label, resource.resourceType);
