@@ -31,6 +31,8 @@ export interface WorkerAppOptions {
   outageBackoffMs?: number;
   commitIntervalMs?: number;
   backoffMs?: number;
+  /** Kafka consumer session timeout: how soon a dead member's partitions move (ms, broker minimum 6000). */
+  sessionTimeoutMs?: number;
 }
 
 export interface WorkerApp {
@@ -95,7 +97,10 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
     }
     if (o.role !== 'inference') {
       const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId }, logger);
-      consumer = createConsumer(kafka, { groupId: config.kafka.groupId });
+      consumer = createConsumer(kafka, {
+        groupId: config.kafka.groupId,
+        ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs, heartbeatIntervalMs: Math.max(500, Math.floor(o.sessionTimeoutMs / 5)) } : {}),
+      });
       ingest = new IngestRunner({
         consumer,
         topics: inputTopics(config),

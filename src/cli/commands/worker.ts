@@ -10,6 +10,7 @@ export interface RunWorkerOptions {
   http?: boolean;
   lockMs?: number;
   drainMs?: number;
+  sessionMs?: number;
 }
 
 /** Starts the worker and stops it gracefully on SIGTERM/SIGINT; resolves once it runs. */
@@ -25,6 +26,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<WorkerApp> {
       logger,
       stages,
       http: opts.http ?? true,
+      ...(opts.sessionMs !== undefined ? { sessionTimeoutMs: opts.sessionMs } : {}),
       ...(opts.lockMs !== undefined ? { lockDurationMs: opts.lockMs, stalledIntervalMs: Math.max(500, Math.floor(opts.lockMs / 2)) } : {}),
     });
   } catch (err) {
@@ -51,10 +53,11 @@ export function registerWorker(program: Command): void {
     .option('--role <role>', 'ingest | inference | all', 'all')
     .option('--no-http', 'do not serve /health, /ready and /metrics')
     .option('--lock-ms <ms>', 'job lock: a dead worker\'s jobs are retried after this long', positiveInt)
+    .option('--session-ms <ms>', 'Kafka consumer session timeout (how soon a dead worker\'s partitions move)', positiveInt)
     .option('--drain-ms <ms>', 'on SIGTERM, how long to wait for in-flight documents', positiveInt)
-    .action(async (o: { role: string; http: boolean; lockMs?: number; drainMs?: number }) => {
+    .action(async (o: { role: string; http: boolean; lockMs?: number; drainMs?: number; sessionMs?: number }) => {
       if (!['ingest', 'inference', 'all'].includes(o.role)) throw new Error(`--role must be ingest, inference or all (got ${o.role})`);
-      await runWorker({ role: o.role as WorkerRole, http: o.http, ...(o.lockMs ? { lockMs: o.lockMs } : {}), ...(o.drainMs ? { drainMs: o.drainMs } : {}) });
+      await runWorker({ role: o.role as WorkerRole, http: o.http, ...(o.lockMs ? { lockMs: o.lockMs } : {}), ...(o.drainMs ? { drainMs: o.drainMs } : {}), ...(o.sessionMs ? { sessionMs: o.sessionMs } : {}) });
       // Keeps running until a signal.
     });
 }
