@@ -17,8 +17,12 @@ export function textRank(mediaType: string): number {
     case '':
       return 4; // undeclared: sniffed
     default:
-      return mediaType.startsWith('text/') ? 3 : -1;
+      return mediaType.startsWith('text/') || isXml(mediaType) ? 3 : -1;
   }
+}
+
+function isXml(mediaType: string): boolean {
+  return mediaType === 'application/xml' || mediaType === 'text/xml' || (mediaType.startsWith('application/') && mediaType.endsWith('+xml'));
 }
 
 export function isTextual(mediaType: string): boolean {
@@ -40,7 +44,8 @@ export function attachmentToText(bytes: Uint8Array, mediaType: string, charset: 
   if (!isTextual(mediaType)) throw new IntakeError('UNSUPPORTED_CONTENT_TYPE', `${what}: content type ${safeType(mediaType)} cannot be turned into text`);
   if (mediaType === '' && looksBinary(bytes)) throw new IntakeError('UNSUPPORTED_CONTENT_TYPE', `${what}: undeclared binary content`);
   const text = decodeBytes(bytes, charsetFromMime(charset, what), what).replace(/\r\n?/g, '\n');
-  if (mediaType === 'text/html' || mediaType === 'application/xhtml+xml' || (mediaType === '' && isHtml(text))) return htmlToText(text);
+  // XML (e.g. a CDA document) is reduced to its character data like HTML: markup dropped, text kept.
+  if (mediaType === 'text/html' || mediaType === 'application/xhtml+xml' || isXml(mediaType) || (mediaType === '' && isHtml(text))) return htmlToText(text);
   if (mediaType === 'text/rtf' || mediaType === 'application/rtf' || ((mediaType === '' || mediaType === 'text/plain') && isRtf(text))) return rtfToText(text);
   return text;
 }

@@ -9,6 +9,8 @@ const BLOCK = new Set([
   'p', 'div', 'li', 'ul', 'ol', 'tr', 'table', 'thead', 'tbody', 'tfoot', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'pre',
   'blockquote', 'section', 'article', 'header', 'footer', 'hr', 'dl', 'dt', 'dd', 'caption', 'address', 'aside',
   'nav', 'main', 'figure', 'figcaption', 'body', 'html', 'title', 'center',
+  // CDA narrative block elements
+  'paragraph', 'list', 'item', 'component', 'text', 'caption',
 ]);
 const DROP = new Set(['script', 'style', 'head', 'template', 'noscript']);
 

@@ -140,3 +140,18 @@ test('error messages carry no patient data', async () => {
     await assert.rejects(parse(name), (e: unknown) => e instanceof IntakeError && !e.message.includes(secret) && !e.message.includes('Testperson'));
   }
 });
+
+test('NTE comments on a numeric result are narrative; numeric results alone are NO_NARRATIVE', async () => {
+  const src = { kind: 'file', path: 'inline', index: 0 } as const;
+  const head = 'MSH|^~\\&|LAB|H|||20240101||ORU^R01|M1|P|2.5\rPID|1||123^^^H^MR\rOBR|1||F-9|2345-7^Glucose^LN\r';
+  const docs = await parseDocuments(Buffer.from(`${head}OBX|1|NM|2345-7^Glucose^LN||95|mg/dL|||||F\rNTE|1||Specimen slightly hemolyzed.\r`), { source: src });
+  assert.equal(docs.length, 1);
+  assert.equal(docs[0]!.text, 'Specimen slightly hemolyzed.');
+  assert.deepEqual(docs[0]!.segments.map((s) => s.origin), ['OBX[1].NTE[1]']);
+  await assert.rejects(parseDocuments(Buffer.from(`${head}OBX|1|NM|2345-7^Glucose^LN||95|mg/dL|||||F\r`), { source: src }), (e: unknown) => e instanceof IntakeError && e.code === 'NO_NARRATIVE');
+});
+
+test('MSH-2 with fewer than four encoding characters: the missing ones are simply not in use', async () => {
+  const docs = await parseDocuments(Buffer.from('MSH|^~|A|B|||20240101||MDM^T02|M2|P|2.3\rPID|1||123^^^H^MR\rTXA|1|CN|TX|||||||||D9\rOBX|1|TX|||a \\ b & c~d||||||F\r'), { source: { kind: 'file', path: 'inline', index: 0 } });
+  assert.equal(docs[0]!.text, 'a \\ b & c\nd');
+});

@@ -30,10 +30,12 @@ export function readDelimiters(text: string): Delimiters {
   let end = 4;
   while (end < text.length && end < 9 && text[end] !== field && text[end] !== '\r' && text[end] !== '\n') end++;
   const enc = text.slice(4, end);
-  if (enc.length < 4 || text[end] !== field) throw new IntakeError('NOT_HL7', 'MSH-2 encoding characters are missing');
+  if (enc.length < 1 || text[end] !== field) throw new IntakeError('NOT_HL7', 'MSH-2 encoding characters are missing');
   const chars = new Set([field, ...enc]);
   if (chars.size !== enc.length + 1 || /[A-Za-z0-9\s]/.test(enc)) throw new IntakeError('NOT_HL7', 'MSH-2 encoding characters are not distinct symbols');
-  const d: Delimiters = { field, component: enc[0]!, repetition: enc[1]!, escape: enc[2]!, subcomponent: enc[3]! };
+  // Fewer than four encoding characters: the missing ones are not in use (a character no text holds).
+  const NONE = '\uffff';
+  const d: Delimiters = { field, component: enc[0]!, repetition: enc[1] ?? NONE, escape: enc[2] ?? NONE, subcomponent: enc[3] ?? NONE };
   if (enc.length === 5) d.truncation = enc[4]!;
   return d;
 }

@@ -115,7 +115,7 @@ function encounterFrom(r: FieldReader, pv1: Segment | undefined): EncounterRef |
   return { identifier: system ? { system, value } : { value } };
 }
 
-/** OBX/NTE segments (in order) to text. `owner` decides which NTEs belong to included parts. */
+/** OBX/NTE segments (in order) to text: narrative OBX values, and NTEs following an OBR or any OBX. */
 function narrative(r: FieldReader, segments: Segment[], b: TextBuilder): { narrativeObx: number } {
   let narrativeObx = 0;
   let parent: string | undefined; // origin prefix NTEs attach to; undefined: NTE is skipped
@@ -148,10 +148,11 @@ function narrative(r: FieldReader, segments: Segment[], b: TextBuilder): { narra
             b.omit({ origin, reason: 'UNSUPPORTED_CONTENT_TYPE', contentType: e.message.match(/content type (\S+)/)?.[1] ?? '(none)' });
           }
         }
-        if (texts.length > 0) {
-          b.add(texts.join('\n'), origin);
-          parent = origin;
-        }
+        if (texts.length > 0) b.add(texts.join('\n'), origin);
+        parent = origin;
+      } else {
+        // A coded or numeric result is not narrative, but the NTE comments on it are.
+        parent = origin;
       }
     } else if (s.id === 'NTE' && parent !== undefined) {
       nteCount++;
@@ -166,7 +167,7 @@ function narrative(r: FieldReader, segments: Segment[], b: TextBuilder): { narra
 function noTextError(b: TextBuilder, what: string): IntakeError {
   if (b.omitted.some((o) => o.reason === 'UNSUPPORTED_CONTENT_TYPE'))
     return new IntakeError('UNSUPPORTED_CONTENT_TYPE', `${what}: the only content is of an unsupported type (${b.omitted.map((o) => o.contentType).join(', ')})`);
-  return new IntakeError('NO_NARRATIVE', `${what}: no OBX of type TX, FT, ST or ED with text`);
+  return new IntakeError('NO_NARRATIVE', `${what}: no OBX of type TX, FT, ST or ED and no NTE with text`);
 }
 
 const COMPLETION: Record<string, ClinicalDocument['docStatus']> = {
@@ -271,8 +272,8 @@ function oruDocuments(msg: Hl7Message, r: FieldReader, c: Common): ClinicalDocum
   const empties: TextBuilder[] = [];
   groups.forEach((g, gi) => {
     const b = new TextBuilder();
-    const { narrativeObx } = narrative(r, g.segs, b);
-    if (narrativeObx === 0) return;
+    narrative(r, g.segs, b);
+    if (b.isEmpty && b.omitted.length === 0) return; // e.g. numeric results only
     if (b.isBlank()) {
       empties.push(b);
       return;
