@@ -10,6 +10,7 @@ export type Charset =
   | { kind: 'latin1' } // exact ISO-8859-1: byte n -> U+00nn
   | { kind: 'utf-16le' }
   | { kind: 'utf-16be' }
+  | { kind: 'utf-16' } // byte-order mark decides, big-endian without one (RFC 2781)
   | { kind: 'decoder'; label: string } // any other WHATWG/ICU label (iso-8859-2, windows-1252, shift_jis, ...)
   | { kind: 'undeclared' }; // no charset said: UTF-8 when valid, else windows-1252
 
@@ -35,6 +36,8 @@ export function decodeBytes(bytes: Uint8Array, charset: Charset, what: string): 
     case 'utf-16le':
       text = toBuffer(bytes).toString('utf16le');
       break;
+    case 'utf-16':
+      return decodeBytes(bytes, { kind: bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : 'utf-16be' }, what);
     case 'utf-16be': {
       const swapped = Buffer.from(bytes.subarray(0, bytes.length - (bytes.length % 2)));
       swapped.swap16();
@@ -86,7 +89,8 @@ export function charsetFromMime(name: string | undefined, what: string): Charset
   if (n === 'us-ascii' || n === 'ascii') return { kind: 'undeclared' };
   if (n === 'iso-8859-1' || n === 'latin1' || n === 'iso_8859-1' || n === 'l1') return { kind: 'latin1' };
   if (n === 'utf-16le') return { kind: 'utf-16le' };
-  if (n === 'utf-16be' || n === 'utf-16') return { kind: 'utf-16be' };
+  if (n === 'utf-16be') return { kind: 'utf-16be' };
+  if (n === 'utf-16') return { kind: 'utf-16' };
   return decoderLabel(n, what);
 }
 
@@ -101,7 +105,7 @@ export function charsetFromHl7(value: string, what: string): Charset {
   if (v === '8859/1' || v === 'ISO IR100' || v === 'ISO-8859-1' || v === 'LATIN1') return { kind: 'latin1' };
   const iso = /^8859\/(\d{1,2})$/.exec(v) ?? /^ISO-8859-(\d{1,2})$/.exec(v);
   if (iso) return decoderLabel(`iso-8859-${iso[1]}`, what);
-  if (v === 'UNICODE UTF-16' || v === 'UNICODE') return { kind: 'utf-16be' };
+  if (v === 'UNICODE UTF-16' || v === 'UNICODE') return { kind: 'utf-16' };
   if (v === 'ISO IR87' || v === 'ISO 2022-1994') return decoderLabel('iso-2022-jp', what);
   if (v === 'GB 18030-2000') return decoderLabel('gb18030', what);
   if (v === 'KS X 1001') return decoderLabel('euc-kr', what);

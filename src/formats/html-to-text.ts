@@ -77,7 +77,8 @@ export function htmlToText(html: string): string {
     }
     if (name === 'br') parts.push('\n');
     else if (name === 'td' || name === 'th') {
-      if (!closing) parts.push('\t');
+      const prev = parts[parts.length - 1];
+      if (!closing && prev !== undefined && !prev.endsWith('\n')) parts.push('\t');
     } else if (BLOCK.has(name)) {
       const prev = parts[parts.length - 1];
       if (prev !== undefined && !prev.endsWith('\n')) parts.push('\n');
@@ -85,13 +86,11 @@ export function htmlToText(html: string): string {
     }
   }
   text(html.slice(last));
-  // Tidy: spaces around line breaks, leading tabs from the first cell, at most one blank line.
+  // Tidy: white space before line breaks, at most one blank line, no trailing white space.
   return parts
     .join('')
     .replace(/[ \t]*\n[ \t]*(?=\n)/g, '\n')
     .replace(/ +\n/g, '\n')
-    .replace(/\n\t/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
-    .replace(/^\n+|\s+$/g, '')
-    .replace(/^[ \t]+/, '');
+    .replace(/^\n+|\s+$/g, '');
 }

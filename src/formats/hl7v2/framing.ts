@@ -29,7 +29,9 @@ function stripBom(b: Uint8Array): Uint8Array {
 
 /** MLLP frames in order; input without a start block is one frame. */
 function mllpFrames(b: Uint8Array): Uint8Array[] {
-  if (b.indexOf(VT) === -1) return [b];
+  // Only input that starts with a start block is framed: a VT byte inside note text is not a frame.
+  b = skipLeadingBlank(b);
+  if (b[0] !== VT) return [b];
   const frames: Uint8Array[] = [];
   let i = 0;
   while (i < b.length) {
