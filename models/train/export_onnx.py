@@ -63,6 +63,7 @@ def main(argv=None):
     ap.add_argument("--max-length", type=int, default=256)
     ap.add_argument("--stride", type=int, default=64)
     ap.add_argument("--keep-fp32", action="store_true", help="leave model.onnx in the folder (it is ~90 MB)")
+    ap.add_argument("--dev", nargs="*", help="dev files to encode for score_onnx.ts (default: the checkpoint's)")
     ap.add_argument("--quantize-min-elements", type=int, default=4096, help=argparse.SUPPRESS)  # tests: 0
     args = ap.parse_args(argv)
 
@@ -98,7 +99,7 @@ def main(argv=None):
         "description": (
             "all-MiniLM-L6-v2 (6 layers, hidden 384, uncased WordPiece) fine-tuned for Chemical and Disease "
             "NER on BC5CDR train + NCBI-disease train (PubMed abstracts); selected on BC5CDR dev. "
-            f"Seed {meta.get('seed', '?')}. See README.md."
+            "See README.md."
         ),
     }
     with open(os.path.join(args.out, "medner-model.json"), "w") as f:
@@ -120,7 +121,7 @@ def main(argv=None):
     # Dev sentences encoded with our tokenizer, for scoring the ONNX files in onnxruntime-node.
     vocab = load_vocab(args.vocab)
     dev = {}
-    for path in meta.get("dev_files", []):
+    for path in args.dev if args.dev is not None else meta.get("dev_files", []):
         sents = read_bio(path)
         rows = []
         for s in sents:

@@ -141,6 +141,53 @@ class BertForTokenClassification(nn.Module):
         return self.classifier(x)
 
 
+def quantize_dynamic_int8(src, dst):
+    """Dynamic int8 quantization of every MatMul with a constant 2-D weight (what
+    onnxruntime.quantization.quantize_dynamic does, written out because only the `onnx`
+    package is available here): x -> DynamicQuantizeLinear -> MatMulInteger(uint8, int8
+    symmetric per-tensor weight) -> Cast -> * (x_scale * w_scale)."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    m = onnx.load(src)
+    inits = {i.name: i for i in m.graph.initializer}
+    uses = collections.Counter(x for n in m.graph.node for x in n.input)
+    nodes, new_inits, dropped = [], [], set()
+    for n in m.graph.node:
+        w_name = n.input[1] if n.op_type == "MatMul" and len(n.input) == 2 else None
+        w = numpy_helper.to_array(inits[w_name]) if w_name in inits else None
+        if w is None or w.ndim != 2:
+            nodes.append(n)
+            continue
+        base = (n.name or n.output[0]).strip("/").replace("/", "_")
+        scale = np.float32(max(float(np.abs(w).max()) / 127.0, 1e-12))
+        wq = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+        new_inits += [
+            numpy_helper.from_array(wq, base + "_Wq"),
+            numpy_helper.from_array(np.array(scale, dtype=np.float32), base + "_Ws"),
+            numpy_helper.from_array(np.array(0, dtype=np.int8), base + "_Wzp"),
+        ]
+        nodes += [
+            helper.make_node("DynamicQuantizeLinear", [n.input[0]], [base + "_Xq", base + "_Xs", base + "_Xzp"], name=base + "_qx"),
+            helper.make_node("MatMulInteger", [base + "_Xq", base + "_Wq", base + "_Xzp", base + "_Wzp"], [base + "_i32"], name=base + "_mmi"),
+            helper.make_node("Cast", [base + "_i32"], [base + "_f32"], to=TensorProto.FLOAT, name=base + "_cast"),
+            helper.make_node("Mul", [base + "_Xs", base + "_Ws"], [base + "_scale"], name=base + "_scale"),
+            helper.make_node("Mul", [base + "_f32", base + "_scale"], [n.output[0]], name=base + "_deq"),
+        ]
+        if uses[w_name] == 1:
+            dropped.add(w_name)
+    del m.graph.node[:]
+    m.graph.node.extend(nodes)
+    keep = [i for i in m.graph.initializer if i.name not in dropped]
+    del m.graph.initializer[:]
+    m.graph.initializer.extend(keep + new_inits)
+    if not any(o.domain in ("", "ai.onnx") and o.version >= 11 for o in m.opset_import):
+        raise SystemExit("int8: opset 11+ needed for DynamicQuantizeLinear")
+    onnx.checker.check_model(m)
+    onnx.save(m, dst)
+
+
 SHAPES = {
     "tiny": dict(vocab=3000, h=64, layers=2, heads=4, ff=128, max_pos=512, max_length=128, stride=32,
                  out=os.path.join(REPO, "test", "fixtures", "models", "tiny-bert"), name="medner-tiny-test"),
@@ -178,6 +225,7 @@ def main():
         dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "logits": axes},
         opset_version=14, do_constant_folding=True,
     )
+    quantize_dynamic_int8(os.path.join(out, "model.onnx"), os.path.join(out, "model.int8.onnx"))
     config = {
         "name": spec["name"],
         "version": "0.0.1-random-seed%d" % args.seed,

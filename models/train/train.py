@@ -157,6 +157,8 @@ def main(argv=None):
     ap.add_argument("--dev", nargs="+", default=[], help="dev files; the FIRST one drives model selection")
     ap.add_argument("--out", default="checkpoint.pt")
     ap.add_argument("--epochs", type=float, default=4.0)
+    ap.add_argument("--total-steps", type=int, default=0, help="schedule length in steps (overrides --epochs)")
+    ap.add_argument("--stop-step", type=int, default=0, help="stop after this step, keeping the schedule (reproduces a run cut short)")
     ap.add_argument("--max-minutes", type=float, default=0, help="cap the schedule so training ends in this many minutes (0 = no cap)")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--batch-size", type=int, default=32)
@@ -200,7 +202,7 @@ def main(argv=None):
         dev_sel = random.Random(0).sample(dev_sel, args.eval_subset)
     dev_sel_ex = [encode(s, vocab, True, 512) for s in dev_sel]
     steps_per_epoch = math.ceil(len(train_ex) / args.batch_size)
-    total = max(1, int(args.epochs * steps_per_epoch))
+    total = args.total_steps or max(1, int(args.epochs * steps_per_epoch))
     if args.smoke:
         total = 2
     eval_every = args.eval_every or max(1, steps_per_epoch // 2)
@@ -226,9 +228,9 @@ def main(argv=None):
     best_f1, best_step, history = -1.0, 0, []
     t0 = t_window = time.time()
     step = 0
-    while step < sched_total[0]:
+    while step < sched_total[0] and not (args.stop_step and step >= args.stop_step):
         for idx in batches(train_ex, args.batch_size, True, rng):
-            if step >= sched_total[0]:
+            if step >= sched_total[0] or (args.stop_step and step >= args.stop_step):
                 break
             ids, mask, lab = collate(train_ex, idx)
             logits = model(ids, mask, torch.zeros_like(ids))
@@ -256,7 +258,7 @@ def main(argv=None):
                 t_window = time.time()
             if step % 50 == 0 or args.smoke:
                 print(f"step {step}/{sched_total[0]} loss {loss.item():.4f} lr {sched.get_last_lr()[0]:.2e} {time.time() - t0:.0f}s", flush=True)
-            if step % eval_every == 0 or step == sched_total[0]:
+            if step % eval_every == 0 or step == sched_total[0] or step == args.stop_step:
                 res = evaluate(model, dev_sel, dev_sel_ex)
                 f1 = res["micro"]["f1"]
                 history.append({"step": step, "dev_micro_f1": f1, "elapsed_s": round(time.time() - t0)})

@@ -33,3 +33,8 @@ OPENBLAS_NUM_THREADS="${THREADS:-2}" nice -n 5 "$PY" models/train/train.py \
   --out "$CACHE/checkpoint.pt" 2>&1 | tee "$CACHE/train.log"
 
 "$PY" models/train/export_onnx.py --checkpoint "$CACHE/checkpoint.pt" --vocab "$CACHE/vocab.txt" --out "$OUT"
+
+# fp32 (left in .cache: ~90 MB, not shipped) vs the shipped int8, on the dev splits, in onnxruntime-node.
+nice -n 5 npx tsx models/train/score_onnx.ts "$CACHE/checkpoint.dev-encoded.json" "$CACHE/model.onnx" "$OUT/model.int8.onnx" > "$CACHE/onnx-scores.json"
+echo "model folder: $OUT; scores: $CACHE/onnx-scores.json; training log: $CACHE/train.log"
+echo "check through the runtime: npx tsx src/cli/main.ts eval --data $DATA/bc5cdr/devel.tsv --model $OUT"
