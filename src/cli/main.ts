@@ -10,6 +10,7 @@ import { registerReplay } from './commands/replay.ts';
 import { registerSend } from './commands/send.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerStart } from './commands/start.ts';
 
 const program = new Command('medner')
   .description('Streaming clinical-NLP worker: clinical documents from Kafka to coded FHIR R4')
@@ -26,6 +27,7 @@ for (const register of [
   registerSend,
   registerDemo,
   registerConfig,
+  registerStart,
 ]) {
   register(program);
 }

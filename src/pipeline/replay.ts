@@ -16,6 +16,7 @@ import { InferenceQueue } from '../queue/inference-queue.ts';
 import type { Stages } from './ports.ts';
 import { rangeSize, replayRanges } from './replay-ranges.ts';
 import { formatOfTopic } from './worker-app.ts';
+import { unwrapDeadLetter } from './dead-letter-unwrap.ts';
 
 /** BullMQ: jobs without a priority (the live feed) go first; among prioritized ones, lower numbers first. */
 export const REPLAY_PRIORITY = 10;
@@ -35,6 +36,8 @@ export interface ReplayOptions {
   onProgress?: (done: number, total: number) => void;
   metrics?: PipelineMetrics;
   queuePrefix?: string;
+  /** Replay dead-letter records: the topic holds dead-letter records, each is unwrapped to its original. */
+  deadLetter?: boolean;
 }
 
 export interface ReplaySummary {
@@ -102,6 +105,12 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     priority: REPLAY_PRIORITY,
     run,
     ranges,
+    ...(o.deadLetter
+      ? {
+          unwrap: (m) => unwrapDeadLetter(m, formatOfTopic(config)),
+          originalDeadLetterIdOf: (m) => unwrapDeadLetter(m, formatOfTopic(config))?.id,
+        }
+      : {}),
     onRecordDone: (r) => {
       done++;
       if (r.deadLettered) deadLettered++;

@@ -1,11 +1,116 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
+import type * as fhir4 from 'fhir/r4.js';
+import { loadConfig, type Config } from '../../config/config.ts';
+import { createConsumer, createKafka, createProducer, topicOffsets } from '../../ingest/kafka.ts';
+import { documentsFromFile } from '../../ingest/outgoing-documents.ts';
+import { createLogger } from '../../ops/logger.ts';
+import { withUsableModel } from '../../pipeline/model-fallback.ts';
+import { stackUp } from '../../pipeline/stack-up.ts';
+import { createStages } from '../../pipeline/stages.ts';
+import { startWorkerApp, type WorkerApp } from '../../pipeline/worker-app.ts';
+import type { Stages } from '../../pipeline/ports.ts';
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const SAMPLES_DIR = 'samples';
+
+async function startPool(config: Config, stages: Stages): Promise<WorkerApp> {
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  try {
+    return await startWorkerApp({ config, role: 'all', logger, stages });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    return startWorkerApp({ config: { ...config, http: { ...config.http, port: 0 } }, role: 'all', logger, stages });
+  }
+}
+
+/** What the server holds for each conditional entry of an output bundle: "Type/id" with a short label. */
+async function landed(config: Config, bundle: fhir4.Bundle): Promise<{ type: string; id: string; label: string }[]> {
+  const out: { type: string; id: string; label: string }[] = [];
+  for (const e of bundle.entry ?? []) {
+    const url = e.request?.url;
+    if (!url?.includes('?')) continue;
+    const res = await fetch(`${config.fhir.baseUrl}/${url}`, { headers: { accept: 'application/fhir+json', 'cache-control': 'no-cache' } });
+    if (!res.ok) continue;
+    const found = (await res.json()) as fhir4.Bundle;
+    for (const r of found.entry ?? []) {
+      const resource = r.resource as (fhir4.Resource & { code?: fhir4.CodeableConcept; medicationCodeableConcept?: fhir4.CodeableConcept }) | undefined;
+      if (!resource?.id) continue;
+      const cc = resource.code ?? resource.medicationCodeableConcept;
+      const label = (cc?.text ?? cc?.coding?.[0]?.display ?? '').replace(/\s+/g, ' ').slice(0, 80);
+      out.push({ type: resource.resourceType, id: resource.id, label });
+    }
+  }
+  return out;
+}
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('stack up, worker up, send samples and show results (not implemented yet: issue 7)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new Error('medner demo is not implemented yet (issue 7)');
+    .description('stack up, worker up (in this process), send the sample documents, wait for their results and show what landed in the FHIR server')
+    .option('--no-stack', 'do not start the local stack (use the configured services)')
+    .option('--timeout <s>', 'how long to wait for the results', (v) => Number(v), 180)
+    .action(async (o: { stack: boolean; timeout: number }) => {
+      const config = withUsableModel(loadConfig(), process.env, say);
+      if (o.stack) await stackUp(config, say);
+      const logger = createLogger('warn');
+      const stages = await createStages(config, logger);
+      const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-demo` }, logger);
+
+      // Watch the output topic from its current end, before anything is sent.
+      const ends = await topicOffsets(kafka, config.topics.output);
+      const results = new Map<string, fhir4.Bundle>();
+      const watcher = createConsumer(kafka, { groupId: `${config.kafka.groupId}-demo-${Date.now().toString(36)}` });
+      await watcher.run(
+        [config.topics.output],
+        async (m) => {
+          const end = ends.find((e) => e.partition === m.partition)?.high ?? 0n;
+          const id = m.headers['medner-document-id'];
+          if (BigInt(m.offset) < end || !id || !m.value) return;
+          results.set(id, JSON.parse(m.value.toString('utf8')) as fhir4.Bundle);
+        },
+        { fromBeginning: true },
+      );
+
+      const app = await startPool(config, stages);
+      say(`worker up (model ${app.engines[0]?.model.name} ${app.engines[0]?.model.version}); metrics at ${app.http?.url}/metrics`);
+      const producer = createProducer(kafka);
+      const expected = new Map<string, string>();
+      try {
+        const files = readdirSync(SAMPLES_DIR).filter((f) => /\.(hl7|json|ndjson)$/i.test(f)).sort();
+        for (const f of files) {
+          const file = path.join(SAMPLES_DIR, f);
+          for (const [i, d] of documentsFromFile(file, readFileSync(file)).entries()) {
+            for (const doc of await stages.parse(d.value, { kind: 'file', path: file, index: i }, d.format)) expected.set(doc.id, f);
+            await producer.send(d.format === 'hl7v2' ? config.topics.hl7In : config.topics.fhirIn, [{ key: d.key, value: d.value }]);
+          }
+          say(`sent ${file}`);
+        }
+        const deadline = Date.now() + o.timeout * 1000;
+        while ([...expected.keys()].some((id) => !results.has(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+
+        const out = process.stdout;
+        out.write(`\nFHIR server: ${config.fhir.baseUrl}\n`);
+        for (const [id, file] of expected) {
+          const bundle = results.get(id);
+          if (!bundle) {
+            out.write(`\n${file} (document ${id}): no result within ${o.timeout} s (see the dead-letter topic ${config.topics.deadLetter})\n`);
+            continue;
+          }
+          const items = await landed(config, bundle);
+          const counts = new Map<string, number>();
+          for (const it of items) counts.set(it.type, (counts.get(it.type) ?? 0) + 1);
+          out.write(`\n${file} (document ${id}): ${[...counts].map(([t, n]) => `${n} ${t}`).join(', ')}\n`);
+          for (const it of items) out.write(`  ${config.fhir.baseUrl}/${it.type}/${it.id}${it.label ? `  ${it.label}` : ''}\n`);
+        }
+        const missing = [...expected.keys()].filter((id) => !results.has(id)).length;
+        if (missing > 0) process.exitCode = 1;
+      } finally {
+        await producer.close();
+        await watcher.stop();
+        await app.stop(10_000);
+        await stages.close();
+      }
     });
 }

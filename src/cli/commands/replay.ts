@@ -1,11 +1,84 @@
 import type { Command } from 'commander';
+import { Queue } from 'bullmq';
+import { loadConfig, type Config } from '../../config/config.ts';
+import { createLogger, type Logger } from '../../ops/logger.ts';
+import { createStages } from '../../pipeline/stages.ts';
+import { runReplay, type ReplaySummary } from '../../pipeline/replay.ts';
+import { startWorkerApp, type WorkerApp } from '../../pipeline/worker-app.ts';
+import type { Stages } from '../../pipeline/ports.ts';
+
+function isoDate(v: string): Date {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new Error(`not an ISO date-time: ${v}`);
+  return d;
+}
+
+function partitionList(v: string): number[] {
+  const list = v.split(',').map((s) => s.trim());
+  if (list.some((p) => !/^\d+$/.test(p))) throw new Error(`--partitions takes numbers like 0,1 (got ${v})`);
+  return list.map(Number);
+}
+
+/** Live inference workers on this queue, so the replay does not wait on nobody. */
+async function workersOnQueue(config: Config): Promise<number> {
+  const q = new Queue(config.redis.queueName, { connection: { url: config.redis.url, maxRetriesPerRequest: null }, prefix: 'medner' });
+  try {
+    return (await q.getWorkers()).length;
+  } finally {
+    await q.close();
+  }
+}
+
+function printSummary(s: ReplaySummary): void {
+  const secs = s.ms / 1000;
+  process.stdout.write(
+    `replayed ${s.records} record(s) of ${s.topic} in ${secs.toFixed(1)} s (${(s.records / Math.max(secs, 0.001)).toFixed(1)}/s), ` +
+      `${s.deadLettered} dead-lettered; group ${s.group}, run ${s.run}\n`,
+  );
+  for (const r of s.ranges) process.stdout.write(`  partition ${r.partition}: offsets ${r.start}..${r.end} (end exclusive)\n`);
+}
 
 export function registerReplay(program: Command): void {
   program
     .command('replay')
-    .description('replay a topic range or the dead-letter topic (not implemented yet: issue 7)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new Error('medner replay is not implemented yet (issue 7)');
+    .description('re-process a range of an input topic (by time), or the dead-letter topic, at a lower priority than the live feed')
+    .option('--topic <topic>', 'input topic to replay (default: both input topics)')
+    .option('--from <iso>', 'first record at or after this time (default: oldest kept)', isoDate)
+    .option('--to <iso>', 'stop before the first record at or after this time (default: the end as of now)', isoDate)
+    .option('--partitions <list>', 'only these partitions, e.g. 0,1', partitionList)
+    .option('--group <name>', 'consumer group for the replay (default: a new one per run)')
+    .option('--dead-letter', 'reprocess the records on the dead-letter topic (after a fix); failures link to the original record')
+    .option('--inference <mode>', 'auto: run inference in this process when no worker serves the queue; yes; no', 'auto')
+    .action(async (o: { topic?: string; from?: Date; to?: Date; partitions?: number[]; group?: string; deadLetter?: boolean; inference: string }) => {
+      const config = loadConfig();
+      const logger: Logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+      const stages: Stages = await createStages(config, logger);
+      let pool: WorkerApp | undefined;
+      try {
+        const needPool = o.inference === 'yes' || (o.inference === 'auto' && (await workersOnQueue(config)) === 0);
+        if (needPool) {
+          process.stderr.write('no inference worker serves the queue: starting one in this process\n');
+          pool = await startWorkerApp({ config, role: 'inference', logger, stages, http: false });
+        }
+        const topics = o.deadLetter ? [config.topics.deadLetter] : o.topic ? [o.topic] : [config.topics.hl7In, config.topics.fhirIn];
+        for (const topic of topics) {
+          const summary = await runReplay({
+            config,
+            logger,
+            stages,
+            topic,
+            progress: process.stderr.isTTY,
+            ...(o.from ? { from: o.from } : {}),
+            ...(o.to ? { to: o.to } : {}),
+            ...(o.partitions ? { partitions: o.partitions } : {}),
+            ...(o.group ? { group: o.group } : {}),
+            ...(o.deadLetter ? { deadLetter: true } : {}),
+          });
+          printSummary(summary);
+        }
+      } finally {
+        await pool?.stop();
+        await stages.close();
+      }
     });
 }

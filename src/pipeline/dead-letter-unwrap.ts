@@ -1,0 +1,31 @@
+/**
+ * Reading a dead-letter record back for `medner replay --dead-letter`: the
+ * original bytes, where they came from, and the record id to link to. Pure.
+ */
+import type { SourceCoordinates, SourceFormat } from '../formats/clinical-document.ts';
+import type { ConsumedMessage } from '../ingest/kafka.ts';
+
+export interface UnwrappedDeadLetter {
+  id: string;
+  raw: Buffer;
+  source: SourceCoordinates;
+  format?: SourceFormat;
+  headers: Record<string, string>;
+}
+
+export function unwrapDeadLetter(m: Pick<ConsumedMessage, 'value'>, formatOfTopic: (topic: string) => SourceFormat | undefined): UnwrappedDeadLetter | undefined {
+  try {
+    const rec = JSON.parse(m.value?.toString('utf8') ?? '') as {
+      schemaVersion?: number;
+      id?: unknown;
+      payload?: unknown;
+      source?: SourceCoordinates;
+      headers?: Record<string, string>;
+    };
+    if (rec.schemaVersion !== 1 || typeof rec.id !== 'string' || typeof rec.payload !== 'string' || typeof rec.source !== 'object' || rec.source === null) return undefined;
+    const format = rec.source.kind === 'kafka' ? formatOfTopic(rec.source.topic) : undefined;
+    return { id: rec.id, raw: Buffer.from(rec.payload, 'base64'), source: rec.source, ...(format ? { format } : {}), headers: rec.headers ?? {} };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startOpsServer, runReadiness } from '../../src/ops/http-server.ts';
+import { createMetrics } from '../../src/ops/metrics.ts';
+
+test('/health is always ok, /ready follows the checks, /metrics serves the registry', async () => {
+  const metrics = createMetrics({ defaultMetrics: false });
+  metrics.documentsOut.inc({ format: 'hl7v2' }, 3);
+  metrics.deadLettered.inc({ stage: 'intake', reason: 'NOT_HL7' });
+  let fhirUp = false;
+  const srv = await startOpsServer({
+    host: '127.0.0.1',
+    port: 0,
+    registry: metrics.registry,
+    checks: [
+      { name: 'redis', check: async () => true },
+      { name: 'fhir', check: async () => fhirUp },
+    ],
+  });
+  try {
+    assert.equal((await fetch(`${srv.url}/health`)).status, 200);
+    const notReady = await fetch(`${srv.url}/ready`);
+    assert.equal(notReady.status, 503);
+    assert.deepEqual(((await notReady.json()) as { checks: unknown }).checks, { redis: true, fhir: false });
+    fhirUp = true;
+    assert.equal((await fetch(`${srv.url}/ready`)).status, 200);
+    const text = await (await fetch(`${srv.url}/metrics`)).text();
+    assert.match(text, /medner_documents_out_total\{format="hl7v2"\} 3/);
+    assert.match(text, /medner_documents_dead_lettered_total\{stage="intake",reason="NOT_HL7"\} 1/);
+    assert.match(text, /# TYPE medner_end_to_end_seconds histogram/);
+    assert.equal((await fetch(`${srv.url}/nope`)).status, 404);
+    assert.equal((await fetch(`${srv.url}/health`, { method: 'POST' })).status, 405);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a readiness check that hangs or throws counts as not ready', async () => {
+  const r = await runReadiness(
+    [
+      { name: 'hangs', check: () => new Promise<boolean>(() => undefined) },
+      { name: 'throws', check: async () => { throw new Error('x'); } },
+      { name: 'ok', check: async () => true },
+    ],
+    50,
+  );
+  assert.deepEqual(r, { ready: false, checks: { hangs: false, throws: false, ok: true } });
+});
