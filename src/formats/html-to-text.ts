@@ -45,9 +45,6 @@ export function htmlToText(html: string): string {
   const parts: string[] = [];
   let pre = 0;
   let dropUntil: string | undefined;
-  const tagRe = /<!--[\s\S]*?-->|<!\[CDATA\[([\s\S]*?)\]\]>|<[!?][^>]*>|<\/?([A-Za-z][A-Za-z0-9:-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/g;
-  let last = 0;
-  let m: RegExpExecArray | null;
   const text = (raw: string): void => {
     if (dropUntil || raw === '') return;
     let t = pre > 0 ? raw : raw.replace(/[ \t\r\n\f]+/g, ' ');
@@ -55,37 +52,75 @@ export function htmlToText(html: string): string {
     if (pre === 0 && (prev.endsWith('\n') || prev.endsWith(' ') || prev.endsWith('\t'))) t = t.replace(/^ +/, '');
     if (t !== '') parts.push(decodeEntities(t));
   };
-  while ((m = tagRe.exec(html)) !== null) {
-    text(html.slice(last, m.index));
-    last = tagRe.lastIndex;
-    if (m[1] !== undefined) {
-      text(m[1]);
-      continue;
-    }
-    const nameRaw = m[2];
-    if (nameRaw === undefined) continue; // comment, doctype, processing instruction
+  const tag = (nameRaw: string, closing: boolean, selfClosing: boolean): void => {
     const name = nameRaw.toLowerCase().replace(/^.*:/, '');
-    const closing = m[0][1] === '/';
-    const selfClosing = /\/\s*>$/.test(m[0]);
     if (dropUntil) {
       if (closing && name === dropUntil) dropUntil = undefined;
-      continue;
+      return;
     }
     if (DROP.has(name) && !closing && !selfClosing) {
       dropUntil = name;
-      continue;
+      return;
     }
+    const prev = parts[parts.length - 1];
     if (name === 'br') parts.push('\n');
     else if (name === 'td' || name === 'th') {
-      const prev = parts[parts.length - 1];
       if (!closing && prev !== undefined && !prev.endsWith('\n')) parts.push('\t');
     } else if (BLOCK.has(name)) {
-      const prev = parts[parts.length - 1];
       if (prev !== undefined && !prev.endsWith('\n')) parts.push('\n');
       if (name === 'pre') pre = Math.max(0, pre + (closing ? -1 : selfClosing ? 0 : 1));
     }
+  };
+  // A linear scanner (no backtracking regex): unclosed comments, tags or quotes cannot blow up.
+  const n = html.length;
+  let i = 0;
+  while (i < n) {
+    const lt = html.indexOf('<', i);
+    if (lt === -1) {
+      text(html.slice(i));
+      break;
+    }
+    text(html.slice(i, lt));
+    if (html.startsWith('<!--', lt)) {
+      const end = html.indexOf('-->', lt + 4);
+      i = end === -1 ? n : end + 3;
+      continue;
+    }
+    if (html.startsWith('<![CDATA[', lt)) {
+      const end = html.indexOf(']]>', lt + 9);
+      text(html.slice(lt + 9, end === -1 ? n : end));
+      i = end === -1 ? n : end + 3;
+      continue;
+    }
+    const next = html[lt + 1];
+    if (next === '!' || next === '?') {
+      const end = html.indexOf('>', lt);
+      i = end === -1 ? n : end + 1;
+      continue;
+    }
+    const m = /^<(\/?)([A-Za-z][A-Za-z0-9:-]{0,64})/.exec(html.slice(lt, lt + 70));
+    if (!m) {
+      text('<');
+      i = lt + 1;
+      continue;
+    }
+    let j = lt + m[0].length;
+    let quote = '';
+    while (j < n) {
+      const ch = html[j];
+      if (quote) {
+        if (ch === quote) quote = '';
+      } else if (ch === '"' || ch === "'") quote = ch;
+      else if (ch === '>') break;
+      j++;
+    }
+    if (j >= n) {
+      text(html.slice(lt)); // an unclosed tag: keep it as text rather than lose what follows
+      break;
+    }
+    tag(m[2]!, m[1] === '/', html[j - 1] === '/');
+    i = j + 1;
   }
-  text(html.slice(last));
   // Tidy: white space before line breaks, at most one blank line, no trailing white space.
   return parts
     .join('')

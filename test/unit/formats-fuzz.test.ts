@@ -61,3 +61,20 @@ test('mutated fixture messages: documents or a typed IntakeError, never a hang',
     { numRuns: 1500, seed: 7 },
   );
 });
+
+test('pathological large inputs stay linear (each well under 2 s)', { timeout: 60_000 }, async () => {
+  const head = 'MSH|^~\\&|A|B|||20240101||MDM^T02|1|P|2.5\rPID|1||1^^^H^MR\rTXA|1|CN|TX|||||||||D1\r';
+  const html = (body: string): Buffer =>
+    Buffer.from(JSON.stringify({ resourceType: 'DocumentReference', id: 'x', status: 'current', subject: { reference: 'Patient/1' }, content: [{ attachment: { contentType: 'text/html', data: Buffer.from(body).toString('base64') } }] }));
+  const inputs = [
+    Buffer.from(`${head}OBX|1|TX|||${'line\n'.repeat(200_000)}||||||F\r`),
+    Buffer.from(`${head}OBX|1|FT|||${'\\X41\\\\.sp 9999\\\\E\\'.repeat(50_000)}||||||F\r`),
+    Buffer.from(`${head}OBX|1|TX|||${'\\'.repeat(300_000)}||||||F\r`),
+    Buffer.from(`${head}${'NTE|1||x\r'.repeat(100_000)}OBX|1|TX|||y||||||F\r`),
+    Buffer.from(`${'MSH|^~\\&|\r'.repeat(20_000)}`),
+    html('<!--'.repeat(200_000)),
+    html('<a "'.repeat(200_000)),
+    html('<p>x</p>'.repeat(100_000)),
+  ];
+  for (const raw of inputs) await check(raw);
+});
