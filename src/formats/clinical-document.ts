@@ -23,13 +23,17 @@ export interface EncounterRef {
   identifier?: { system?: string; value: string };
 }
 
-/** What this document does to earlier versions of itself. */
+/**
+ * What this document does to earlier versions of itself. parentId is a document id (TXA-13,
+ * TXA-12 for edits/cancels; for FHIR relatesTo the target's identifier.value, else the id in
+ * target.reference). parentReference is the FHIR reference of the parent when the input named one.
+ */
 export type Lifecycle =
   | { action: 'original' }
-  | { action: 'append'; parentId?: string } // MDM T05/T06, relatesTo appends
-  | { action: 'edit'; parentId?: string } // MDM T07/T08, docStatus amended
-  | { action: 'replace'; parentId?: string } // MDM T09/T10, relatesTo replaces
-  | { action: 'cancel'; parentId?: string } // MDM T11, entered-in-error
+  | { action: 'append'; parentId?: string; parentReference?: string } // MDM T05/T06, relatesTo appends
+  | { action: 'edit'; parentId?: string; parentReference?: string } // MDM T07/T08, docStatus amended
+  | { action: 'replace'; parentId?: string; parentReference?: string } // MDM T09/T10, relatesTo replaces
+  | { action: 'cancel'; parentId?: string; parentReference?: string } // MDM T11, entered-in-error
   | { action: 'status-change' }; // MDM T03/T04
 
 /** One contiguous range of `text` and where in the source it came from. */

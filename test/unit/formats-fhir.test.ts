@@ -73,8 +73,8 @@ test('attachment.url is fetched through fetchBinary (raw bytes or a Binary resou
 });
 
 test('relatesTo and status drive the lifecycle', async () => {
-  assert.deepEqual((await one('docref-replaces.json')).lifecycle, { action: 'replace', parentId: 'dr-1' });
-  assert.deepEqual((await one('docref-appends.json')).lifecycle, { action: 'append', parentId: 'dr-1' });
+  assert.deepEqual((await one('docref-replaces.json')).lifecycle, { action: 'replace', parentId: 'dr-1', parentReference: 'DocumentReference/dr-1' });
+  assert.deepEqual((await one('docref-appends.json')).lifecycle, { action: 'append', parentId: 'dr-1', parentReference: 'DocumentReference/dr-1' });
   const cancelled = await one('docref-entered-in-error.json');
   assert.deepEqual(cancelled.lifecycle, { action: 'cancel', parentId: 'DOC-F1' });
   assert.equal(cancelled.status, 'entered-in-error');

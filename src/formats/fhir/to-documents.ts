@@ -222,7 +222,12 @@ async function documentReference(res: DocumentReference, where: string, ctx: Ctx
   const rel = res.relatesTo?.find((r) => r.code === 'replaces') ?? res.relatesTo?.find((r) => r.code === 'appends');
   const relParent = rel ? rel.target.identifier?.value ?? (rel.target.reference ? lastSegment(rel.target.reference) : undefined) : undefined;
   if (res.status === 'entered-in-error' || res.docStatus === 'entered-in-error') lifecycle = { action: 'cancel', parentId: id };
-  else if (rel) lifecycle = relParent ? { action: rel.code === 'replaces' ? 'replace' : 'append', parentId: relParent } : { action: rel.code === 'replaces' ? 'replace' : 'append' };
+  else if (rel) {
+    const related: { action: 'replace' | 'append'; parentId?: string; parentReference?: string } = { action: rel.code === 'replaces' ? 'replace' : 'append' };
+    if (relParent) related.parentId = relParent;
+    if (rel.target.reference) related.parentReference = rel.target.reference;
+    lifecycle = related;
+  }
   else if (res.docStatus === 'amended') lifecycle = { action: 'edit', parentId: id };
   const doc: ClinicalDocument = {
     id,
