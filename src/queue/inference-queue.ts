@@ -26,6 +26,7 @@ export class InferenceQueue {
   readonly queue: Queue<InferenceJobData, InferenceJobResult>;
   readonly events: QueueEvents;
   private ready: Promise<unknown> | undefined;
+  private closing = false;
 
   constructor(private readonly opts: InferenceQueueOptions) {
     const connection = { url: opts.redisUrl, maxRetriesPerRequest: null };
@@ -58,15 +59,25 @@ export class InferenceQueue {
     });
   }
 
-  /** Resolves when the job completed or failed for good (never rejects for a job failure). */
-  async outcome(job: Job<InferenceJobData, InferenceJobResult>): Promise<JobOutcome> {
-    try {
-      const result = await job.waitUntilFinished(this.events);
-      return { ok: true, result };
-    } catch (err) {
+  /**
+   * Resolves when the job completed or failed for good. Events can be missed (a
+   * reconnect), so the job's state is re-read every `recheckMs`. Rejects only when
+   * the queue closes first: the record then stays uncommitted and is redelivered.
+   */
+  async outcome(job: Job<InferenceJobData, InferenceJobResult>, recheckMs = 15_000): Promise<JobOutcome> {
+    for (;;) {
+      if (this.closing) throw new Error('queue closing before the job finished');
+      try {
+        return { ok: true, result: await job.waitUntilFinished(this.events, recheckMs) };
+      } catch {
+        // failed, timed out or closing: the stored state decides
+      }
+      if (this.closing) throw new Error('queue closing before the job finished');
       const fresh = job.id ? await this.queue.getJob(job.id) : undefined;
-      const reason = fresh?.failedReason ?? (err instanceof Error ? err.message : String(err));
-      return { ok: false, failure: decodeFailure(reason), attempts: fresh?.attemptsMade ?? job.attemptsMade };
+      if (!fresh) return { ok: false, failure: { stage: 'inference', code: 'JOB_LOST', message: 'the job disappeared from the queue' }, attempts: 0 };
+      const state = await fresh.getState();
+      if (state === 'completed') return { ok: true, result: fresh.returnvalue };
+      if (state === 'failed') return { ok: false, failure: decodeFailure(fresh.failedReason), attempts: fresh.attemptsMade };
     }
   }
 
@@ -86,6 +97,7 @@ export class InferenceQueue {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.allSettled([this.events.close(), this.queue.close()]);
   }
 }

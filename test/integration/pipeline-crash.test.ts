@@ -73,6 +73,10 @@ test('a worker killed mid-batch and restarted leaves every document exactly once
 
     child = await startWorker(env);
     await waitFor('every record committed after the restart', async () => (await committedTotal(config)) === ids.length, 90_000);
+    // Graceful shutdown: SIGTERM drains, commits and exits 0.
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.once('exit', r));
+    assert.equal(code, 0, 'SIGTERM exits cleanly');
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));

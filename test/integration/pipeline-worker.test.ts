@@ -8,6 +8,8 @@ import { startWorkerApp, type WorkerApp } from '../../src/pipeline/worker-app.ts
 import { runReplay } from '../../src/pipeline/replay.ts';
 import type { Config } from '../../src/config/config.ts';
 import type { Stages } from '../../src/pipeline/ports.ts';
+import { deadLetterRecord } from '../../src/formats/dead-letter.ts';
+import { MednerError } from '../../src/ops/errors.ts';
 import {
   committed,
   committedTotal,
@@ -161,6 +163,44 @@ test('replaying a processed range re-runs every document and leaves the FHIR ser
     // The live group's offsets are untouched by the replay's own group.
     assert.equal(await committedTotal(config), 3);
     assert.ok(Object.values(await committed(config)).every((o) => o <= 2));
+  } finally {
+    await w.stop();
+  }
+});
+
+test('replaying the dead-letter topic reprocesses fixed records and links new failures to the originals', { skip: svc.skip, timeout: 90_000 }, async () => {
+  if (!svc.ok) return;
+  const config = await setupConfig(pipelineEnv(svc.services, 'pl-dlq'));
+  const w = await start(config);
+  try {
+    // One record that fails again (still not HL7), one whose cause was fixed (say the FHIR server rejected it then).
+    await produce(config, config.topics.hl7In, [{ key: 'k', value: Buffer.from('still not a clinical message') }]);
+    await waitFor('poison dead-lettered', async () => (await committedTotal(config)) === 1, 60_000);
+    const fixedId = testId('dlq-fixed');
+    const earlier = deadLetterRecord({
+      raw: hl7Note(fixedId),
+      source: { kind: 'kafka', topic: config.topics.hl7In, partition: 1, offset: '999' },
+      error: new MednerError('FHIR_REJECTED', 'server refused the transaction'),
+      stage: 'output',
+      attempts: 3,
+    });
+    await produce(config, config.topics.deadLetter, [{ key: 'x', value: Buffer.from(JSON.stringify(earlier)) }]);
+    const before = await readTopic(config, config.topics.deadLetter, 2);
+    const poisonId = (JSON.parse(before.find((r) => !r.value.includes(earlier.id))!.value) as { id: string }).id;
+
+    const s = await runReplay({ config, logger, stages: w.stages, topic: config.topics.deadLetter, deadLetter: true });
+    assert.equal(s.records, 2);
+    assert.equal(s.deadLettered, 1);
+
+    const outputs = await readTopic(config, config.topics.output, 1);
+    assert.deepEqual(outputs.map((o) => o.headers['medner-document-id']), [fixedId]);
+    await assertBundlesLanded(config.fhir.baseUrl, outputs.map((o) => o.value));
+    const after = await readTopic(config, config.topics.deadLetter, 3);
+    assert.equal(after.length, 3);
+    const again = after.map((r) => JSON.parse(r.value) as { id: string; originalDeadLetterId?: string; reasonCode: string }).filter((r) => r.originalDeadLetterId);
+    assert.equal(again.length, 1);
+    assert.equal(again[0]!.originalDeadLetterId, poisonId);
+    assert.equal(again[0]!.reasonCode, 'NOT_HL7');
   } finally {
     await w.stop();
   }
