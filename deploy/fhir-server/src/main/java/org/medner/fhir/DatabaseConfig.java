@@ -44,6 +44,9 @@ public class DatabaseConfig {
     ds.setPassword(db.password());
     ds.setMaximumPoolSize(10);
     ds.setPoolName("fhir");
+    // Keep statement parameters (identifiers, which may be MRNs) out of error messages and so out of logs
+    // and OperationOutcomes, e.g. on the unique-key conflict of two concurrent conditional creates.
+    if (db.isPostgres()) ds.addDataSourceProperty("logServerErrorDetail", "false");
     return ds;
   }
 
