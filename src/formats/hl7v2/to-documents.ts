@@ -178,9 +178,11 @@ const AVAILABILITY: Record<string, ClinicalDocument['status']> = { AV: 'current'
 function mdmDocument(msg: Hl7Message, r: FieldReader, event: string, c: Common): ClinicalDocument {
   const txa = seg(msg, 'TXA');
   if (!txa) throw new IntakeError('MISSING_FIELD', 'TXA segment is missing');
-  const idField = r.repetitions(field(txa, 12))[0] ?? '';
+  // TXA-12 unique document number; some senders leave it empty and identify the note by the
+  // filler (TXA-16) or placer (TXA-14) order number instead.
+  const idField = [12, 16, 14].map((n) => r.repetitions(field(txa, n))[0] ?? '').find((f) => r.component(f, 1).trim() !== '');
+  if (idField === undefined) throw new IntakeError('MISSING_FIELD', 'TXA-12 unique document number is missing (TXA-16 and TXA-14 too)');
   const id = r.component(idField, 1);
-  if (id.trim() === '') throw new IntakeError('MISSING_FIELD', 'TXA-12 unique document number is missing');
   const idSystem = systemFromAuthority(r.component(idField, 2), r.component(idField, 3), r.component(idField, 4));
   const parentId = r.component(r.repetitions(field(txa, 13))[0] ?? '', 1) || undefined;
   let lifecycle: Lifecycle;
