@@ -5,6 +5,8 @@
                    -> test/fixtures/models/tiny-bert/   (committed; tests use it)
   --shape medbert  BERT-base shape: 12 layers, hidden 768, 12 heads, 28,996 cased vocab,
                    maxLength 256 -> models/_generated/medbert-shaped/  (benchmark only)
+Both also write model.int8.onnx (dynamic int8 quantization of the MatMul weights);
+--int8-only redoes just that from an existing model.onnx.
 
 The vocabulary is ours: special tokens, every character seen (plus its ## form), then the
 most frequent words and word endings of the NER training data in ../shared/data/ner when
@@ -201,9 +203,14 @@ def main():
     ap.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
     ap.add_argument("--out", help="output folder (default depends on --shape)")
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--int8-only", action="store_true", help="only (re)write model.int8.onnx from an existing model.onnx")
     args = ap.parse_args()
     spec = SHAPES[args.shape]
     out = args.out or spec["out"]
+    if args.int8_only:
+        quantize_dynamic_int8(os.path.join(out, "model.onnx"), os.path.join(out, "model.int8.onnx"))
+        print("wrote", os.path.join(out, "model.int8.onnx"))
+        return
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(args.seed)
 

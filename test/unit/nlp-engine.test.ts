@@ -25,7 +25,7 @@ function makeDocs(n: number, seed = 7): string[] {
 }
 
 let engine: NerEngine;
-const ready = createNerEngine({ modelDir, batchSize: 16, intraOpThreads: 1 }).then((e) => (engine = e));
+const ready = createNerEngine({ modelDir, variant: 'fp32', batchSize: 16, intraOpThreads: 1 }).then((e) => (engine = e));
 after(async () => {
   await (await ready).close();
 });
@@ -103,7 +103,7 @@ test('long documents: windows cover every token, entities across window edges co
 
 test('aggregation option changes decoding; concurrent calls are independent', async () => {
   await ready;
-  const simple = await createNerEngine({ modelDir, aggregation: 'simple', intraOpThreads: 1 });
+  const simple = await createNerEngine({ modelDir, variant: 'fp32', aggregation: 'simple', intraOpThreads: 1 });
   try {
     const texts = makeDocs(30, 21);
     const [a, b, c] = await Promise.all([engine.extract(texts), simple.extract(texts), engine.extract(texts.slice(0, 10))]);
@@ -112,6 +112,28 @@ test('aggregation option changes decoding; concurrent calls are independent', as
     assert.deepEqual(c, a!.slice(0, 10));
   } finally {
     await simple.close();
+  }
+});
+
+test('variant auto runs the int8 model on CPU; its entities mostly agree with fp32', async () => {
+  await ready;
+  const q = await createNerEngine({ modelDir, intraOpThreads: 1 });
+  try {
+    assert.equal(q.runtime.variant, 'int8');
+    assert.match(q.runtime.onnxPath, /model\.int8\.onnx$/);
+    const texts = makeDocs(100, 17);
+    const [a, b] = await Promise.all([engine.extract(texts), q.extract(texts)]);
+    assertSlices(texts, b);
+    let same = 0;
+    let total = 0;
+    a.forEach((ents, i) => {
+      const keys = new Set(b[i]!.map((e) => `${e.start}:${e.end}:${e.label}`));
+      total += ents.length;
+      for (const e of ents) if (keys.has(`${e.start}:${e.end}:${e.label}`)) same++;
+    });
+    assert.ok(total > 0 && same / total >= 0.9, `int8 agrees on ${same}/${total} entities`);
+  } finally {
+    await q.close();
   }
 });
 

@@ -25,6 +25,7 @@ function tmpModel(files: Record<string, string | Buffer | null>): string {
 }
 const vocab = fs.readFileSync(path.join(tiny, 'vocab.txt'));
 const onnx = fs.readFileSync(path.join(tiny, 'model.onnx'));
+/** A copy of the tiny model with fp32 only (plus `extra` files). */
 const ours = (cfg: Record<string, unknown> = tinyConfig, extra: Record<string, string | Buffer | null> = {}): string =>
   tmpModel({ 'medner-model.json': JSON.stringify(cfg), 'vocab.txt': vocab, 'model.onnx': onnx, ...extra });
 
@@ -41,7 +42,9 @@ test('loads our format and picks variants', async () => {
   const f = await loadModelFolder(tiny);
   assert.equal(f.source, 'medner');
   assert.equal(f.vocab.length, 3000);
-  assert.equal(f.onnxPath('auto', 'cpu'), path.join(tiny, 'model.onnx'));
+  assert.equal(f.onnxPath('auto', 'cpu'), path.join(tiny, 'model.int8.onnx'));
+  assert.equal(f.onnxPath('fp32', 'cpu'), path.join(tiny, 'model.onnx'));
+  assert.equal(f.onnxPath('auto', 'cuda'), path.join(tiny, 'model.onnx'));
   const withInt8 = ours(tinyConfig, { 'model.int8.onnx': onnx });
   const g = await loadModelFolder(withInt8);
   assert.equal(g.resolveVariant('auto', 'cpu'), 'int8');
@@ -97,7 +100,7 @@ test('a plain Hugging Face export loads and gives the same entities as our forma
   assert.deepEqual(f.config.labels, labels);
   assert.equal(f.config.doLowerCase, false);
   assert.equal(f.config.maxLength, tinyConfig.maxLength);
-  const [a, b] = await Promise.all([createNerEngine({ modelDir: hf, intraOpThreads: 1 }), createNerEngine({ modelDir: tiny, intraOpThreads: 1 })]);
+  const [a, b] = await Promise.all([createNerEngine({ modelDir: hf, intraOpThreads: 1 }), createNerEngine({ modelDir: tiny, variant: 'fp32', intraOpThreads: 1 })]);
   try {
     const texts = ['Selegiline induced postural hypotension.', 'aspirin and warfarin '.repeat(40)];
     assert.deepEqual(await a.extract(texts), await b.extract(texts));
