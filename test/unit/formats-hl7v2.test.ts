@@ -155,3 +155,28 @@ test('MSH-2 with fewer than four encoding characters: the missing ones are simpl
   const docs = await parseDocuments(Buffer.from('MSH|^~|A|B|||20240101||MDM^T02|M2|P|2.3\rPID|1||123^^^H^MR\rTXA|1|CN|TX|||||||||D9\rOBX|1|TX|||a \\ b & c~d||||||F\r'), { source: { kind: 'file', path: 'inline', index: 0 } });
   assert.equal(docs[0]!.text, 'a \\ b & c\nd');
 });
+
+test('sender variants: document number in a later TXA-12 component, MIME type in ED type, hex/entity-like text', async () => {
+  const src = { kind: 'file', path: 'inline', index: 0 } as const;
+  const mdm = [
+    'MSH|^~\\&|EHR|EHR|||20230101083000||MDM^T02|77|D|2.3',
+    'PID|1||a1b2c3^^^^EPI||Name^Given||19700101|F',
+    'PV1|||^^^SOME HOSPITAL^^^^^',
+    'TXA||CN||20230101083000|99^DOC^A|||||||^^55501|||||PA|',
+    'OBX|1|TX|||Summary: likely viral upper respiratory infection.',
+    'OBX|2|TX|||Plan: fluids \\T\\ rest\\X0D\\Return if worse\\E\\X0A\\E\\ note',
+  ].join('\n');
+  const d = (await parseDocuments(Buffer.from(mdm), { source: src }))[0]!;
+  assert.equal(d.id, '55501');
+  assert.equal(d.patient.identifier?.value, 'a1b2c3');
+  assert.equal(d.patient.identifier?.type, 'EPI');
+  assert.equal(d.docStatus, 'preliminary');
+  assert.equal(d.encounter, undefined);
+  assert.equal(d.text, 'Summary: likely viral upper respiratory infection.\nPlan: fluids & rest\nReturn if worse\\X0A\\ note');
+  const pdf = `MSH|^~\\&|A|B|||20230101||MDM^T02|78|T|2.3\rPID|||0021\rTXA||^^X|AP^application/pdf|||||||||^^^^^UNIQ.DOC.1|||||AU||AV\rOBX||ED|42^Doc|1|^application/pdf^^Base64^JVBERi0xLjQK||||||F\r`;
+  await assert.rejects(parseDocuments(Buffer.from(pdf), { source: src }), (e: unknown) => e instanceof IntakeError && e.code === 'UNSUPPORTED_CONTENT_TYPE' && e.message.includes('application/pdf'));
+  const txt = pdf.replace('^application/pdf^^Base64^JVBERi0xLjQK', `^text/plain^^Base64^${Buffer.from('Plain note.').toString('base64')}`);
+  const t = (await parseDocuments(Buffer.from(txt), { source: src }))[0]!;
+  assert.equal(t.text, 'Plain note.');
+  assert.equal(t.id, 'UNIQ.DOC.1');
+});

@@ -6,7 +6,8 @@ import type { FieldReader } from './fields.ts';
 function mediaTypeOf(type: string, subtype: string): string {
   const t = type.trim().toLowerCase();
   const s = subtype.trim().toLowerCase();
-  if (s.includes('/')) return s; // some senders put a MIME type in the subtype
+  if (s.includes('/')) return s; // some senders put a MIME type in the subtype...
+  if (t.includes('/')) return t; // ...or in the type
   const major = t === 'text' || t === 'tx' ? 'text' : t === 'ap' || t === 'application' ? 'application' : t === 'im' || t === 'image' ? 'image' : t === 'au' || t === 'audio' ? 'audio' : t === 'multipart' ? 'multipart' : t;
   if (major === 'text' || major === 'application') {
     if (s === 'plain' || s === '' || s === 'txt') return major === 'text' ? 'text/plain' : `application/${s || 'octet-stream'}`;

@@ -170,6 +170,17 @@ function noTextError(b: TextBuilder, what: string): IntakeError {
   return new IntakeError('NO_NARRATIVE', `${what}: no OBX of type TX, FT, ST or ED and no NTE with text`);
 }
 
+/** EI entity identifier: component 1, else the first non-empty component. */
+function eiValue(r: FieldReader, value: string): string {
+  const first = r.component(value, 1);
+  if (first.trim() !== '') return first;
+  for (const c of value.split(r.d.component)) {
+    const t = r.text(c.split(r.d.subcomponent)[0] ?? '');
+    if (t.trim() !== '') return t;
+  }
+  return '';
+}
+
 const COMPLETION: Record<string, ClinicalDocument['docStatus']> = {
   DI: 'preliminary', DO: 'preliminary', IP: 'preliminary', IN: 'preliminary', PA: 'preliminary', AU: 'final', LA: 'final',
 };
@@ -178,11 +189,11 @@ const AVAILABILITY: Record<string, ClinicalDocument['status']> = { AV: 'current'
 function mdmDocument(msg: Hl7Message, r: FieldReader, event: string, c: Common): ClinicalDocument {
   const txa = seg(msg, 'TXA');
   if (!txa) throw new IntakeError('MISSING_FIELD', 'TXA segment is missing');
-  // TXA-12 unique document number; some senders leave it empty and identify the note by the
-  // filler (TXA-16) or placer (TXA-14) order number instead.
-  const idField = [12, 16, 14].map((n) => r.repetitions(field(txa, n))[0] ?? '').find((f) => r.component(f, 1).trim() !== '');
+  // TXA-12 unique document number (EI). Senders put the number in a later component
+  // (e.g. "^^12345"), or leave TXA-12 empty and use the filler (TXA-16) or placer (TXA-14) number.
+  const idField = [12, 16, 14].map((n) => r.repetitions(field(txa, n))[0] ?? '').find((f) => eiValue(r, f) !== '');
   if (idField === undefined) throw new IntakeError('MISSING_FIELD', 'TXA-12 unique document number is missing (TXA-16 and TXA-14 too)');
-  const id = r.component(idField, 1);
+  const id = eiValue(r, idField);
   const idSystem = systemFromAuthority(r.component(idField, 2), r.component(idField, 3), r.component(idField, 4));
   const parentId = r.component(r.repetitions(field(txa, 13))[0] ?? '', 1) || undefined;
   let lifecycle: Lifecycle;
