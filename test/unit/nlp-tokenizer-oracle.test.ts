@@ -108,21 +108,21 @@ function codePointToUtf16(text: string): (cp: number) => number {
   return (cp) => map[cp]!;
 }
 
-async function makeOracle(vocab: string[], lowercase: boolean): Promise<Tokenizer> {
+async function makeOracle(vocab: string[], lowercase: boolean, stripAccents = lowercase): Promise<Tokenizer> {
   const v: Record<string, number> = {};
   vocab.forEach((t, i) => {
     if (!(t in v)) v[t] = i;
   });
   const tok = new Tokenizer(WordPiece.init(v, { unkToken: '[UNK]', maxInputCharsPerWord: 100 }));
-  tok.setNormalizer(bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: lowercase, lowercase }));
+  tok.setNormalizer(bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents, lowercase }));
   tok.setPreTokenizer(bertPreTokenizer());
   tok.addSpecialTokens(SPECIALS.filter((s) => s in v));
   return tok;
 }
 
-async function compareAll(name: string, vocab: string[], lowercase: boolean, texts: string[]): Promise<void> {
-  const ours = new BertTokenizer(vocab, { lowercase });
-  const oracle = await makeOracle(vocab, lowercase);
+async function compareAll(name: string, vocab: string[], lowercase: boolean, texts: string[], stripAccents = lowercase): Promise<void> {
+  const ours = new BertTokenizer(vocab, { lowercase, stripAccents });
+  const oracle = await makeOracle(vocab, lowercase, stripAccents);
   let mismatches = 0;
   const examples: string[] = [];
   const chunk = 512;
@@ -170,6 +170,12 @@ test('tiny cased vocab: identical ids and offsets to the HF tokenizer', async ()
 
 test('tiny vocab, uncased mode (lowercase + accent stripping)', async () => {
   await compareAll('tiny uncased', tinyVocab, true, corpus);
+});
+
+test('lowercase without accent stripping, and accent stripping without lowercasing', async () => {
+  const texts = [...ADVERSARIAL, ...randomStrings(500), ...ner.slice(0, 2000)];
+  await compareAll('lowercase, keep accents', tinyVocab, true, texts, false);
+  await compareAll('cased, strip accents', tinyVocab, false, texts, true);
 });
 
 for (const [name, rel, lower] of [
