@@ -168,6 +168,7 @@ test('sender variants: document number in a later TXA-12 component, MIME type in
   ].join('\n');
   const d = (await parseDocuments(Buffer.from(mdm), { source: src }))[0]!;
   assert.equal(d.id, '55501');
+  assert.equal(d.idSystem, undefined);
   assert.equal(d.patient.identifier?.value, 'a1b2c3');
   assert.equal(d.patient.identifier?.type, 'EPI');
   assert.equal(d.docStatus, 'preliminary');

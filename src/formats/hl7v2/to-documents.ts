@@ -194,7 +194,8 @@ function mdmDocument(msg: Hl7Message, r: FieldReader, event: string, c: Common):
   const idField = [12, 16, 14].map((n) => r.repetitions(field(txa, n))[0] ?? '').find((f) => eiValue(r, f) !== '');
   if (idField === undefined) throw new IntakeError('MISSING_FIELD', 'TXA-12 unique document number is missing (TXA-16 and TXA-14 too)');
   const id = eiValue(r, idField);
-  const idSystem = systemFromAuthority(r.component(idField, 2), r.component(idField, 3), r.component(idField, 4));
+  // The authority components only qualify a number that sits in component 1.
+  const idSystem = r.component(idField, 1).trim() === id.trim() ? systemFromAuthority(r.component(idField, 2), r.component(idField, 3), r.component(idField, 4)) : undefined;
   const parentId = r.component(r.repetitions(field(txa, 13))[0] ?? '', 1) || undefined;
   let lifecycle: Lifecycle;
   switch (event) {
