@@ -115,3 +115,16 @@ test('the JSON parse error message does not quote the input', async () => {
   const secret = '{"resourceType":"DocumentReference","note":"Jane Secretname has HIV" oops}';
   await assert.rejects(parseDocuments(Buffer.from(secret), { source: { kind: 'file', path: 'x', index: 0 } }), (e: unknown) => e instanceof IntakeError && e.code === 'INVALID_FHIR' && !e.message.includes('Secretname'));
 });
+
+test('document Bundle: the Composition sections become the text', async () => {
+  const d = await one('bundle-document-composition.json');
+  assert.equal(d.messageType, 'Composition');
+  assert.equal(d.id, 'DS-2024-77');
+  assert.equal(d.idSystem, 'urn:oid:2.16.840.1.113883.3.999.2');
+  assert.equal(d.text, 'Discharge summary\nHospital course\nAdmitted with community-acquired pneumonia.\nTreated with amoxicillin & recovered.\nMedications\nAmoxicillin 500 mg TID\nStopped\nIbuprofen');
+  assert.deepEqual(d.segments.map((s) => s.origin), ['title', 'section[0]', 'section[1]', 'section[1].section[0]']);
+  assert.deepEqual(d.patient, { reference: 'Patient/p-1' });
+  assert.deepEqual(d.encounter, { reference: 'Encounter/e-1' });
+  assert.equal(d.docStatus, 'final');
+  assert.equal(d.sourceReference, 'Composition/comp-1');
+});

@@ -63,6 +63,33 @@ export const DiagnosticReport = z.looseObject({
 });
 export type DiagnosticReport = z.infer<typeof DiagnosticReport>;
 
+const Narrative = z.looseObject({ status: str.optional(), div: str });
+interface SectionShape {
+  title?: string | undefined;
+  text?: { div: string } | undefined;
+  section?: SectionShape[] | undefined;
+}
+const Section: z.ZodType<SectionShape> = z.lazy(() =>
+  z.looseObject({ title: str.optional(), text: Narrative.optional(), section: z.array(Section).optional() }),
+);
+
+export const Composition = z.looseObject({
+  resourceType: z.literal('Composition'),
+  id: id.optional(),
+  meta: Meta.optional(),
+  identifier: Identifier.optional(),
+  status: z.enum(['preliminary', 'final', 'amended', 'entered-in-error']),
+  type: CodeableConcept,
+  subject: Reference.optional(),
+  encounter: Reference.optional(),
+  date: dateTime,
+  title: str,
+  relatesTo: z.array(z.looseObject({ code: z.enum(['replaces', 'transforms', 'signs', 'appends']), targetIdentifier: Identifier.optional(), targetReference: Reference.optional() })).optional(),
+  section: z.array(Section).optional(),
+});
+export type Composition = z.infer<typeof Composition>;
+export type Section = SectionShape;
+
 export const Bundle = z.looseObject({
   resourceType: z.literal('Bundle'),
   id: id.optional(),

@@ -5,7 +5,8 @@ import { parseContentType } from '../charset.ts';
 import { IntakeError } from '../errors.ts';
 import { TextBuilder } from '../text-builder.ts';
 import { withOptional } from '../optional-fields.ts';
-import { Bundle, DiagnosticReport, DocumentReference, type Attachment, type Reference } from './r4-schema.ts';
+import { Bundle, Composition, DiagnosticReport, DocumentReference, type Attachment, type Reference, type Section } from './r4-schema.ts';
+import { htmlToText } from '../html-to-text.ts';
 import { assertR4 } from './version.ts';
 
 export type FetchBinary = (url: string) => Promise<{ contentType?: string; data: Buffer }>;
@@ -76,18 +77,20 @@ async function resourceToDocuments(v: unknown, where: string, ctx: Ctx, fullUrl?
       return [await documentReference(validate(DocumentReference, v, where), where, ctx, fullUrl)];
     case 'DiagnosticReport':
       return [await diagnosticReport(validate(DiagnosticReport, v, where), where, ctx, fullUrl)];
+    case 'Composition':
+      return [composition(validate(Composition, v, where), where, ctx, fullUrl)];
     case 'Bundle': {
       const bundle = validate(Bundle, v, where);
       const docs: ClinicalDocument[] = [];
       for (const [i, e] of (bundle.entry ?? []).entries()) {
         const t = e.resource?.resourceType;
-        if (t === 'DocumentReference' || t === 'DiagnosticReport') docs.push(...(await resourceToDocuments(e.resource, `${where} Bundle.entry[${i}]`, ctx, e.fullUrl)));
+        if (t === 'DocumentReference' || t === 'DiagnosticReport' || t === 'Composition') docs.push(...(await resourceToDocuments(e.resource, `${where} Bundle.entry[${i}]`, ctx, e.fullUrl)));
       }
-      if (docs.length === 0) throw new IntakeError('NO_NARRATIVE', `${where}: Bundle holds no DocumentReference or DiagnosticReport`);
+      if (docs.length === 0) throw new IntakeError('NO_NARRATIVE', `${where}: Bundle holds no DocumentReference, DiagnosticReport or Composition`);
       return docs;
     }
     default:
-      throw new IntakeError('UNSUPPORTED_RESOURCE', `${where}: resourceType ${typeof type === 'string' && /^[A-Za-z]{1,64}$/.test(type) ? type : '(invalid)'} is not DocumentReference, DiagnosticReport or Bundle`);
+      throw new IntakeError('UNSUPPORTED_RESOURCE', `${where}: resourceType ${typeof type === 'string' && /^[A-Za-z]{1,64}$/.test(type) ? type : '(invalid)'} is not DocumentReference, DiagnosticReport, Composition or Bundle`);
   }
 }
 
@@ -247,7 +250,7 @@ async function documentReference(res: DocumentReference, where: string, ctx: Ctx
     date: res.date ?? res.context?.period?.start,
     type: typeFrom(res.type),
     docStatus: res.docStatus,
-    sourceReference: rid ? `DocumentReference/${rid}${res.meta?.versionId ? `/_history/${res.meta.versionId}` : ''}` : undefined,
+    sourceReference: res.id ? `DocumentReference/${res.id}${res.meta?.versionId ? `/_history/${res.meta.versionId}` : ''}` : undefined,
     omitted: b.omitted,
   });
 }
@@ -285,7 +288,64 @@ async function diagnosticReport(res: DiagnosticReport, where: string, ctx: Ctx, 
     date: res.effectiveDateTime ?? res.effectivePeriod?.start ?? res.issued,
     type: typeFrom(res.code),
     docStatus,
-    sourceReference: rid ? `DiagnosticReport/${rid}${res.meta?.versionId ? `/_history/${res.meta.versionId}` : ''}` : undefined,
+    sourceReference: res.id ? `DiagnosticReport/${res.id}${res.meta?.versionId ? `/_history/${res.meta.versionId}` : ''}` : undefined,
     omitted: b.omitted,
+  });
+}
+
+/** Section titles and narratives, depth first; origins "section[0]", "section[0].section[1]". */
+function sectionsToText(sections: Section[] | undefined, prefix: string, b: TextBuilder): void {
+  (sections ?? []).forEach((sec, i) => {
+    const origin = `${prefix}section[${i}]`;
+    const parts: string[] = [];
+    if (sec.title && sec.title.trim() !== '') parts.push(sec.title);
+    if (sec.text?.div) {
+      const t = htmlToText(sec.text.div);
+      if (t.trim() !== '') parts.push(t);
+    }
+    if (parts.length > 0) b.add(parts.join('\n'), origin);
+    sectionsToText(sec.section, `${origin}.`, b);
+  });
+}
+
+/** A Composition (e.g. the first entry of a document Bundle): the narrative of its sections. */
+function composition(res: Composition, where: string, ctx: Ctx, fullUrl?: string): ClinicalDocument {
+  const rid = resourceId(res, fullUrl);
+  const id = res.identifier?.value || rid;
+  if (!id) throw new IntakeError('MISSING_FIELD', `${where}: Composition has neither identifier nor id`);
+  const b = new TextBuilder();
+  b.add(res.title, 'title');
+  sectionsToText(res.section, '', b);
+  if (b.segments.length < 2) throw new IntakeError('NO_NARRATIVE', `${where}: Composition has no section text`);
+  const cancelled = res.status === 'entered-in-error';
+  const rel = res.relatesTo?.find((r) => r.code === 'replaces') ?? res.relatesTo?.find((r) => r.code === 'appends');
+  let lifecycle: Lifecycle = { action: 'original' };
+  if (cancelled) lifecycle = { action: 'cancel', parentId: id };
+  else if (rel) {
+    const related: { action: 'replace' | 'append'; parentId?: string; parentReference?: string } = { action: rel.code === 'replaces' ? 'replace' : 'append' };
+    const parent = rel.targetIdentifier?.value ?? rel.targetReference?.identifier?.value ?? (rel.targetReference?.reference ? lastSegment(rel.targetReference.reference) : undefined);
+    if (parent) related.parentId = parent;
+    if (rel.targetReference?.reference) related.parentReference = rel.targetReference.reference;
+    lifecycle = related;
+  } else if (res.status === 'amended') lifecycle = { action: 'edit', parentId: id };
+  const doc: ClinicalDocument = {
+    id,
+    format: 'fhir',
+    messageType: 'Composition',
+    patient: patientFrom(res.subject, where),
+    status: cancelled ? 'entered-in-error' : 'current',
+    lifecycle,
+    source: ctx.source,
+    text: b.text(),
+    segments: b.segments,
+  };
+  return withOptional(doc, {
+    idSystem: res.identifier?.value ? res.identifier.system : undefined,
+    messageId: rid,
+    encounter: encounterFrom(res.encounter),
+    date: res.date,
+    type: typeFrom(res.type),
+    docStatus: res.status,
+    sourceReference: res.id ? `Composition/${res.id}${res.meta?.versionId ? `/_history/${res.meta.versionId}` : ''}` : undefined,
   });
 }

@@ -10,6 +10,7 @@ const R5_ONLY: Record<string, readonly string[]> = {
   DocumentReference: ['version', 'basedOn', 'modality', 'event', 'bodySite', 'facilityType', 'practiceSetting', 'period', 'attester'],
   DiagnosticReport: ['note', 'study', 'supportingInfo', 'composition'],
   Bundle: ['issues'],
+  Composition: ['url', 'version', 'name', 'note'],
 };
 const STU3_ONLY: Record<string, readonly string[]> = {
   DocumentReference: ['indexed', 'class', 'created'],
@@ -59,6 +60,11 @@ export function assertR4(res: unknown, where = 'resource'): void {
         if (isObj(r) && isObj(r.code)) throw notR4(`${here}.relatesTo[${i}].code is a CodeableConcept (R5)`);
       });
     if (Array.isArray(res.content)) res.content.forEach((c, i) => isObj(c) && checkAttachment(c.attachment, `${here}.content[${i}].attachment`));
+  }
+  if (type === 'Composition') {
+    if (Array.isArray(res.identifier)) throw notR4(`${here}.identifier is a list (R5)`);
+    if (Array.isArray(res.subject)) throw notR4(`${here}.subject is a list (R5)`);
+    if (Array.isArray(res.relatesTo) && res.relatesTo.some((r) => isObj(r) && 'resourceReference' in r)) throw notR4(`${here}.relatesTo is a RelatedArtifact (R5)`);
   }
   if (type === 'DiagnosticReport' && Array.isArray(res.presentedForm)) res.presentedForm.forEach((a, i) => checkAttachment(a, `${here}.presentedForm[${i}]`));
   if (type === 'Bundle' && Array.isArray(res.entry))
