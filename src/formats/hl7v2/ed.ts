@@ -21,6 +21,11 @@ function mediaTypeOf(type: string, subtype: string): string {
   return `${major || 'application'}/${s || 'octet-stream'}`;
 }
 
+/** The MIME media type an ED value declares (type and subtype components). */
+export function edMediaType(r: FieldReader, value: string): string {
+  return mediaTypeOf(r.component(value, 2), r.component(value, 3));
+}
+
 /**
  * OBX-5 of type ED (source^type^subtype^encoding^data) to text. Encodings: Base64, Hex, A
  * (ASCII: data is the escaped text itself). Text, HTML and RTF are converted; other types

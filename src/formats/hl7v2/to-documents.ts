@@ -3,7 +3,8 @@ import { charsetFromHl7, decodeBytes, type Charset } from '../charset.ts';
 import { IntakeError } from '../errors.ts';
 import { TextBuilder } from '../text-builder.ts';
 import { withOptional } from '../optional-fields.ts';
-import { edToText } from './ed.ts';
+import { edMediaType, edToText } from './ed.ts';
+import { safeType } from '../attachment-text.ts';
 import { codedType, FieldReader, hl7DateToIso, systemFromAuthority } from './fields.ts';
 import { frameMessages, type RawMessage } from './framing.ts';
 import { field, mshFields, readDelimiters, splitSegments, type Hl7Message, type Segment } from './message.ts';
@@ -116,8 +117,7 @@ function encounterFrom(r: FieldReader, pv1: Segment | undefined): EncounterRef |
 }
 
 /** OBX/NTE segments (in order) to text: narrative OBX values, and NTEs following an OBR or any OBX. */
-function narrative(r: FieldReader, segments: Segment[], b: TextBuilder): { narrativeObx: number } {
-  let narrativeObx = 0;
+function narrative(r: FieldReader, segments: Segment[], b: TextBuilder): void {
   let parent: string | undefined; // origin prefix NTEs attach to; undefined: NTE is skipped
   let nteCount = 0;
   let obxOrdinal = 0;
@@ -135,17 +135,15 @@ function narrative(r: FieldReader, segments: Segment[], b: TextBuilder): { narra
       if (TEXT_TYPES.has(vt) && !(vt === '' && value === '')) {
         // TX/FT/ST are never split on components: only repetitions, each one line.
         b.add(value.split(r.d.repetition).map((rep) => r.text(rep)).join('\n'), origin);
-        narrativeObx++;
         parent = origin;
       } else if (vt === 'ED') {
-        narrativeObx++;
         const texts: string[] = [];
         for (const rep of r.repetitions(value)) {
           try {
             texts.push(edToText(r, rep, `${origin} ED`));
           } catch (e) {
             if (!(e instanceof IntakeError) || e.code !== 'UNSUPPORTED_CONTENT_TYPE') throw e;
-            b.omit({ origin, reason: 'UNSUPPORTED_CONTENT_TYPE', contentType: e.message.match(/content type (\S+)/)?.[1] ?? '(none)' });
+            b.omit({ origin, reason: 'UNSUPPORTED_CONTENT_TYPE', contentType: safeType(edMediaType(r, rep)) });
           }
         }
         if (texts.length > 0) b.add(texts.join('\n'), origin);
@@ -161,7 +159,6 @@ function narrative(r: FieldReader, segments: Segment[], b: TextBuilder): { narra
       parent = undefined;
     }
   }
-  return { narrativeObx };
 }
 
 function noTextError(b: TextBuilder, what: string): IntakeError {
