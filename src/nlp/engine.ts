@@ -23,6 +23,8 @@ export interface NerEngineOptions {
   aggregation?: Aggregation;
   /** Sessions (worker threads) for this engine; default 1. */
   sessions?: number;
+  /** Batches queued per session (default 2): keeps a session busy while the main thread prepares the next. */
+  queueDepth?: number;
   logger?: Logger;
 }
 
@@ -79,7 +81,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
 
   const numLabels = config.labels.length;
   const { maxLength, stride } = config;
-  const maxInFlight = pool.size * 2; // keeps workers busy while bounding queued tensors
+  const maxInFlight = pool.size * Math.max(1, opts.queueDepth ?? 2); // keeps workers busy while bounding queued tensors
   let closed = false;
 
   async function extract(texts: string[]): Promise<Entity[][]> {
