@@ -42,7 +42,11 @@ public class DatabaseConfig {
     ds.setJdbcUrl(db.jdbcUrl());
     ds.setUsername(db.user());
     ds.setPassword(db.password());
-    ds.setMaximumPoolSize(10);
+    // Twice Tomcat's request threads (application.properties): a HAPI request can hold a second connection
+    // (REQUIRES_NEW work), and a burst of writes should queue at Tomcat, not time out waiting for the pool.
+    ds.setMaximumPoolSize(32);
+    ds.setMinimumIdle(2);
+    ds.setConnectionTimeout(120_000);
     ds.setPoolName("fhir");
     // Keep statement parameters (identifiers, which may be MRNs) out of error messages and so out of logs
     // and OperationOutcomes, e.g. on the unique-key conflict of two concurrent conditional creates.
