@@ -98,13 +98,20 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     // Sorting by length keeps padding to a minimum; rows are independent so order does not matter.
     jobs.sort((a, b) => a.w.end - a.w.start - (b.w.end - b.w.start));
     const running = new Set<Promise<void>>();
-    for (let b = 0; b < jobs.length; b += batchSize) {
+    let failure: { err: unknown } | undefined;
+    for (let b = 0; b < jobs.length && failure === undefined; b += batchSize) {
       const batch = jobs.slice(b, b + batchSize);
-      const p = runBatch(batch).finally(() => running.delete(p));
+      // Errors are collected rather than left to reject unobserved promises.
+      const p: Promise<void> = runBatch(batch)
+        .catch((err: unknown) => {
+          failure ??= { err };
+        })
+        .finally(() => running.delete(p));
       running.add(p);
       if (running.size >= maxInFlight) await Promise.race(running);
     }
     await Promise.all(running);
+    if (failure !== undefined) throw failure.err;
     return docs.map((d) => decodeEntities(d.text, d.tokens, d.probs, config.labels, aggregation));
   }
 

@@ -120,3 +120,20 @@ test('cuda requested without CUDA provider libraries: falls back to CPU', { skip
     await e.close();
   }
 });
+
+test('an inference failure rejects extract with INFERENCE_FAILED (and the engine keeps working)', async () => {
+  // a vocab entry beyond the model's embedding table: ORT's Gather fails at run time
+  const dir = ours(tinyConfig, { 'vocab.txt': Buffer.concat([vocab, Buffer.from('zzzbeyondembedding\n')]) });
+  const e = await createNerEngine({ modelDir: dir, batchSize: 2, intraOpThreads: 1 });
+  try {
+    const docs = Array.from({ length: 9 }, (_, i) => (i === 4 ? 'x zzzbeyondembedding y' : `aspirin ${i}`));
+    await assert.rejects(e.extract(docs), (err: unknown) => {
+      assert.ok(err instanceof MednerError);
+      assert.equal(err.code, 'INFERENCE_FAILED');
+      return true;
+    });
+    assert.equal((await e.extract(['aspirin daily'])).length, 1);
+  } finally {
+    await e.close();
+  }
+});
