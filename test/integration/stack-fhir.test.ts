@@ -107,6 +107,21 @@ test('fhir: conditional update by identifier creates once, is a no-op when ident
   assert.equal((search.body.entry?.[0]?.resource as fhir4.Condition).code?.text, 'type 1 diabetes');
 });
 
+test('fhir: concurrent conditional PUTs of one identifier create exactly one resource (losers get 409)', { skip: svc.skip, timeout: 60_000 }, async () => {
+  const system = newSystem();
+  const url = `Condition?identifier=${system}|race`;
+  const resource = condition(system, 'race', 'x');
+  const replies = await Promise.all(Array.from({ length: 6 }, () => call<fhir4.Resource>('PUT', url, resource)));
+  const statuses = replies.map((r) => r.status);
+  for (const s of statuses) assert.ok([200, 201, 409].includes(s), `status ${s}`);
+  assert.equal(statuses.filter((s) => s === 201).length, 1, statuses.join(','));
+  assert.equal((await call<fhir4.Bundle>('GET', url)).body.entry?.length, 1);
+  // A retry after a 409 finds the winner.
+  const retry = await call<fhir4.Condition>('PUT', url, resource);
+  assert.equal(retry.status, 200);
+  assert.equal(retry.body.meta?.versionId, '1');
+});
+
 test('fhir: transaction Bundle with two conditional PUTs, replayed idempotently', { skip: svc.skip, timeout: 60_000 }, async () => {
   const system = newSystem();
   const bundle: fhir4.Bundle = {
