@@ -49,6 +49,7 @@ const envSchema = z.object({
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   STACK_DIR: z.string().min(1).default('.stack'),
+  FHIR_SERVER_DB: z.string().regex(/^(auto|h2|postgres|jdbc:(postgresql|h2):.+)$/, 'expected auto, h2, postgres or a jdbc:postgresql:/jdbc:h2: URL').default('auto'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -86,6 +87,8 @@ export interface Config {
   http: { host: string; port: number };
   logLevel: Env['LOG_LEVEL'];
   stackDir: string;
+  /** Database of the local FHIR server that `medner stack up` starts. */
+  fhirServerDb: string;
 }
 
 export class ConfigError extends Error {
@@ -167,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
     logLevel: e.LOG_LEVEL,
     stackDir: e.STACK_DIR,
+    fhirServerDb: e.FHIR_SERVER_DB,
   };
 }
 

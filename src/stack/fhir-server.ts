@@ -141,7 +141,7 @@ export function createFhirServerService(config: Config, opts: FhirServerOptions 
       if (await isPortOpen(host, port)) throw new StackError(`port ${port} on ${host} is taken by something that is not a FHIR server`);
       const javaBin = java();
       buildJarIfStale();
-      const db = chooseDatabase(opts.db ?? process.env.FHIR_SERVER_DB ?? 'auto', await isPortOpen(POSTGRES.host, POSTGRES.port));
+      const db = chooseDatabase(opts.db ?? config.fhirServerDb, await isPortOpen(POSTGRES.host, POSTGRES.port));
       fs.mkdirSync(dataDir, { recursive: true });
       fs.appendFileSync(logFile, `\n--- medner stack: starting FHIR server (${db === 'postgres' || db === 'h2' ? db : 'jdbc url'}) at ${new Date().toISOString()}\n`);
       const args = [`-Xmx${opts.heap ?? '1g'}`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', marker, '-jar', jar];
