@@ -34,6 +34,7 @@ export class InferenceQueue {
     this.queue = new Queue<InferenceJobData, InferenceJobResult>(opts.queueName, { connection, prefix });
     this.events = new QueueEvents(opts.queueName, { connection, prefix });
     this.events.setMaxListeners(0);
+    this.queue.setMaxListeners(0);
   }
 
   /** Connects the event stream before the first job is added, so no completion is missed. */

@@ -4,7 +4,7 @@
  * that calls the (long-lived) NER engine once per batch. Each job then writes its
  * outputs and completes; only then may the ingest side commit its offset.
  */
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from '../ops/logger.ts';
 import { errorCode, isRetriable } from '../ops/errors.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
@@ -35,6 +35,11 @@ export interface InferenceWorkerOptions {
    */
   maxOutageMs?: number;
   outageBackoffMs?: number;
+  /**
+   * At most this many replay jobs are active at once (default a quarter of the batch size),
+   * so a backfill leaves the other slots, and the FHIR server, to the live feed.
+   */
+  replayConcurrency?: number;
   /** Name for logs (e.g. worker index). */
   name?: string;
 }
@@ -59,6 +64,24 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
   });
   const maxOutageMs = o.maxOutageMs ?? 15 * 60_000;
   const outageBackoffMs = o.outageBackoffMs ?? 2_000;
+
+  const replayLimit = Math.max(1, o.replayConcurrency ?? Math.floor(o.batchSize / 4));
+  let replayActive = 0;
+
+  const processJob = async (job: Job<InferenceJobData, InferenceJobResult>, token: string | undefined): Promise<InferenceJobResult> => {
+    if (!job.data.run) return process(job);
+    if (replayActive >= replayLimit) {
+      // Give the slot back without spending an attempt; the job waits a moment in the delayed set.
+      await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 200), token);
+      throw new DelayedError();
+    }
+    replayActive++;
+    try {
+      return await process(job);
+    } finally {
+      replayActive--;
+    }
+  };
 
   const process = async (job: Job<InferenceJobData, InferenceJobResult>): Promise<InferenceJobResult> => {
     const { doc } = job.data;
@@ -98,9 +121,9 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
 
   const worker: Worker<InferenceJobData, InferenceJobResult> = new Worker<InferenceJobData, InferenceJobResult>(
     o.queueName,
-    async (job) => {
+    async (job, token) => {
       if (job.name !== JOB_NAME) throw new UnrecoverableError(`unknown job ${job.name}`);
-      return process(job);
+      return processJob(job, token);
     },
     {
       connection: { url: o.redisUrl, maxRetriesPerRequest: null },

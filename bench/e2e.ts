@@ -1,0 +1,228 @@
+/**
+ * End-to-end benchmark: `npm run bench:e2e [-- --docs N]` (nice it on a shared machine).
+ *
+ * Needs Kafka, Redis and the FHIR server (`medner stack up`). Uses topics, group
+ * and queue of its own. Documents: the Synthea notes in ../shared/data/synthea
+ * (their patients are loaded into the FHIR server first) when present, else
+ * generated HL7 v2 notes. Model: MODEL_DIR (falls back to the tiny test model
+ * with a warning when the default model is not trained yet).
+ *
+ *  1. NER engine alone: extract() over the same texts, same model, batch size -> docs/s
+ *  2. Pipeline: a burst of N documents Kafka -> queue -> NER -> FHIR + Kafka -> docs/s,
+ *     p50/p95/p99 latency (send -> output record), ratio to (1) (goal >= 0.9)
+ *  3. Live feed at a steady rate, alone and while a replay of the burst runs:
+ *     live p50/p95/p99 latency in both cases
+ * Prints a table, writes bench-results/e2e.json.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../src/config/config.ts';
+import { ensureTopics } from '../src/ingest/topics.ts';
+import { createConsumer, createKafka, createProducer } from '../src/ingest/kafka.ts';
+import { createNerEngine } from '../src/nlp/engine.ts';
+import { createLogger } from '../src/ops/logger.ts';
+import { withUsableModel } from '../src/pipeline/model-fallback.ts';
+import { runReplay } from '../src/pipeline/replay.ts';
+import { createStages } from '../src/pipeline/stages.ts';
+import { startWorkerApp } from '../src/pipeline/worker-app.ts';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, dflt: number) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const N = arg('--docs', 200);
+const LIVE = arg('--live', 30);
+const LIVE_RATE = arg('--live-rate', 3);
+const SYNTHEA = path.resolve('../shared/data/synthea');
+const say = (s: string) => process.stderr.write(`${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
+}
+const stats = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 50), p95: pct(xs, 95), p99: pct(xs, 99) });
+
+function generatedHl7(id: string, i: number): Buffer {
+  const sentences = [
+    'Patient admitted with community acquired pneumonia and acute kidney injury.',
+    'Started on ceftriaxone and azithromycin; lisinopril was held.',
+    'History of type 2 diabetes mellitus, hypertension and hyperlipidemia.',
+    'Denies chest pain. Metformin resumed at discharge.',
+    'Follow up for chronic obstructive pulmonary disease exacerbation in two weeks.',
+  ];
+  const text = Array.from({ length: 6 + (i % 10) }, (_, k) => sentences[(i + k) % sentences.length]).join(' ');
+  return Buffer.from(
+    [
+      `MSH|^~\\&|BENCH|GENHOSP|MEDNER|GENHOSP|20260301093000||MDM^T02^MDM_T02|${id}-m|P|2.5.1`,
+      `PID|1||${id}-mrn^^^GENHOSP^MR||Bench^Pat||19700101|F`,
+      `TXA|1|DS^Discharge summary|TX|20260301090000||||||||${id}^GENHOSP||||||AU||AV`,
+      `OBX|1|TX|18842-5^Discharge summary^LN||${text}||||||F`,
+      '',
+    ].join('\r'),
+  );
+}
+
+async function loadSyntheaPatients(config: Config): Promise<void> {
+  const lines = fs.readFileSync(path.join(SYNTHEA, 'Patient.ndjson'), 'utf8').split('\n').filter(Boolean);
+  for (const l of lines) {
+    const p = JSON.parse(l) as { id: string };
+    const res = await fetch(`${config.fhir.baseUrl}/Patient/${p.id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: l });
+    if (!res.ok) throw new Error(`loading Synthea patient: HTTP ${res.status}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const tag = `bench-${Date.now().toString(36)}`;
+  const base = loadConfig({
+    ...process.env,
+    TOPIC_HL7_IN: `${tag}.hl7`,
+    TOPIC_FHIR_IN: `${tag}.fhir`,
+    TOPIC_OUTPUT: `${tag}.out`,
+    TOPIC_DEAD_LETTER: `${tag}.dl`,
+    KAFKA_GROUP_ID: `${tag}.group`,
+    QUEUE_NAME: `${tag}.queue`,
+    HTTP_PORT: '0',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  });
+  const config = withUsableModel(base, process.env, say);
+  const logger = createLogger(config.logLevel);
+  await ensureTopics(config);
+  const stages = await createStages(config, logger);
+
+  // Documents
+  const useSynthea = fs.existsSync(path.join(SYNTHEA, 'DocumentReference.ndjson'));
+  let raws: { topic: string; value: Buffer; format: 'hl7v2' | 'fhir' }[];
+  if (useSynthea) {
+    say(`documents: Synthea notes from ${SYNTHEA}`);
+    await loadSyntheaPatients(config);
+    const lines = fs.readFileSync(path.join(SYNTHEA, 'DocumentReference.ndjson'), 'utf8').split('\n').filter(Boolean).slice(0, N);
+    raws = lines.map((l) => ({ topic: config.topics.fhirIn, value: Buffer.from(l), format: 'fhir' as const }));
+  } else {
+    say('documents: generated HL7 v2 notes (Synthea data not found)');
+    raws = Array.from({ length: N }, (_, i) => ({ topic: config.topics.hl7In, value: generatedHl7(`${tag}-${i}`, i), format: 'hl7v2' as const }));
+  }
+  const docs = [];
+  for (const [i, r] of raws.entries()) docs.push(...(await stages.parse(r.value, { kind: 'file', path: 'bench', index: i }, r.format)));
+  const ids = docs.map((d) => d.id);
+  const chars = docs.reduce((n, d) => n + d.text.length, 0);
+  say(`${raws.length} records, ${docs.length} documents, ${(chars / docs.length).toFixed(0)} chars/doc on average`);
+
+  // 1. NER engine alone
+  const engine = await createNerEngine({
+    modelDir: config.model.dir,
+    variant: config.model.variant,
+    executionProvider: config.model.executionProvider,
+    gpuId: config.model.gpuIds[0] ?? 0,
+    intraOpThreads: config.model.intraOpThreads,
+    batchSize: config.model.batchSize,
+    logger,
+  });
+  await engine.extract(docs.slice(0, 4).map((d) => d.text));
+  let t = performance.now();
+  for (let i = 0; i < docs.length; i += config.model.batchSize) await engine.extract(docs.slice(i, i + config.model.batchSize).map((d) => d.text));
+  const nerSecs = (performance.now() - t) / 1000;
+  const nerDocsPerSec = docs.length / nerSecs;
+  const model = engine.model;
+  await engine.close();
+  say(`NER alone: ${nerDocsPerSec.toFixed(1)} docs/s`);
+
+  // Output watcher: document id -> output record timestamp
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${tag}-bench` }, logger);
+  const outAt = new Map<string, number>();
+  let dead = 0;
+  const watcher = createConsumer(kafka, { groupId: `${tag}.watch` });
+  await watcher.run(
+    [config.topics.output, config.topics.deadLetter],
+    async (m) => {
+      if (m.topic === config.topics.deadLetter) dead++;
+      else if (m.headers['medner-document-id']) outAt.set(m.headers['medner-document-id'], Number(m.timestamp));
+    },
+    { fromBeginning: true },
+  );
+
+  // 2. Pipeline burst
+  const app = await startWorkerApp({ config, role: 'all', logger, stages, http: false });
+  const producer = createProducer(kafka);
+  const sentAt = new Map<string, number>();
+  const t0 = Date.now();
+  for (let i = 0; i < raws.length; i += 100) {
+    const chunk = raws.slice(i, i + 100);
+    const now = Date.now();
+    for (let k = 0; k < chunk.length; k++) sentAt.set(ids[i + k] as string, now);
+    const byTopic = new Map<string, Buffer[]>();
+    for (const r of chunk) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r.value]);
+    for (const [topic, values] of byTopic) await producer.send(topic, values.map((value, k) => ({ key: `${i + k}`, value })));
+  }
+  const deadline = Date.now() + 20 * 60_000;
+  while (ids.some((id) => !outAt.has(id)) && outAt.size + dead < ids.length && Date.now() < deadline) await sleep(200);
+  const burstDone = Math.max(...ids.map((id) => outAt.get(id) ?? 0));
+  const burstSecs = (burstDone - t0) / 1000;
+  const burstLat = ids.filter((id) => outAt.has(id)).map((id) => (outAt.get(id) as number) - (sentAt.get(id) as number));
+  const pipelineDocsPerSec = burstLat.length / burstSecs;
+  say(`pipeline: ${pipelineDocsPerSec.toFixed(1)} docs/s (${burstLat.length} out, ${dead} dead-lettered)`);
+
+  // 3. Live feed alone, then while a replay of the burst runs
+  const live = async (label: string): Promise<number[]> => {
+    const lat: number[] = [];
+    const mine: string[] = [];
+    for (let i = 0; i < LIVE; i++) {
+      const id = `${tag}-${label}-${i}`;
+      mine.push(id);
+      sentAt.set(id, Date.now());
+      await producer.send(config.topics.hl7In, [{ key: id, value: generatedHl7(id, i) }]);
+      await sleep(1000 / LIVE_RATE);
+    }
+    const until = Date.now() + 5 * 60_000;
+    while (mine.some((id) => !outAt.has(id)) && Date.now() < until) await sleep(100);
+    for (const id of mine) if (outAt.has(id)) lat.push((outAt.get(id) as number) - (sentAt.get(id) as number));
+    return lat;
+  };
+  const liveAlone = await live('alone');
+  let replaySummary: Awaited<ReturnType<typeof runReplay>> | undefined;
+  const replay = runReplay({ config, logger, stages, topic: raws[0]!.topic }).then((s) => (replaySummary = s));
+  const liveDuringReplay = await live('replay');
+  await replay;
+
+  await producer.close();
+  await watcher.stop();
+  await app.stop(10_000);
+  await stages.close();
+
+  const result = {
+    when: new Date().toISOString(),
+    machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model, node: process.version },
+    model: { ...model, dir: config.model.dir, provider: config.model.executionProvider, variant: config.model.variant },
+    documents: { source: useSynthea ? 'synthea' : 'generated-hl7v2', records: raws.length, documents: docs.length, avgChars: Math.round(chars / docs.length) },
+    config: { batchSize: config.model.batchSize, batchWaitMs: config.model.batchWaitMs, workers: config.model.workers, intraOpThreads: config.model.intraOpThreads },
+    nerDocsPerSec,
+    pipeline: { docsPerSec: pipelineDocsPerSec, seconds: burstSecs, out: burstLat.length, deadLettered: dead, latencyMs: stats(burstLat) },
+    ratioToNer: pipelineDocsPerSec / nerDocsPerSec,
+    goalRatio: 0.9,
+    live: {
+      ratePerSec: LIVE_RATE,
+      alone: stats(liveAlone),
+      duringReplay: stats(liveDuringReplay),
+      replay: replaySummary ? { records: replaySummary.records, seconds: replaySummary.ms / 1000, docsPerSec: replaySummary.records / (replaySummary.ms / 1000) } : undefined,
+    },
+  };
+  fs.mkdirSync('bench-results', { recursive: true });
+  fs.writeFileSync('bench-results/e2e.json', `${JSON.stringify(result, null, 2)}\n`);
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+  const rows = [
+    ['measure', 'docs/s', 'p50 ms', 'p95 ms', 'p99 ms'],
+    ['NER engine alone', nerDocsPerSec.toFixed(1), '', '', ''],
+    ['pipeline burst', pipelineDocsPerSec.toFixed(1), f(result.pipeline.latencyMs.p50), f(result.pipeline.latencyMs.p95), f(result.pipeline.latencyMs.p99)],
+    [`live ${LIVE_RATE}/s alone`, '', f(result.live.alone.p50), f(result.live.alone.p95), f(result.live.alone.p99)],
+    [`live ${LIVE_RATE}/s + replay`, result.live.replay ? result.live.replay.docsPerSec.toFixed(1) : '', f(result.live.duringReplay.p50), f(result.live.duringReplay.p95), f(result.live.duringReplay.p99)],
+  ];
+  for (const r of rows) process.stdout.write(`${r[0]!.padEnd(22)}${r.slice(1).map((c) => c!.padStart(10)).join('')}\n`);
+  process.stdout.write(`ratio pipeline / NER alone: ${result.ratioToNer.toFixed(2)} (goal >= 0.9); model ${model.name} ${model.version}; ${result.documents.source}\n`);
+  process.stdout.write('wrote bench-results/e2e.json\n');
+  process.exit(0);
+}
+
+await main();
