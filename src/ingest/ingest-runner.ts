@@ -9,7 +9,7 @@ import type { Logger } from '../ops/logger.ts';
 import { MednerError, errorCode, isRetriable } from '../ops/errors.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
 import type { DeadLetterPort, ParseDocuments } from '../pipeline/ports.ts';
-import type { InferenceQueue, JobOutcome } from '../queue/inference-queue.ts';
+import type { JobQueuePort, JobOutcome } from '../queue/inference-queue.ts';
 import { jobIdFor } from '../queue/job-id.ts';
 import { backpressureAction } from './backpressure.ts';
 import type { ConsumedMessage, ConsumerPort } from './kafka.ts';
@@ -30,7 +30,7 @@ export interface IngestOptions {
   /** Format by topic (undefined: let intake sniff). */
   formatOf: (topic: string) => SourceFormat | undefined;
   parse: ParseDocuments;
-  queue: InferenceQueue;
+  queue: JobQueuePort;
   deadLetter: DeadLetterPort;
   logger: Logger;
   metrics?: PipelineMetrics;

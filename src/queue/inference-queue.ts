@@ -22,7 +22,15 @@ export interface InferenceQueueOptions {
 
 export type JobOutcome = { ok: true; result: InferenceJobResult } | { ok: false; failure: JobFailure; attempts: number };
 
-export class InferenceQueue {
+/** What the ingest side needs from the queue (InferenceQueue; fakes in unit tests). */
+export interface JobQueuePort<J = unknown> {
+  start(): Promise<void>;
+  add(jobId: string, data: InferenceJobData, opts?: { priority?: number }): Promise<J>;
+  outcome(job: J): Promise<JobOutcome>;
+  depth(): Promise<number>;
+}
+
+export class InferenceQueue implements JobQueuePort<Job<InferenceJobData, InferenceJobResult>> {
   readonly queue: Queue<InferenceJobData, InferenceJobResult>;
   readonly events: QueueEvents;
   private ready: Promise<unknown> | undefined;

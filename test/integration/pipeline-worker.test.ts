@@ -96,8 +96,8 @@ test('an HL7 v2 note and a FHIR note go end to end; a poison record is dead-lett
     assert.match(metrics, /medner_documents_out_total\{format="hl7v2"\} 2/);
     assert.match(metrics, /medner_documents_out_total\{format="fhir"\} 1/);
     assert.match(metrics, /medner_documents_dead_lettered_total\{stage="intake",reason="NOT_HL7"\} 1/);
-    const ready = await fetch(`${w.app.http!.url}/ready`);
-    assert.equal(ready.status, 200);
+    // The FHIR server may answer slowly right after a burst: /ready gets a few tries.
+    await waitFor('/ready 200', async () => (await fetch(`${w.app.http!.url}/ready`)).status === 200, 30_000);
     assert.equal((await fetch(`${w.app.http!.url}/health`)).status, 200);
   } finally {
     await w.stop();
