@@ -7,6 +7,7 @@
  *            (fp32; `ours-int8` too when the folder has model.int8.onnx)
  *   ceiling  plain onnxruntime-node on pre-tokenized, pre-batched tensors (same order and padding)
  *   tjs      @huggingface/transformers v4 token-classification pipeline, one call per batch
+ *            (fp32; `tjs-int8` = dtype q8 on our int8 file, when there is one)
  * plus tokenizer MB/s and peak RSS. Prints a table, writes bench-results/ner.json.
  * Options: --quick (fewer docs), --skip-medbert, --skip-tjs.
  */
@@ -29,7 +30,7 @@ const THREADS = Math.max(1, os.availableParallelism());
 
 interface Row {
   model: string;
-  path: 'ours' | 'ours-int8' | 'ceiling' | 'tjs';
+  path: 'ours' | 'ours-int8' | 'ceiling' | 'tjs' | 'tjs-int8';
   batch: number;
   docs: number;
   tokens: number;
@@ -169,15 +170,19 @@ function prepareTjsFolder(folder: ModelFolder, name: string): string {
   const link = path.join(dir, 'onnx/model.onnx');
   fs.rmSync(link, { force: true });
   fs.symlinkSync(path.resolve(folder.onnxPath('fp32', 'cpu')), link);
+  // our int8 file as transformers.js's q8 variant, for an int8-vs-int8 comparison
+  const q8 = path.join(dir, 'onnx/model_quantized.onnx');
+  fs.rmSync(q8, { force: true });
+  if (folder.variants.int8) fs.symlinkSync(path.resolve(folder.variants.int8), q8);
   return root;
 }
 
-async function tjsRun(root: string, name: string, docs: string[], batch: number): Promise<{ seconds: number; perToken: Map<number, string[]> }> {
+async function tjsRun(root: string, name: string, docs: string[], batch: number, dtype: 'fp32' | 'q8' = 'fp32'): Promise<{ seconds: number; perToken: Map<number, string[]> }> {
   const tf = await import('@huggingface/transformers');
   tf.env.allowRemoteModels = false;
   tf.env.allowLocalModels = true;
   tf.env.localModelPath = `${root}/`;
-  const pipe = (await tf.pipeline('token-classification', name, { dtype: 'fp32', device: 'cpu' })) as unknown as (
+  const pipe = (await tf.pipeline('token-classification', name, { dtype, device: 'cpu' })) as unknown as (
     t: string[],
     o?: object,
   ) => Promise<{ entity: string; index: number }[][]>;
@@ -260,6 +265,7 @@ async function benchModel(name: string, dir: string, docCount: number, rows: Row
         let same = 0;
         for (let i = 0; i < docs.length; i++) if (JSON.stringify(t.perToken.get(i)) === JSON.stringify(argmax.get(i))) same++;
         agreement[`batch${batch}`] = same / docs.length;
+        if (folder.variants.int8) add('tjs-int8', batch, (await tjsRun(tjsRoot, path.basename(dir), docs, batch, 'q8')).seconds);
       } catch (err) {
         console.log(`  tjs failed: ${(err as Error).message.split('\n')[0]}`);
         tjsRoot = undefined;
@@ -301,7 +307,7 @@ if (!args.has('--skip-medbert')) {
 }
 const peakRssMB = process.resourceUsage().maxRSS / 1024;
 
-console.log('\nmodel           batch   ours docs/s  ceiling docs/s  ours/ceiling   tjs docs/s  ours/tjs  int8 docs/s  int8/tjs');
+console.log('\nmodel           batch   ours docs/s  ceiling docs/s  ours/ceiling   tjs docs/s  ours/tjs  int8 docs/s  tjs-int8 docs/s  int8/tjs-int8');
 const summary: Record<string, unknown>[] = [];
 for (const model of [...new Set(rows.map((r) => r.model))]) {
   for (const batch of BATCHES) {
@@ -313,10 +319,11 @@ for (const model of [...new Set(rows.map((r) => r.model))]) {
     if (!o || !c) continue;
     const vsCeil = o.docsPerSec / c.docsPerSec;
     const vsTjs = t ? o.docsPerSec / t.docsPerSec : undefined;
-    const int8VsTjs = q && t ? q.docsPerSec / t.docsPerSec : undefined;
-    summary.push({ model, batch, ours: o.docsPerSec, ceiling: c.docsPerSec, tjs: t?.docsPerSec, oursInt8: q?.docsPerSec, oursVsCeiling: vsCeil, oursVsTjs: vsTjs, oursInt8VsTjs: int8VsTjs });
+    const tq = get('tjs-int8');
+    const int8VsTjs = q && tq ? q.docsPerSec / tq.docsPerSec : undefined;
+    summary.push({ model, batch, ours: o.docsPerSec, ceiling: c.docsPerSec, tjs: t?.docsPerSec, oursInt8: q?.docsPerSec, tjsInt8: tq?.docsPerSec, oursVsCeiling: vsCeil, oursVsTjs: vsTjs, oursInt8VsTjsInt8: int8VsTjs });
     console.log(
-      `${model.padEnd(15)} ${String(batch).padStart(5)} ${o.docsPerSec.toFixed(1).padStart(13)} ${c.docsPerSec.toFixed(1).padStart(15)} ${vsCeil.toFixed(2).padStart(13)} ${(t ? t.docsPerSec.toFixed(1) : '-').padStart(12)} ${(vsTjs ? vsTjs.toFixed(2) : '-').padStart(9)} ${(q ? q.docsPerSec.toFixed(1) : '-').padStart(12)} ${(int8VsTjs ? int8VsTjs.toFixed(2) : '-').padStart(9)}`,
+      `${model.padEnd(15)} ${String(batch).padStart(5)} ${o.docsPerSec.toFixed(1).padStart(13)} ${c.docsPerSec.toFixed(1).padStart(15)} ${vsCeil.toFixed(2).padStart(13)} ${(t ? t.docsPerSec.toFixed(1) : '-').padStart(12)} ${(vsTjs ? vsTjs.toFixed(2) : '-').padStart(9)} ${(q ? q.docsPerSec.toFixed(1) : '-').padStart(12)} ${(tq ? tq.docsPerSec.toFixed(1) : '-').padStart(16)} ${(int8VsTjs ? int8VsTjs.toFixed(2) : '-').padStart(14)}`,
     );
   }
 }
