@@ -20,10 +20,10 @@ export function registerStart(program: Command): void {
       const logger = createLogger(config.logLevel);
       const stages = await createStages(config, logger);
       const app = await startWorkerApp({ config, role: 'all', logger, stages });
-      say(`worker running: send documents with \`medner send FILE...\`; metrics at ${app.http?.url ?? '(off)'}/metrics; Ctrl-C stops`);
       onShutdown(logger, async () => {
         await app.stop();
         await stages.close();
       });
+      say(`worker running: send documents with \`medner send FILE...\`; metrics at ${app.http?.url ?? '(off)'}/metrics; Ctrl-C stops`);
     });
 }

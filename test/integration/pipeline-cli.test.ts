@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { integrationServices } from '../support/services.ts';
+import { pipelineEnv, readTopic, setupConfig } from '../fixtures/pipeline/harness.ts';
+
+/** The pipeline commands as a user runs them: send, demo (on our own topics), start + SIGTERM. */
+const svc = await integrationServices(['kafka', 'redis', 'fhir']);
+
+function run(args: string[], env: Record<string, string>, opts: { untilStderr?: string; timeoutMs?: number } = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`medner ${args[0]} timed out: ${stderr.slice(-400)}`));
+    }, opts.timeoutMs ?? 90_000);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (opts.untilStderr && stderr.includes(opts.untilStderr)) {
+        opts.untilStderr = undefined;
+        child.kill('SIGTERM');
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('medner send routes each sample to its input topic, keyed by document id', { skip: svc.skip, timeout: 60_000 }, async () => {
+  if (!svc.ok) return;
+  const env = pipelineEnv(svc.services, 'pl-send');
+  const config = await setupConfig(env);
+  const r = await run(['send', 'samples/mdm-discharge-summary.hl7', 'samples/oru-pathology-report.hl7', 'samples/documentreference-progress-note.json'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`sent 2 record\\(s\\) to ${config.topics.hl7In.replace(/\./g, '\\.')}`));
+  const hl7 = await readTopic(config, config.topics.hl7In, 2);
+  const fhir = await readTopic(config, config.topics.fhirIn, 1);
+  assert.deepEqual(hl7.map((m) => m.key).sort(), ['DOC-DEMO-HL7-0001', 'MSG-DEMO-0002']);
+  assert.deepEqual(fhir.map((m) => m.key), ['DOC-DEMO-FHIR-0001']);
+  const bad = await run(['send', 'samples/README.md'], env);
+  assert.notEqual(bad.code, 0, 'a file that is neither HL7 v2 nor FHIR is refused');
+});
+
+test('medner demo processes the samples and prints what landed with URLs', { skip: svc.skip, timeout: 120_000 }, async () => {
+  if (!svc.ok) return;
+  const env = pipelineEnv(svc.services, 'pl-demo');
+  await setupConfig(env);
+  const r = await run(['demo', '--no-stack', '--timeout', '60'], env, { timeoutMs: 110_000 });
+  assert.equal(r.code, 0, r.stderr.slice(-500));
+  for (const f of ['mdm-discharge-summary.hl7', 'oru-pathology-report.hl7', 'documentreference-progress-note.json']) {
+    assert.match(r.stdout, new RegExp(`${f.replace(/\./g, '\\.')} \\(document [^)]+\\): \\d+ `), `${f} has results`);
+  }
+  assert.match(r.stdout, new RegExp(`${svc.services.fhirBaseUrl.replace(/[./]/g, '\\$&')}/DocumentReference/[A-Za-z0-9-]+`));
+});
+
+test('medner start (without the stack) runs the worker and exits 0 on SIGTERM', { skip: svc.skip, timeout: 90_000 }, async () => {
+  if (!svc.ok) return;
+  const env = pipelineEnv(svc.services, 'pl-start', { LOG_LEVEL: 'info' });
+  await setupConfig(env);
+  const r = await run(['start', '--no-stack'], env, { untilStderr: 'worker running' });
+  assert.match(r.stderr, /worker running/);
+  assert.match(r.stderr, /shutdown complete/);
+  assert.equal(r.code, 0);
+});
