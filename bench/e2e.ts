@@ -12,7 +12,9 @@
  *     p50/p95/p99 latency (send -> output record), ratio to (1) (goal >= 0.9)
  *  3. Live feed at a steady rate, alone and while a replay of the burst runs:
  *     live p50/p95/p99 latency in both cases
- * Prints a table, writes bench-results/e2e.json.
+ * Prints a table, writes bench-results/e2e.json (--out FILE to change).
+ * Options: --docs N (200), --live N (30), --live-rate per second (3). FHIR_WRITE=false measures
+ * the pipeline without the FHIR server (Kafka output only).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,6 +37,8 @@ const arg = (name: string, dflt: number) => {
 const N = arg('--docs', 200);
 const LIVE = arg('--live', 30);
 const LIVE_RATE = arg('--live-rate', 3);
+const outIdx = argv.indexOf('--out');
+const OUT = outIdx >= 0 ? (argv[outIdx + 1] as string) : 'bench-results/e2e.json';
 const SYNTHEA = path.resolve('../shared/data/synthea');
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -197,6 +201,7 @@ async function main(): Promise<void> {
     machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model, node: process.version },
     model: { ...model, dir: config.model.dir, provider: config.model.executionProvider, variant: config.model.variant },
     documents: { source: useSynthea ? 'synthea' : 'generated-hl7v2', records: raws.length, documents: docs.length, avgChars: Math.round(chars / docs.length) },
+    fhirWrite: config.fhir.write,
     config: { batchSize: config.model.batchSize, batchWaitMs: config.model.batchWaitMs, workers: config.model.workers, intraOpThreads: config.model.intraOpThreads },
     nerDocsPerSec,
     pipeline: { docsPerSec: pipelineDocsPerSec, seconds: burstSecs, out: burstLat.length, deadLettered: dead, latencyMs: stats(burstLat) },
@@ -209,8 +214,8 @@ async function main(): Promise<void> {
       replay: replaySummary ? { records: replaySummary.records, seconds: replaySummary.ms / 1000, docsPerSec: replaySummary.records / (replaySummary.ms / 1000) } : undefined,
     },
   };
-  fs.mkdirSync('bench-results', { recursive: true });
-  fs.writeFileSync('bench-results/e2e.json', `${JSON.stringify(result, null, 2)}\n`);
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
   const rows = [
     ['measure', 'docs/s', 'p50 ms', 'p95 ms', 'p99 ms'],
@@ -221,7 +226,7 @@ async function main(): Promise<void> {
   ];
   for (const r of rows) process.stdout.write(`${r[0]!.padEnd(22)}${r.slice(1).map((c) => c!.padStart(10)).join('')}\n`);
   process.stdout.write(`ratio pipeline / NER alone: ${result.ratioToNer.toFixed(2)} (goal >= 0.9); model ${model.name} ${model.version}; ${result.documents.source}\n`);
-  process.stdout.write('wrote bench-results/e2e.json\n');
+  process.stdout.write(`wrote ${OUT}\n`);
   process.exit(0);
 }
 
