@@ -49,9 +49,7 @@ class SessionWorker {
       this.pending.clear();
     };
     this.worker.on('error', fail);
-    this.worker.on('exit', (code) => {
-      if (this.pending.size > 0) fail(new Error(`exited with code ${code}`));
-    });
+    this.worker.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
   }
 
   request(msg: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
@@ -70,35 +68,47 @@ class SessionWorker {
   id(): number {
     return this.nextId++;
   }
+
+  get isDead(): boolean {
+    return this.dead !== undefined;
+  }
 }
 
-/** A few long-lived sessions in worker threads; batches go to the least busy one. */
+function initRequest(w: SessionWorker, opts: SessionPoolOptions): WorkerRequest {
+  return {
+    kind: 'init',
+    id: w.id(),
+    modelPath: opts.modelPath,
+    provider: opts.provider,
+    gpuId: opts.gpuId,
+    intraOpThreads: opts.intraOpThreads,
+    probeIds: opts.probeIds,
+  };
+}
+
+/**
+ * A few long-lived sessions in worker threads; batches go to the least busy one. A worker
+ * that dies (crash, out of memory) is replaced on the next batch; the batches it held fail
+ * with a retriable INFERENCE_FAILED.
+ */
 export class SessionPool {
+  private closed = false;
+  private respawning: Promise<void> | undefined;
+
   private constructor(
     private readonly workers: SessionWorker[],
     readonly ready: SessionReady,
+    private readonly opts: SessionPoolOptions,
   ) {}
 
   static async start(opts: SessionPoolOptions): Promise<SessionPool> {
     const workers = Array.from({ length: Math.max(1, opts.sessions) }, () => new SessionWorker());
     try {
-      const replies = await Promise.all(
-        workers.map((w) =>
-          w.request({
-            kind: 'init',
-            id: w.id(),
-            modelPath: opts.modelPath,
-            provider: opts.provider,
-            gpuId: opts.gpuId,
-            intraOpThreads: opts.intraOpThreads,
-            probeIds: opts.probeIds,
-          }),
-        ),
-      );
+      const replies = await Promise.all(workers.map((w) => w.request(initRequest(w, opts))));
       const r = replies[0]!;
       if (r.kind !== 'ready') throw new Error(`unexpected reply ${r.kind}`);
       const { kind: _k, id: _i, ...ready } = r;
-      return new SessionPool(workers, ready);
+      return new SessionPool(workers, ready, opts);
     } catch (err) {
       await Promise.all(workers.map((w) => w.worker.terminate()));
       if (err instanceof MednerError) {
@@ -108,13 +118,52 @@ export class SessionPool {
     }
   }
 
+  /** Replaces dead workers (one respawn round at a time). */
+  private respawnDead(): Promise<void> {
+    this.respawning ??= (async () => {
+      try {
+        await Promise.all(
+          this.workers.map(async (w, i) => {
+            if (!w.isDead) return;
+            const fresh = new SessionWorker();
+            try {
+              const r = await fresh.request(initRequest(fresh, this.opts));
+              if (r.kind !== 'ready') throw new Error(`unexpected reply ${r.kind}`);
+              this.workers[i] = fresh;
+            } catch (err) {
+              await fresh.worker.terminate();
+              throw new MednerError('INFERENCE_FAILED', `cannot restart inference worker: ${(err as Error).message}`, { retriable: true, cause: err });
+            }
+          }),
+        );
+      } finally {
+        this.respawning = undefined;
+      }
+    })();
+    return this.respawning;
+  }
+
   /** Runs one padded batch; returns logits [batch, seq, labels] row-major. */
   async run(ids: Int32Array, lengths: Int32Array, batch: number, seq: number): Promise<{ logits: Float32Array; dims: number[] }> {
-    let w = this.workers[0]!;
-    for (const x of this.workers) if (x.inFlight < w.inFlight) w = x;
+    if (this.closed) throw new MednerError('ENGINE_CLOSED', 'NER engine is closed');
+    let alive = this.workers.filter((w) => !w.isDead);
+    if (alive.length < this.workers.length) {
+      const respawn = this.respawnDead();
+      if (alive.length === 0) {
+        await respawn;
+        alive = this.workers.filter((w) => !w.isDead);
+      } else respawn.catch(() => undefined); // the next batch tries again
+    }
+    let w = alive[0]!;
+    for (const x of alive) if (x.inFlight < w.inFlight) w = x;
     const r = await w.request({ kind: 'run', id: w.id(), ids, lengths, batch, seq }, [ids.buffer as ArrayBuffer, lengths.buffer as ArrayBuffer]);
     if (r.kind !== 'result') throw new MednerError('INFERENCE_FAILED', `unexpected worker reply ${r.kind}`);
     return { logits: r.logits, dims: r.dims };
+  }
+
+  /** The worker threads, for health checks and tests. */
+  get threads(): readonly Worker[] {
+    return this.workers.map((w) => w.worker);
   }
 
   /** How many batches are queued or running across the workers. */
@@ -127,10 +176,12 @@ export class SessionPool {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    await this.respawning?.catch(() => undefined);
     await Promise.all(
       this.workers.map(async (w) => {
         try {
-          await w.request({ kind: 'close', id: w.id() });
+          if (!w.isDead) await w.request({ kind: 'close', id: w.id() });
         } finally {
           await w.worker.terminate();
         }
