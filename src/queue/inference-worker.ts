@@ -1,6 +1,6 @@
 /**
- * One inference worker: a BullMQ Worker whose concurrency equals the batch size,
- * so up to that many jobs are active at once; their texts meet in a MicroBatcher
+ * One inference worker: a BullMQ Worker whose concurrency is twice the batch size,
+ * so a batch fills while the previous one's outputs are written; texts meet in a MicroBatcher
  * that calls the (long-lived) NER engine once per batch. Each job then writes its
  * outputs and completes; only then may the ingest side commit its offset.
  */
@@ -18,8 +18,13 @@ export interface InferenceWorkerOptions {
   redisUrl: string;
   queueName: string;
   prefix?: string;
-  /** Documents per NER batch (BATCH_SIZE); also the number of jobs active at once. */
+  /** Documents per NER batch (BATCH_SIZE). */
   batchSize: number;
+  /**
+   * Jobs active at once (default twice the batch size): while one batch's outputs are
+   * being written, the next batch fills.
+   */
+  concurrency?: number;
   /** How long a partial batch waits for more documents (BATCH_WAIT_MS). */
   batchWaitMs: number;
   engine: NerPort;
@@ -128,7 +133,7 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
     {
       connection: { url: o.redisUrl, maxRetriesPerRequest: null },
       prefix: o.prefix ?? 'medner',
-      concurrency: o.batchSize,
+      concurrency: o.concurrency ?? o.batchSize * 2,
       lockDuration: o.lockDurationMs ?? 30_000,
       stalledInterval: o.stalledIntervalMs ?? 30_000,
       // A worker killed mid-batch stalls its jobs; they go back to the queue instead of failing.
