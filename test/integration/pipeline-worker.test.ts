@@ -208,6 +208,36 @@ test('replaying the dead-letter topic reprocesses fixed records and links new fa
   }
 });
 
+test('backpressure: the ingest side pauses above the high water mark and resumes when inference drains the queue', { skip: svc.skip, timeout: 120_000 }, async () => {
+  if (!svc.ok) return;
+  const config = await setupConfig(pipelineEnv(svc.services, 'pl-bp', { QUEUE_HIGH_WATER: '6', QUEUE_LOW_WATER: '2' }));
+  const stages = await createStages(config, logger);
+  const ingest = await startWorkerApp({ config, role: 'ingest', logger, stages, commitIntervalMs: 200 });
+  let inference: WorkerApp | undefined;
+  try {
+    const ids = Array.from({ length: 40 }, () => testId('bp'));
+    for (let i = 0; i < ids.length; i += 8) {
+      await produce(config, config.topics.hl7In, ids.slice(i, i + 8).map((id, k) => ({ key: id, value: hl7Note(id, i + k) })));
+      await sleep(700);
+    }
+    await sleep(1_500);
+    const depth = await ingest.queue.depth();
+    assert.ok(depth >= 6 && depth < 40, `paused with ${depth} jobs queued, not all 40`);
+    assert.match(await ingest.metrics.registry.getSingleMetricAsString('medner_ingest_paused'), /medner_ingest_paused 1/);
+    assert.equal(await committedTotal(config), 0, 'nothing done, nothing committed');
+
+    inference = await startWorkerApp({ config, role: 'inference', logger, stages, http: false });
+    await waitFor('all 40 committed after resuming', async () => (await committedTotal(config)) === 40, 90_000);
+    assert.match(await ingest.metrics.registry.getSingleMetricAsString('medner_ingest_paused'), /medner_ingest_paused 0/);
+    const outputs = await readTopic(config, config.topics.output, 40);
+    assert.equal(new Set(outputs.map((o) => o.headers['medner-document-id'])).size, 40);
+  } finally {
+    await ingest.stop(10_000);
+    await inference?.stop(10_000);
+    await stages.close();
+  }
+});
+
 /** versionId of every resource a set of bundles addresses (an idempotent rewrite keeps them). */
 async function versions(base: string, values: string[]): Promise<string[]> {
   const out: string[] = [];
