@@ -82,11 +82,16 @@ export class InferenceQueue implements JobQueuePort<Job<InferenceJobData, Infere
         // failed, timed out or closing: the stored state decides
       }
       if (this.closing) throw new Error('queue closing before the job finished');
-      const fresh = job.id ? await this.queue.getJob(job.id) : undefined;
-      if (!fresh) return { ok: false, failure: { stage: 'inference', code: 'JOB_LOST', message: 'the job disappeared from the queue' }, attempts: 0 };
-      const state = await fresh.getState();
-      if (state === 'completed') return { ok: true, result: fresh.returnvalue };
-      if (state === 'failed') return { ok: false, failure: decodeFailure(fresh.failedReason), attempts: fresh.attemptsMade };
+      try {
+        const fresh = job.id ? await this.queue.getJob(job.id) : undefined;
+        if (!fresh) return { ok: false, failure: { stage: 'inference', code: 'JOB_LOST', message: 'the job disappeared from the queue' }, attempts: 0 };
+        const state = await fresh.getState();
+        if (state === 'completed') return { ok: true, result: fresh.returnvalue };
+        if (state === 'failed') return { ok: false, failure: decodeFailure(fresh.failedReason), attempts: fresh.attemptsMade };
+      } catch {
+        // Redis unreachable for now: keep waiting (the record's offset stays uncommitted meanwhile)
+        await new Promise((r) => setTimeout(r, 1000));
+      }
     }
   }
 
