@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     HTTP_PORT: '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   });
-  const config = withUsableModel(base, process.env, say);
+  const config = await withUsableModel(base, process.env, say);
   const logger = createLogger(config.logLevel);
   await ensureTopics(config);
   const stages = await createStages(config, logger);

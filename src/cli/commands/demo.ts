@@ -52,7 +52,7 @@ export function registerDemo(program: Command): void {
     .option('--no-stack', 'do not start the local stack (use the configured services)')
     .option('--timeout <s>', 'how long to wait for the results', (v) => Number(v), 180)
     .action(async (o: { stack: boolean; timeout: number }) => {
-      const config = withUsableModel(loadConfig(), process.env, say);
+      const config = await withUsableModel(loadConfig(), process.env, say);
       if (o.stack) await stackUp(config, say);
       const logger = createLogger('warn');
       const stages = await createStages(config, logger);

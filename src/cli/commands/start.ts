@@ -15,7 +15,7 @@ export function registerStart(program: Command): void {
     .description('`npm start`: the local stack up (Kafka, Redis, FHIR server), then the worker with role all, on embedded defaults')
     .option('--no-stack', 'do not start the local stack (use the configured services)')
     .action(async (o: { stack: boolean }) => {
-      const config = withUsableModel(loadConfig(), process.env, say);
+      const config = await withUsableModel(loadConfig(), process.env, say);
       if (o.stack) await stackUp(config, say);
       const logger = createLogger(config.logLevel);
       const stages = await createStages(config, logger);
