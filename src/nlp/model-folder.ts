@@ -126,14 +126,18 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
     const hit = files.map((f) => path.join(dir, f)).find(exists);
     if (hit !== undefined) variants[v] = hit;
   }
-  if (variants.fp32 === undefined) throw invalid(dir, 'no model.onnx (or onnx/model.onnx)');
+  if (Object.keys(variants).length === 0) {
+    throw invalid(dir, `no ONNX model (looked for ${Object.values(candidates).flat().join(', ')})`);
+  }
 
+  // A shipped folder may hold only the int8 file (an fp32 MiniLM is ~90 MB), so 'auto'
+  // takes the first variant present in the provider's order of preference.
+  const autoOrder: Record<ExecutionProvider, Exclude<ModelVariant, 'auto'>[]> = {
+    cpu: ['int8', 'fp32', 'fp16'],
+    cuda: ['fp16', 'fp32', 'int8'],
+  };
   const resolveVariant = (variant: ModelVariant, provider: ExecutionProvider): Exclude<ModelVariant, 'auto'> => {
-    if (variant === 'auto') {
-      if (provider === 'cpu' && variants.int8 !== undefined) return 'int8';
-      if (provider === 'cuda' && variants.fp16 !== undefined) return 'fp16';
-      return 'fp32';
-    }
+    if (variant === 'auto') return autoOrder[provider].find((v) => variants[v] !== undefined)!;
     if (variants[variant] === undefined) throw invalid(dir, `variant ${variant} requested but its ONNX file is not there (looked for ${candidates[variant].join(', ')})`);
     return variant;
   };

@@ -50,13 +50,18 @@ test('loads our format and picks variants', async () => {
   assert.equal(g.resolveVariant('auto', 'cpu'), 'int8');
   assert.equal(g.resolveVariant('auto', 'cuda'), 'fp32');
   assert.throws(() => g.onnxPath('fp16', 'cuda'), /variant fp16 requested/);
+  // An int8-only folder (how the default model ships) loads; auto takes int8 on both providers.
+  const int8Only = await loadModelFolder(ours(tinyConfig, { 'model.onnx': null, 'model.int8.onnx': onnx }));
+  assert.equal(int8Only.resolveVariant('auto', 'cpu'), 'int8');
+  assert.equal(int8Only.resolveVariant('auto', 'cuda'), 'int8');
+  assert.throws(() => int8Only.onnxPath('fp32', 'cpu'), /variant fp32 requested/);
 });
 
 test('clear errors: missing folder, bad config, missing vocab tokens, missing onnx', async () => {
   await rejectsInvalid(loadModelFolder('/nonexistent/medner-model'), /not a directory/);
   await rejectsInvalid(loadModelFolder(ours({ ...tinyConfig, stride: 500, labels: ['O', 'X-Bad'] })), /"X-Bad"[\s\S]*stride: 500/);
   await rejectsInvalid(loadModelFolder(ours(tinyConfig, { 'vocab.txt': 'a\nb\n[UNK]\n' })), /no \[CLS\]/);
-  await rejectsInvalid(loadModelFolder(ours(tinyConfig, { 'model.onnx': null })), /no model\.onnx/);
+  await rejectsInvalid(loadModelFolder(ours(tinyConfig, { 'model.onnx': null })), /no ONNX model \(looked for model\.onnx/);
   await rejectsInvalid(loadModelFolder(tmpModel({ 'vocab.txt': vocab })), /neither medner-model\.json nor/);
   await rejectsInvalid(loadModelFolder(ours(tinyConfig, { 'medner-model.json': '{not json' })), /cannot read medner-model\.json/);
 });
