@@ -153,6 +153,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--encoder-onnx", help="all-MiniLM-L6-v2 ONNX to initialise from (omit: random init)")
     ap.add_argument("--vocab")
+    ap.add_argument("--init-checkpoint", help="continue from a train.py checkpoint (a second, shorter schedule)")
     ap.add_argument("--train", nargs="+", default=[])
     ap.add_argument("--dev", nargs="+", default=[], help="dev files; the FIRST one drives model selection")
     ap.add_argument("--out", default="checkpoint.pt")
@@ -194,8 +195,12 @@ def main(argv=None):
         print(f"encoder initialised from {os.path.basename(args.encoder_onnx)}", flush=True)
     else:
         init_random(model)
-        print("encoder randomly initialised", flush=True)
+        if not args.init_checkpoint:
+            print("encoder randomly initialised", flush=True)
 
+    if args.init_checkpoint and not args.smoke:
+        model.load_state_dict(torch.load(args.init_checkpoint)["state_dict"])
+        print(f"continuing from {os.path.basename(args.init_checkpoint)}", flush=True)
     train_ex = [encode(s, vocab, True, args.max_length) for s in train_sents]
     dev_sel = dev_sents[0]
     if args.eval_subset and len(dev_sel) > args.eval_subset:
@@ -277,7 +282,8 @@ def main(argv=None):
         "seed": args.seed, "lr": args.lr, "batch_size": args.batch_size, "max_length": args.max_length,
         "steps": step, "best_step": best_step, "steps_per_epoch": steps_per_epoch, "train_seconds": round(train_s),
         "train_files": args.train, "dev_files": args.dev, "history": history, "dev_full": final,
-        "init": "all-MiniLM-L6-v2" if args.encoder_onnx and not args.smoke else "random",
+        "init": ("continued from " + os.path.basename(args.init_checkpoint)) if args.init_checkpoint and not args.smoke
+        else "all-MiniLM-L6-v2" if args.encoder_onnx and not args.smoke else "random",
     }
     ckpt["meta"] = meta
     torch.save(ckpt, args.out)
