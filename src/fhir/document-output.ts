@@ -176,7 +176,10 @@ export function buildDocumentTransaction(args: {
         version: [{ value: model.version }],
         type: { text: 'clinical named-entity recognition model' },
       },
-      request: { method: 'PUT', url: conditionalUrl('Device', 'identifier', URI.deviceIdentifier, deviceValue) },
+      // A conditional create, like the Patient: many documents share this Device, and HAPI
+      // serializes concurrent conditional creates of one identifier but not conditional PUTs
+      // (two racing PUTs can both create, and every later PUT then fails with 412).
+      request: { method: 'POST', url: 'Device', ifNoneExist: conditionalUrl('Device', 'identifier', URI.deviceIdentifier, deviceValue).slice('Device?'.length) },
     });
     const runCode = provenanceRunCode(docKey, model);
     const provenance: fhir4.Provenance = {

@@ -76,7 +76,7 @@ test('bundle shape for an HL7 v2 document: Patient, DocumentReference, derived r
       'PUT Condition', // sepsis (unconfirmed)
       'PUT MedicationStatement', // aspirin
       'PUT FamilyMemberHistory', // mother: diabetes
-      'PUT Device',
+      'POST Device',
       'PUT Provenance',
     ],
   );
