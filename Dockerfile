@@ -11,9 +11,9 @@ ENV NODE_ENV=production \
 
 WORKDIR /app
 
-# Dependencies first, for layer caching. Dev dependencies stay: tsx runs the sources.
+# Dependencies first, for layer caching. tsx (a runtime dependency) runs the sources.
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund --include=dev && npm cache clean --force
+RUN npm ci --no-audit --no-fund --omit=dev && npm cache clean --force
 
 COPY tsconfig.json ./
 COPY bin ./bin
