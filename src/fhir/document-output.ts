@@ -275,7 +275,9 @@ function extensionsFor(ctx: Context, e: AssertedEntityWithRelation): fhir4.Exten
       ],
     },
     // Rounded so that tiny float differences between execution providers do not make a new resource version.
-    { url: URI.nlpScore, valueDecimal: Math.round(e.score * 1000) / 1000 },
+    // Two decimals: int8 models give scores that move in the third decimal with batch
+    // composition, and a replay must not bump a resource's version for that.
+    { url: URI.nlpScore, valueDecimal: Math.round(e.score * 100) / 100 },
   ];
   const a = e.assertion;
   for (const flag of ['negated', 'uncertain', 'historical'] as const) {
