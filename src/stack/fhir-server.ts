@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
 import { fhirServerVersion } from './fhir-probe.ts';
-import { livePid, removePidFile, servesAddress, stopProcess, writePidFile, type PidRecord } from './pid-file.ts';
-import { findExecutable, isLocalHost, isPortOpen, runToCompletion, sleep, spawnDetached } from './process.ts';
+import { livePid, servesAddress, stopOwned, writePidFile, type PidRecord } from './pid-file.ts';
+import { findExecutable, isLocalHost, isPortOpen, runToCompletion, spawnDetached, waitForStartup } from './process.ts';
 import { REPO_ROOT, stackDir } from './paths.ts';
 import { StackError, type ManagedService, type ServiceStatus } from './service.ts';
 
@@ -149,22 +149,12 @@ export function createFhirServerService(config: Config, opts: FhirServerOptions 
       const pid = spawnDetached(javaBin, args, { cwd: dir, logFile, env });
       writePidFile(pidFile, { pid, marker, address });
     }
-    // Fail as soon as the server dies instead of waiting out the timeout.
-    const deadline = Date.now() + readyTimeoutMs;
-    for (;;) {
-      if (ours() === undefined) throw new StackError(`the FHIR server exited during startup; see ${logFile}`);
-      if (await isUp()) break;
-      if (Date.now() >= deadline) throw new StackError(`the FHIR server did not answer at ${address}/metadata within ${Math.round(readyTimeoutMs / 1000)} s; see ${logFile}`);
-      await sleep(2_000);
-    }
+    await waitForStartup({ name: 'the FHIR server', address: `${address}/metadata`, isUp, alive: () => ours() !== undefined, timeoutMs: readyTimeoutMs, everyMs: 2_000, logFile });
     return status();
   }
 
   async function down(): Promise<void> {
-    const rec = ours();
-    if (!rec) return;
-    await stopProcess(rec.pid, 30_000);
-    removePidFile(pidFile);
+    await stopOwned(ours(), pidFile, 30_000);
   }
 
   return { name: 'fhir', address, isUp, status, up, down };

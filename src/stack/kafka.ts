@@ -4,8 +4,8 @@ import path from 'node:path';
 import type { Config } from '../config/config.ts';
 import { kafkaAnswers } from '../ingest/kafka-admin.ts';
 import { kafkaVersionFromJars, renderServerProperties } from './kafka-properties.ts';
-import { livePid, removePidFile, servesAddress, stopProcess, writePidFile, type PidRecord } from './pid-file.ts';
-import { findExecutable, isLocalHost, isPortOpen, parseHostPort, runToCompletion, sleep, spawnDetached } from './process.ts';
+import { livePid, servesAddress, stopOwned, writePidFile, type PidRecord } from './pid-file.ts';
+import { findExecutable, isLocalHost, isPortOpen, parseHostPort, runToCompletion, spawnDetached, waitForStartup } from './process.ts';
 import { REPO_ROOT, stackDir } from './paths.ts';
 import { StackError, type ManagedService, type ServiceStatus } from './service.ts';
 
@@ -147,22 +147,12 @@ export function createKafkaService(config: Config, opts: KafkaServiceOptions = {
       const pid = spawnDetached(javaBin, javaArgs('kafka.Kafka', [propsFile]), { cwd: dir, logFile });
       writePidFile(pidFile, { pid, marker: propsFile, address });
     }
-    // Not waitUntil: a broker that dies during startup should fail at once, not after the timeout.
-    const deadline = Date.now() + readyTimeoutMs;
-    for (;;) {
-      if (ours() === undefined) throw new StackError(`Kafka exited during startup; see ${logFile}`);
-      if (await isUp()) break;
-      if (Date.now() >= deadline) throw new StackError(`Kafka did not answer at ${address} within ${Math.round(readyTimeoutMs / 1000)} s; see ${logFile}`);
-      await sleep(1_000);
-    }
+    await waitForStartup({ name: 'Kafka', address, isUp, alive: () => ours() !== undefined, timeoutMs: readyTimeoutMs, everyMs: 1_000, logFile });
     return status();
   }
 
   async function down(): Promise<void> {
-    const rec = ours();
-    if (!rec) return;
-    await stopProcess(rec.pid, 30_000);
-    removePidFile(pidFile);
+    await stopOwned(ours(), pidFile, 30_000);
   }
 
   return { name: 'kafka', address, isUp, status, up, down };

@@ -122,3 +122,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
     }
   }
 }
+
+/** Stops the process a stack started (if `rec` is one) and forgets its pid file. */
+export async function stopOwned(rec: PidRecord | undefined, pidFile: string, graceMs: number): Promise<void> {
+  if (!rec) return;
+  await stopProcess(rec.pid, graceMs);
+  removePidFile(pidFile);
+}

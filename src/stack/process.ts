@@ -1,3 +1,4 @@
+import { StackError } from './service.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -73,6 +74,30 @@ export function isLocalHost(host: string): boolean {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Waits for a service we just started to answer, failing at once when its process
+ * dies instead of waiting out the timeout.
+ */
+export async function waitForStartup(opts: {
+  name: string;
+  address: string;
+  isUp: () => Promise<boolean>;
+  alive: () => boolean;
+  timeoutMs: number;
+  everyMs: number;
+  logFile: string;
+}): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    if (!opts.alive()) throw new StackError(`${opts.name} exited during startup; see ${opts.logFile}`);
+    if (await opts.isUp().catch(() => false)) return;
+    if (Date.now() >= deadline) {
+      throw new StackError(`${opts.name} did not answer at ${opts.address} within ${Math.round(opts.timeoutMs / 1000)} s; see ${opts.logFile}`);
+    }
+    await sleep(opts.everyMs);
+  }
+}
 
 /** Polls `probe` until it resolves true or `timeoutMs` passes. */
 export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, everyMs = 500): Promise<boolean> {

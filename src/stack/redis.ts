@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
-import { livePid, removePidFile, servesAddress, stopProcess, writePidFile, type PidRecord } from './pid-file.ts';
+import { livePid, servesAddress, stopOwned, writePidFile, type PidRecord } from './pid-file.ts';
 import { findExecutable, isLocalHost, isPortOpen, runToCompletion, spawnDetached, waitUntil } from './process.ts';
 import { stackDir } from './paths.ts';
 import { parseRedisInfo, redisAddress } from './redis-info.ts';
@@ -103,10 +103,7 @@ export function createRedisService(config: Config): ManagedService {
   }
 
   async function down(): Promise<void> {
-    const rec = ours();
-    if (!rec) return;
-    await stopProcess(rec.pid, 10_000);
-    removePidFile(pidFile);
+    await stopOwned(ours(), pidFile, 10_000);
   }
 
   return { name: 'redis', address, isUp, status, up, down };
