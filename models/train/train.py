@@ -137,6 +137,43 @@ def evaluate(model, sents, examples, batch_size=64):
     return res
 
 
+def mask_unannotated_chemicals(train_ex, train_by_file, mask_files, checkpoint, config):
+    """Corpora without Chemical annotations (NCBI-disease) label their chemicals O, which teaches
+    the model that chemicals are O. Where a reference model (an earlier checkpoint trained on
+    BC5CDR) predicts B-/I-Chemical on a gold-O word of such a corpus, drop that word's loss."""
+    if not checkpoint:
+        raise SystemExit("--mask-o-files needs --mask-o-checkpoint")
+    ref = BertForTokenClassification(config)
+    ref.load_state_dict(torch.load(checkpoint)["state_dict"])
+    ref.eval()
+    chem = {LABEL_ID["B-Chemical"], LABEL_ID["I-Chemical"]}
+    o = LABEL_ID["O"]
+    start, spans_by_file = 0, []
+    for path, sents in train_by_file:
+        spans_by_file.append((path, start, start + len(sents)))
+        start += len(sents)
+    wanted = {os.path.abspath(p) for p in mask_files}
+    masked = words = 0
+    with torch.no_grad():
+        for path, lo, hi in spans_by_file:
+            if os.path.abspath(path) not in wanted:
+                continue
+            sub = train_ex[lo:hi]
+            for idx in batches(sub, 64, False, None):
+                ids, mask, _ = collate(sub, idx)
+                pred = ref(ids, mask, torch.zeros_like(ids)).argmax(-1)
+                for r, i in enumerate(idx):
+                    lab = sub[i][1]
+                    for j, l in enumerate(lab):
+                        if l == o:
+                            words += 1
+                            if int(pred[r, j]) in chem:
+                                lab[j] = -100
+                                masked += 1
+    print(f"masked {masked} of {words} gold-O words predicted Chemical by {os.path.basename(checkpoint)} "
+          f"in {len(wanted)} file(s)", flush=True)
+
+
 def smoke_data():
     s = [
         [("Cisplatin", "B-Chemical"), ("caused", "O"), ("acute", "B-Disease"), ("renal", "I-Disease"), ("failure", "I-Disease"), (".", "O")],
@@ -169,6 +206,10 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-every", type=int, default=0, help="steps between dev checks (0: twice per epoch)")
     ap.add_argument("--eval-subset", type=int, default=1500, help="dev sentences used during training (0: all)")
+    ap.add_argument("--mask-o-files", nargs="*", default=[],
+                    help="train files without Chemical annotations (NCBI-disease): their O labels where "
+                         "--mask-o-checkpoint predicts Chemical become -100 (no loss) instead of O")
+    ap.add_argument("--mask-o-checkpoint", help="train.py checkpoint that finds unannotated chemicals in --mask-o-files")
     ap.add_argument("--smoke", action="store_true", help="tiny random encoder, built-in sentences, 2 steps")
     args = ap.parse_args(argv)
 
@@ -184,7 +225,8 @@ def main(argv=None):
         args.batch_size, args.epochs, args.eval_subset = 2, 1.0, 0
     else:
         vocab = load_vocab(args.vocab)
-        train_sents = [s for p in args.train for s in read_bio(p)]
+        train_by_file = [(p, read_bio(p)) for p in args.train]
+        train_sents = [s for _, ss in train_by_file for s in ss]
         dev_sents = [read_bio(p) for p in args.dev]
         config = BertConfig(vocab_size=len(vocab))
 
@@ -202,6 +244,8 @@ def main(argv=None):
         model.load_state_dict(torch.load(args.init_checkpoint)["state_dict"])
         print(f"continuing from {os.path.basename(args.init_checkpoint)}", flush=True)
     train_ex = [encode(s, vocab, True, args.max_length) for s in train_sents]
+    if args.mask_o_files and not args.smoke:
+        mask_unannotated_chemicals(train_ex, train_by_file, args.mask_o_files, args.mask_o_checkpoint, config)
     dev_sel = dev_sents[0]
     if args.eval_subset and len(dev_sel) > args.eval_subset:
         dev_sel = random.Random(0).sample(dev_sel, args.eval_subset)
@@ -281,7 +325,8 @@ def main(argv=None):
     meta = {
         "seed": args.seed, "lr": args.lr, "batch_size": args.batch_size, "max_length": args.max_length,
         "steps": step, "best_step": best_step, "steps_per_epoch": steps_per_epoch, "train_seconds": round(train_s),
-        "train_files": args.train, "dev_files": args.dev, "history": history, "dev_full": final,
+        "train_files": args.train, "dev_files": args.dev,
+        "mask_o_files": args.mask_o_files, "mask_o_checkpoint": args.mask_o_checkpoint, "history": history, "dev_full": final,
         "init": ("continued from " + os.path.basename(args.init_checkpoint)) if args.init_checkpoint and not args.smoke
         else "all-MiniLM-L6-v2" if args.encoder_onnx and not args.smoke else "random",
     }
