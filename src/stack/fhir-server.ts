@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
 import { fhirServerVersion } from './fhir-probe.ts';
-import { livePid, servesAddress, stopOwned, writePidFile, type PidRecord } from './pid-file.ts';
+import { assertNoOtherInstance, ownedPid, stopOwned, writePidFile } from './pid-file.ts';
 import { findExecutable, isLocalHost, isPortOpen, runToCompletion, spawnDetached, waitForStartup } from './process.ts';
 import { REPO_ROOT, stackDir } from './paths.ts';
 import { StackError, type ManagedService, type ServiceStatus } from './service.ts';
@@ -92,10 +92,7 @@ export function createFhirServerService(config: Config, opts: FhirServerOptions 
   const marker = `-Dmedner.stack=${dir}`;
 
   /** The live server this stack directory started for this base URL, if any. */
-  function ours(): PidRecord | undefined {
-    const rec = livePid(pidFile);
-    return rec && servesAddress(rec, address) ? rec : undefined;
-  }
+  const ours = () => ownedPid(pidFile, address);
 
   const isUp = async () => (await fhirServerVersion(address)) !== undefined;
 
@@ -133,11 +130,8 @@ export function createFhirServerService(config: Config, opts: FhirServerOptions 
     if (await isUp()) return status();
     const { host, port } = localServerAddress(address);
     if (!isLocalHost(host)) throw new StackError(`no FHIR server answers at ${address}, and it is not a local address this stack can start`);
-    const running = livePid(pidFile);
-    if (running && !servesAddress(running, address)) {
-      throw new StackError(`${dir} already runs a FHIR server for ${running.address ?? 'another address'} (pid ${running.pid}); use another STACK_DIR for ${address}`);
-    }
-    if (running === undefined) {
+    assertNoOtherInstance(pidFile, address, 'FHIR server', dir);
+    if (ours() === undefined) {
       if (await isPortOpen(host, port)) throw new StackError(`port ${port} on ${host} is taken by something that is not a FHIR server`);
       const javaBin = java();
       buildJarIfStale();

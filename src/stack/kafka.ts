@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '../config/config.ts';
 import { kafkaAnswers } from '../ingest/kafka-admin.ts';
 import { kafkaVersionFromJars, renderServerProperties } from './kafka-properties.ts';
-import { livePid, servesAddress, stopOwned, writePidFile, type PidRecord } from './pid-file.ts';
+import { assertNoOtherInstance, ownedPid, stopOwned, writePidFile } from './pid-file.ts';
 import { findExecutable, isLocalHost, isPortOpen, parseHostPort, runToCompletion, spawnDetached, waitForStartup } from './process.ts';
 import { REPO_ROOT, stackDir } from './paths.ts';
 import { StackError, type ManagedService, type ServiceStatus } from './service.ts';
@@ -42,19 +42,7 @@ export function createKafkaService(config: Config, opts: KafkaServiceOptions = {
   const log4j = path.join(DEPLOY_DIR, 'log4j2.xml');
   const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
 
-  /** The live process this stack directory started for this address, if any. */
-  function ours(): PidRecord | undefined {
-    const rec = livePid(pidFile);
-    return rec && servesAddress(rec, address) ? rec : undefined;
-  }
-
-  /** Refuses to start a second one from the same stack directory for another address. */
-  function assertNoOtherInstance(): void {
-    const rec = livePid(pidFile);
-    if (rec && !servesAddress(rec, address)) {
-      throw new StackError(`${dir} already runs a Kafka broker for ${rec.address} (pid ${rec.pid}); use another STACK_DIR for ${address}`);
-    }
-  }
+  const ours = () => ownedPid(pidFile, address);
 
   const isUp = () => kafkaAnswers(config.kafka.brokers);
 
@@ -134,7 +122,7 @@ export function createKafkaService(config: Config, opts: KafkaServiceOptions = {
   async function up(): Promise<ServiceStatus> {
     if (await isUp()) return status();
     if (!isLocalHost(host)) throw new StackError(`Kafka at ${address} does not answer, and it is not a local address this stack can start`);
-    assertNoOtherInstance();
+    assertNoOtherInstance(pidFile, address, 'Kafka broker', dir);
     if (ours() === undefined) {
       if (await isPortOpen(host, port)) throw new StackError(`port ${port} on ${host} is taken by something that is not a Kafka broker`);
       if (await isPortOpen(host, controllerPort)) throw new StackError(`port ${controllerPort} on ${host} (Kafka controller) is already taken`);

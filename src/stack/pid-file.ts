@@ -1,3 +1,4 @@
+import { StackError } from './service.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -128,4 +129,18 @@ export async function stopOwned(rec: PidRecord | undefined, pidFile: string, gra
   if (!rec) return;
   await stopProcess(rec.pid, graceMs);
   removePidFile(pidFile);
+}
+
+/** The live process a stack directory started for this address, if any. */
+export function ownedPid(pidFile: string, address: string): PidRecord | undefined {
+  const rec = livePid(pidFile);
+  return rec && servesAddress(rec, address) ? rec : undefined;
+}
+
+/** Refuses to start a second `what` from one stack directory for another address. */
+export function assertNoOtherInstance(pidFile: string, address: string, what: string, dir: string): void {
+  const rec = livePid(pidFile);
+  if (rec && !servesAddress(rec, address)) {
+    throw new StackError(`${dir} already runs a ${what} for ${rec.address ?? 'another address'} (pid ${rec.pid}); use another STACK_DIR for ${address}`);
+  }
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
-import { livePid, servesAddress, stopOwned, writePidFile, type PidRecord } from './pid-file.ts';
+import { assertNoOtherInstance, ownedPid, stopOwned, writePidFile } from './pid-file.ts';
 import { findExecutable, isLocalHost, isPortOpen, runToCompletion, spawnDetached, waitUntil } from './process.ts';
 import { stackDir } from './paths.ts';
 import { parseRedisInfo, redisAddress } from './redis-info.ts';
@@ -39,19 +39,7 @@ export function createRedisService(config: Config): ManagedService {
     }
   }
 
-  /** The live process this stack directory started for this address, if any. */
-  function ours(): PidRecord | undefined {
-    const rec = livePid(pidFile);
-    return rec && servesAddress(rec, address) ? rec : undefined;
-  }
-
-  /** Refuses to start a second one from the same stack directory for another address. */
-  function assertNoOtherInstance(): void {
-    const rec = livePid(pidFile);
-    if (rec && !servesAddress(rec, address)) {
-      throw new StackError(`${dir} already runs a redis-server for ${rec.address} (pid ${rec.pid}); use another STACK_DIR for ${address}`);
-    }
-  }
+  const ours = () => ownedPid(pidFile, address);
 
   const isUp = async () => (await info()) !== undefined;
 
@@ -86,7 +74,7 @@ export function createRedisService(config: Config): ManagedService {
   async function up(): Promise<ServiceStatus> {
     if (await isUp()) return status();
     if (!isLocalHost(host)) throw new StackError(`Redis at ${address} does not answer, and it is not a local address this stack can start`);
-    assertNoOtherInstance();
+    assertNoOtherInstance(pidFile, address, 'redis-server', dir);
     if (ours() === undefined) {
       if (await isPortOpen(host, port)) throw new StackError(`port ${port} on ${host} is taken by something that is not Redis`);
       const bin = redisServer();
