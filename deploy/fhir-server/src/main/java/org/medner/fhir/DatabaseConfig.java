@@ -54,6 +54,13 @@ public class DatabaseConfig {
     return ds;
   }
 
+  /** ANALYZE/VACUUM of our tables when the PostgreSQL server runs without autovacuum (see PostgresStatistics). */
+  @Bean(destroyMethod = "close")
+  public AutoCloseable postgresStatistics(HikariDataSource dataSource, DatabaseSettings db) throws SQLException {
+    PostgresStatistics stats = db.isPostgres() ? PostgresStatistics.startIfAutovacuumOff(dataSource, 30) : null;
+    return stats != null ? stats : () -> {};
+  }
+
   // HAPI reads the dialect from this map itself (it fails when absent); Boot's spring.jpa.* do not apply here.
   @Primary
   @Bean
