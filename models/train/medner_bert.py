@@ -7,6 +7,7 @@ all-MiniLM-L6-v2 ONNX initializers map onto them by name.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -159,8 +160,24 @@ def init_random(model: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+def config_from_onnx(onnx_path: str, heads: int = 12) -> BertConfig:
+    """The encoder's shape (vocabulary, hidden size, layers, intermediate size) from the
+    initializers of a Hugging Face BERT ONNX export (all-MiniLM-L6-v2, bge-small-en-v1.5, ...).
+    The head count is not recorded in the graph's weights; both encoders we use have 12."""
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load(onnx_path)
+    dims = {t.name: list(t.dims) for t in m.graph.initializer}
+    vocab_size, hidden = dims["embeddings.word_embeddings.weight"]
+    layers = 1 + max(int(re.match(r"encoder\.layer\.(\d+)\.", n).group(1)) for n in dims if re.match(r"encoder\.layer\.\d+\.", n))
+    return BertConfig(vocab_size=vocab_size, hidden=hidden, layers=layers, heads=heads,
+                      intermediate=dims["encoder.layer.0.intermediate.dense.bias"][0],
+                      max_position=dims["embeddings.position_embeddings.weight"][0])
+
+
 def load_minilm_onnx(bert: BertModel, onnx_path: str) -> None:
-    """Copy all-MiniLM-L6-v2 weights from its ONNX initializers into `bert`.
+    """Copy a BERT encoder's weights (all-MiniLM-L6-v2, bge-small-en-v1.5) from its ONNX initializers into `bert`.
 
     Named initializers (embeddings, biases, LayerNorms) map by name. The linear weights are
     anonymous MatMul initializers (`onnx::MatMul_N`, stored as W^T); we find each one's MatMul

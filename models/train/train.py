@@ -26,7 +26,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from medner_bert import (  # noqa: E402
-    LABELS, PAD_ID, BertConfig, BertForTokenClassification, basic_tokenize, init_random,
+    LABELS, PAD_ID, BertConfig, BertForTokenClassification, basic_tokenize, config_from_onnx, init_random,
     load_minilm_onnx, load_vocab, wordpiece,
 )
 
@@ -228,7 +228,14 @@ def main(argv=None):
         train_by_file = [(p, read_bio(p)) for p in args.train]
         train_sents = [s for _, ss in train_by_file for s in ss]
         dev_sents = [read_bio(p) for p in args.dev]
-        config = BertConfig(vocab_size=len(vocab))
+        if args.init_checkpoint:
+            config = BertConfig(**torch.load(args.init_checkpoint)["config"])
+        elif args.encoder_onnx:
+            config = config_from_onnx(args.encoder_onnx)
+        else:
+            config = BertConfig(vocab_size=len(vocab))
+        if config.vocab_size != len(vocab):
+            raise SystemExit(f"vocabulary has {len(vocab)} entries but the encoder has {config.vocab_size}")
 
     model = BertForTokenClassification(config)
     if args.encoder_onnx and not args.smoke:

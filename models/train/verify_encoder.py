@@ -1,18 +1,18 @@
-"""Dump our PyTorch MiniLM's last hidden state for a fixed sentence, for verify_encoder.ts to
+"""Dump our PyTorch encoder's last hidden state for a fixed sentence, for verify_encoder.ts to
 compare against onnxruntime running the original ONNX file."""
 import json
 import sys
 
 import torch
 
-from medner_bert import BertConfig, BertModel, basic_tokenize, load_minilm_onnx, load_vocab, wordpiece
+from medner_bert import BertModel, config_from_onnx, basic_tokenize, load_minilm_onnx, load_vocab, wordpiece
 
 onnx_path, vocab_path, out_path = sys.argv[1:4]
 vocab = load_vocab(vocab_path)
 text = "Cisplatin-induced nephrotoxicity was reversed by magnesium in 3 of 12 patients."
 pieces = ["[CLS]"] + [p for w in basic_tokenize(text) for p in wordpiece(w, vocab)] + ["[SEP]"]
 ids = [vocab[p] for p in pieces]
-model = BertModel(BertConfig())
+model = BertModel(config_from_onnx(onnx_path))
 load_minilm_onnx(model, onnx_path)
 model.eval()
 with torch.no_grad():
