@@ -21,6 +21,8 @@ export interface NerEngineOptions {
   batchSize?: number;
   /** Default: the model config's aggregation. */
   aggregation?: Aggregation;
+  /** Drop entities scoring below this; default: the model config's minScore (else 0). */
+  minScore?: number;
   /** Sessions (worker threads) for this engine; default 1. */
   sessions?: number;
   /** Batches queued per session (default 2): keeps a session busy while the main thread prepares the next. */
@@ -33,7 +35,7 @@ export interface NerEngine {
   readonly config: ModelConfig;
   readonly modelDir: string;
   /** What actually runs: the ONNX variant and execution provider after fallback. */
-  readonly runtime: { variant: Exclude<ModelVariant, 'auto'>; executionProvider: 'cpu' | 'cuda'; onnxPath: string; sessions: number; intraOpThreads: number; batchSize: number };
+  readonly runtime: { variant: Exclude<ModelVariant, 'auto'>; executionProvider: 'cpu' | 'cuda'; onnxPath: string; sessions: number; intraOpThreads: number; batchSize: number; minScore: number };
   readonly tokenizer: BertTokenizer;
   /** Entities per text, offsets in UTF-16 code units into that text. */
   extract(texts: string[]): Promise<Entity[][]>;
@@ -66,6 +68,8 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
   const intraOpThreads = opts.intraOpThreads && opts.intraOpThreads > 0 ? opts.intraOpThreads : Math.max(1, Math.floor(os.availableParallelism() / sessions));
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   const aggregation = opts.aggregation ?? config.aggregation;
+  const minScore = opts.minScore ?? config.minScore ?? 0;
+  if (!(minScore >= 0 && minScore < 1)) throw new MednerError('CONFIG_INVALID', `minScore ${minScore}: expected a number in [0, 1)`);
   const probeIds = [tokenizer.clsId, tokenizer.unkId, tokenizer.sepId];
 
   const pool = await SessionPool.start({ modelPath: onnxPath, provider: requested, gpuId: opts.gpuId ?? 0, intraOpThreads, sessions, probeIds });
@@ -112,7 +116,8 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     }
     await Promise.all(running);
     if (failure !== undefined) throw failure.err;
-    return docs.map((d) => decodeEntities(d.text, d.tokens, d.probs, config.labels, aggregation));
+    const entities = docs.map((d) => decodeEntities(d.text, d.tokens, d.probs, config.labels, aggregation));
+    return minScore > 0 ? entities.map((es) => es.filter((e) => e.score >= minScore)) : entities;
   }
 
   async function runBatch(batch: WindowJob[]): Promise<void> {
@@ -145,7 +150,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     model: { name: config.name, version: config.version },
     config,
     modelDir: opts.modelDir,
-    runtime: { variant, executionProvider: provider, onnxPath, sessions, intraOpThreads, batchSize },
+    runtime: { variant, executionProvider: provider, onnxPath, sessions, intraOpThreads, batchSize, minScore },
     tokenizer,
     extract,
     async close() {

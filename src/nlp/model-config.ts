@@ -25,6 +25,8 @@ export interface ModelConfig {
   /** Tokens of overlap between consecutive windows. */
   stride: number;
   aggregation: Aggregation;
+  /** Entities scoring below this (0..1) are dropped; default 0 (keep all). Chosen on a dev split. */
+  minScore?: number;
   /** File name (relative to the model folder) of the label -> FHIR mapping. */
   labelMapping: string;
   /** Free text: what the model was trained from. */
@@ -68,6 +70,7 @@ export function modelConfigProblems(raw: unknown): string[] {
   if (typeof c.maxLength === 'number' && typeof c.stride === 'number' && c.stride >= c.maxLength - 2) {
     p.push(`stride: ${c.stride} must be below maxLength - 2 (${c.maxLength - 2}) so windows advance`);
   }
+  if (c.minScore !== undefined && (typeof c.minScore !== 'number' || !(c.minScore >= 0 && c.minScore < 1))) p.push('minScore: expected a number in [0, 1)');
   if (!AGGREGATIONS.includes(c.aggregation as Aggregation)) p.push(`aggregation: expected one of ${AGGREGATIONS.join(', ')}`);
   return p;
 }

@@ -115,6 +115,26 @@ test('aggregation option changes decoding; concurrent calls are independent', as
   }
 });
 
+test('minScore drops exactly the entities scoring below it; out-of-range values are refused', async () => {
+  await ready;
+  const texts = makeDocs(40, 33);
+  const all = (await engine.extract(texts)).flat();
+  assert.ok(all.length >= 10, `need entities to filter, got ${all.length}`);
+  const scores = all.map((e) => e.score).sort((x, y) => x - y);
+  const cut = scores[Math.floor(scores.length / 2)]!; // the median: some entities go, some stay
+  const filtering = await createNerEngine({ modelDir, variant: 'fp32', batchSize: 16, intraOpThreads: 1, minScore: cut });
+  try {
+    assert.equal(filtering.runtime.minScore, cut);
+    const kept = await filtering.extract(texts);
+    const expected = (await engine.extract(texts)).map((es) => es.filter((e) => e.score >= cut));
+    assert.deepEqual(kept, expected);
+    assert.ok(kept.flat().length < all.length && kept.flat().length > 0);
+  } finally {
+    await filtering.close();
+  }
+  await assert.rejects(createNerEngine({ modelDir, minScore: 1.5, intraOpThreads: 1 }), /minScore 1.5/);
+});
+
 test('variant auto runs the int8 model on CPU; its entities mostly agree with fp32', async () => {
   await ready;
   const q = await createNerEngine({ modelDir, intraOpThreads: 1 });

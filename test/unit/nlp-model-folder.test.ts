@@ -60,6 +60,7 @@ test('loads our format and picks variants', async () => {
 test('clear errors: missing folder, bad config, missing vocab tokens, missing onnx', async () => {
   await rejectsInvalid(loadModelFolder('/nonexistent/medner-model'), /not a directory/);
   await rejectsInvalid(loadModelFolder(ours({ ...tinyConfig, stride: 500, labels: ['O', 'X-Bad'] })), /"X-Bad"[\s\S]*stride: 500/);
+  await rejectsInvalid(loadModelFolder(ours({ ...tinyConfig, minScore: 1 })), /minScore: expected a number in \[0, 1\)/);
   await rejectsInvalid(loadModelFolder(ours(tinyConfig, { 'vocab.txt': 'a\nb\n[UNK]\n' })), /no \[CLS\]/);
   await rejectsInvalid(loadModelFolder(ours(tinyConfig, { 'model.onnx': null })), /no ONNX model \(looked for model\.onnx/);
   await rejectsInvalid(loadModelFolder(tmpModel({ 'vocab.txt': vocab })), /neither medner-model\.json nor/);

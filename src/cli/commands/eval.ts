@@ -4,12 +4,14 @@ import type { Aggregation } from '../../nlp/entity.ts';
 import { createNerEngine } from '../../nlp/engine.ts';
 import { evaluateFile, type EvalReport } from '../../nlp/eval.ts';
 import { formatScores } from '../../nlp/eval-metrics.ts';
+import { parseMinScore } from './extract.ts';
 
 interface EvalCliOptions {
   data: string;
   model?: string;
   variant?: string;
   aggregation?: string;
+  minScore?: string;
   batchSize?: string;
   limit?: string;
   json?: boolean;
@@ -43,6 +45,7 @@ export function registerEval(program: Command): void {
     .option('--model <dir>', 'model folder (default: MODEL_DIR)')
     .option('--variant <variant>', `ONNX variant: ${VARIANTS.join(', ')} (default: MODEL_VARIANT)`)
     .option('--aggregation <mode>', `word aggregation: ${AGGREGATIONS.join(', ')} (default: the model's)`)
+    .option('--min-score <p>', "drop entities scoring below this, 0..1 (default: the model's minScore)")
     .option('--batch-size <n>', 'windows per inference batch (default: BATCH_SIZE)')
     .option('--limit <n>', 'evaluate only the first N sentences')
     .option('--json', 'print the report as JSON')
@@ -59,6 +62,7 @@ export function registerEval(program: Command): void {
         intraOpThreads: model.intraOpThreads,
         batchSize: batchSize ?? model.batchSize,
         ...(opts.aggregation ? { aggregation: opts.aggregation as Aggregation } : {}),
+        ...(opts.minScore === undefined ? {} : { minScore: parseMinScore(opts.minScore) }),
       });
       try {
         const report = await evaluateFile(engine, opts.data, limit === undefined ? {} : { limit });

@@ -15,6 +15,7 @@ const CHUNK = 256;
 interface ExtractOptions {
   model?: string;
   aggregation?: string;
+  minScore?: string;
   text?: string[];
   fhir?: boolean;
   variant?: string;
@@ -59,6 +60,7 @@ export function registerExtract(program: Command): void {
     .argument('[files...]', 'HL7 v2 or FHIR R4 JSON files')
     .option('--model <dir>', 'model folder (default: MODEL_DIR)')
     .option('--aggregation <mode>', `entity aggregation: ${AGGREGATIONS.join(', ')} (default: the model's)`)
+    .option('--min-score <p>', "drop entities scoring below this, 0..1 (default: the model's minScore)")
     .option('--text <text...>', 'run on this text instead of files (repeatable)')
     .option('--variant <variant>', 'ONNX variant: auto, fp32, int8, fp16 (default: MODEL_VARIANT)')
     .option('--batch-size <n>', 'windows per inference batch (default: BATCH_SIZE)')
@@ -84,6 +86,7 @@ export function registerExtract(program: Command): void {
         intraOpThreads: cfg.intraOpThreads,
         batchSize,
         ...(opts.aggregation ? { aggregation: opts.aggregation as Aggregation } : {}),
+        ...(opts.minScore === undefined ? {} : { minScore: parseMinScore(opts.minScore) }),
       });
       try {
         const fhir = opts.fhir ? await loadFhirOutput(engine) : undefined;
@@ -119,4 +122,11 @@ export function registerExtract(program: Command): void {
         await engine.close();
       }
     });
+}
+
+/** --min-score of extract and eval. */
+export function parseMinScore(raw: string): number {
+  const v = Number(raw);
+  if (raw.trim() === '' || !(v >= 0 && v < 1)) throw new Error(`--min-score must be a number in [0, 1), got "${raw}"`);
+  return v;
 }
