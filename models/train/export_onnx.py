@@ -60,9 +60,12 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--name", default=None, help="model name (default: the folder name)")
     ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--min-score", type=float, default=0.0,
+                    help="config minScore: the runtime drops entities scoring below it (chosen on a dev split)")
+    ap.add_argument("--encoder-name", default="all-MiniLM-L6-v2", help="the pretrained encoder, for the config's description")
     ap.add_argument("--max-length", type=int, default=256)
     ap.add_argument("--stride", type=int, default=64)
-    ap.add_argument("--keep-fp32", action="store_true", help="leave model.onnx in the folder (it is ~90 MB)")
+    ap.add_argument("--keep-fp32", action="store_true", help="leave model.onnx in the folder (not shipped: ~130 MB for bge-small, ~90 MB for MiniLM)")
     ap.add_argument("--dev", nargs="*", help="dev files to encode for score_onnx.ts (default: the checkpoint's)")
     ap.add_argument("--quantize-min-elements", type=int, default=4096, help=argparse.SUPPRESS)  # tests: 0
     args = ap.parse_args(argv)
@@ -95,9 +98,10 @@ def main(argv=None):
         "maxLength": args.max_length,
         "stride": args.stride,
         "aggregation": "first",
+        **({"minScore": args.min_score} if args.min_score > 0 else {}),
         "labelMapping": "label-mapping.json",
         "description": (
-            "all-MiniLM-L6-v2 (6 layers, hidden 384, uncased WordPiece) fine-tuned for Chemical and Disease "
+            f"{args.encoder_name} ({config.layers} layers, hidden {config.hidden}, uncased WordPiece) fine-tuned for Chemical and Disease "
             "NER on BC5CDR train + NCBI-disease train (PubMed abstracts); selected on BC5CDR dev. "
             "See README.md."
         ),

@@ -36,7 +36,7 @@ const envSchema = z.object({
   FHIR_TIMEOUT_MS: intIn(100, 600_000).default(30_000),
   FHIR_WRITE: bool.default(true),
 
-  MODEL_DIR: z.string().min(1).default('models/medner-bc5cdr-minilm'),
+  MODEL_DIR: z.string().min(1).default('models/medner-bc5cdr-bge-small'),
   MODEL_VARIANT: z.enum(['auto', 'fp32', 'int8', 'fp16']).default('auto'),
   EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
   GPU_IDS: csv.pipe(z.array(z.string().regex(/^\d+$/, 'expected GPU indexes like 0,1')).transform((a) => a.map(Number))).default([0]),

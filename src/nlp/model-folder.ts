@@ -130,7 +130,7 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
     throw invalid(dir, `no ONNX model (looked for ${Object.values(candidates).flat().join(', ')})`);
   }
 
-  // A shipped folder may hold only the int8 file (an fp32 MiniLM is ~90 MB), so 'auto'
+  // A shipped folder may hold only the int8 file (the default fp32 model is ~130 MB), so 'auto'
   // takes the first variant present in the provider's order of preference.
   const autoOrder: Record<ExecutionProvider, Exclude<ModelVariant, 'auto'>[]> = {
     cpu: ['int8', 'fp32', 'fp16'],

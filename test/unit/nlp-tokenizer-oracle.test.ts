@@ -179,7 +179,7 @@ test('lowercase without accent stripping, and accent stripping without lowercasi
 });
 
 for (const [name, rel, lower] of [
-  ['MiniLM uncased 30,522', 'models/medner-bc5cdr-minilm/vocab.txt', true],
+  ['BERT uncased 30,522 (default model)', 'models/medner-bc5cdr-bge-small/vocab.txt', true],
   ['MedBERT-shaped cased 28,996 (generated)', 'models/_generated/medbert-shaped/vocab.txt', false],
 ] as const) {
   const file = path.join(repo, rel);
