@@ -28,6 +28,7 @@ import { withUsableModel } from '../src/pipeline/model-fallback.ts';
 import { runReplay } from '../src/pipeline/replay.ts';
 import { createStages } from '../src/pipeline/stages.ts';
 import { startWorkerApp } from '../src/pipeline/worker-app.ts';
+import { generatedHl7 } from './generated-notes.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -49,26 +50,6 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
 }
 const stats = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 50), p95: pct(xs, 95), p99: pct(xs, 99) });
-
-function generatedHl7(id: string, i: number): Buffer {
-  const sentences = [
-    'Patient admitted with community acquired pneumonia and acute kidney injury.',
-    'Started on ceftriaxone and azithromycin; lisinopril was held.',
-    'History of type 2 diabetes mellitus, hypertension and hyperlipidemia.',
-    'Denies chest pain. Metformin resumed at discharge.',
-    'Follow up for chronic obstructive pulmonary disease exacerbation in two weeks.',
-  ];
-  const text = Array.from({ length: 6 + (i % 10) }, (_, k) => sentences[(i + k) % sentences.length]).join(' ');
-  return Buffer.from(
-    [
-      `MSH|^~\\&|BENCH|GENHOSP|MEDNER|GENHOSP|20260301093000||MDM^T02^MDM_T02|${id}-m|P|2.5.1`,
-      `PID|1||${id}-mrn^^^GENHOSP^MR||Bench^Pat||19700101|F`,
-      `TXA|1|DS^Discharge summary|TX|20260301090000||||||||${id}^GENHOSP||||||AU||AV`,
-      `OBX|1|TX|18842-5^Discharge summary^LN||${text}||||||F`,
-      '',
-    ].join('\r'),
-  );
-}
 
 async function loadSyntheaPatients(config: Config): Promise<void> {
   const lines = fs.readFileSync(path.join(SYNTHEA, 'Patient.ndjson'), 'utf8').split('\n').filter(Boolean);

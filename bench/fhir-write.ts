@@ -31,6 +31,7 @@ import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../src/fhir/label-mapping
 import type { Entity, ModelInfo } from '../src/nlp/entity.ts';
 import { FhirClient } from '../src/fhir/fhir-client.ts';
 import { fileURLToPath } from 'node:url';
+import { generatedHl7 } from './generated-notes.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -113,26 +114,6 @@ function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): { java: number; postgres: n
 }
 
 // ---- documents ----
-
-function generatedHl7(id: string, i: number): Buffer {
-  const sentences = [
-    'Patient admitted with community acquired pneumonia and acute kidney injury.',
-    'Started on ceftriaxone and azithromycin; lisinopril was held.',
-    'History of type 2 diabetes mellitus, hypertension and hyperlipidemia.',
-    'Denies chest pain. Metformin resumed at discharge.',
-    'Follow up for chronic obstructive pulmonary disease exacerbation in two weeks.',
-  ];
-  const text = Array.from({ length: 6 + (i % 10) }, (_, k) => sentences[(i + k) % sentences.length]).join(' ');
-  return Buffer.from(
-    [
-      `MSH|^~\\&|BENCH|GENHOSP|MEDNER|GENHOSP|20260301093000||MDM^T02^MDM_T02|${id}-m|P|2.5.1`,
-      `PID|1||${id}-mrn^^^GENHOSP^MR||Bench^Pat||19700101|F`,
-      `TXA|1|DS^Discharge summary|TX|20260301090000||||||||${id}^GENHOSP||||||AU||AV`,
-      `OBX|1|TX|18842-5^Discharge summary^LN||${text}||||||F`,
-      '',
-    ].join('\r'),
-  );
-}
 
 /** Up to `count` entities on evenly spaced words of 6+ letters, alternating Disease/Chemical. */
 function fabricatedEntities(text: string, count: number): Entity[] {
