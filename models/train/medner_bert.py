@@ -2,7 +2,7 @@
 WordPiece tokenizer in plain Python (no Hugging Face transformers here).
 
 Parameter names follow the Hugging Face BERT layout (embeddings.*, encoder.layer.N.*) so the
-all-MiniLM-L6-v2 ONNX initializers map onto them by name.
+ONNX initializers of pretrained encoders (all-MiniLM-L6-v2, bge-small-en-v1.5) map onto them by name.
 """
 from __future__ import annotations
 
@@ -176,7 +176,7 @@ def config_from_onnx(onnx_path: str, heads: int = 12) -> BertConfig:
                       max_position=dims["embeddings.position_embeddings.weight"][0])
 
 
-def load_minilm_onnx(bert: BertModel, onnx_path: str) -> None:
+def load_encoder_onnx(bert: BertModel, onnx_path: str) -> None:
     """Copy a BERT encoder's weights (all-MiniLM-L6-v2, bge-small-en-v1.5) from its ONNX initializers into `bert`.
 
     Named initializers (embeddings, biases, LayerNorms) map by name. The linear weights are

@@ -14,7 +14,6 @@ matters for the shipped size.
 """
 from __future__ import annotations
 
-import re
 import sys
 
 import numpy as np
@@ -30,10 +29,8 @@ def _sym_int8(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return q, np.squeeze(scale, axis=axis)
 
 
-def quantize(model: onnx.ModelProto, min_elements: int = 4096, min_vocab: int = 4096,
-             keep_fp32: str | None = None) -> onnx.ModelProto:
-    """min_elements / min_vocab: smallest MatMul weight / embedding table (rows) worth quantizing;
-    keep_fp32: a regular expression on node names of MatMuls to leave in fp32."""
+def quantize(model: onnx.ModelProto, min_elements: int = 4096, min_vocab: int = 4096) -> onnx.ModelProto:
+    """min_elements / min_vocab: smallest MatMul weight / embedding table (rows) worth quantizing."""
     g = model.graph
     opset = max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
     if opset < 11:
@@ -47,7 +44,7 @@ def quantize(model: onnx.ModelProto, min_elements: int = 4096, min_vocab: int = 
         add_inits.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), axes1))
     n_mm = n_emb = 0
     for node in g.node:
-        if node.op_type == "MatMul" and node.input[1] in inits and not (keep_fp32 and re.search(keep_fp32, node.name)):
+        if node.op_type == "MatMul" and node.input[1] in inits:
             w = numpy_helper.to_array(inits[node.input[1]])
             if w.ndim == 2 and w.size >= min_elements:
                 n_mm += 1
@@ -92,7 +89,7 @@ def quantize(model: onnx.ModelProto, min_elements: int = 4096, min_vocab: int = 
     # Drop any stale value_info for rewritten tensors (shapes are re-inferred by the runtime).
     del g.value_info[:]
     onnx.checker.check_model(model)
-    print(f"int8: {n_mm} MatMuls, {n_emb} embedding tables quantized" + (f" (kept fp32: /{keep_fp32}/)" if keep_fp32 else ""), flush=True)
+    print(f"int8: {n_mm} MatMuls, {n_emb} embedding tables quantized", flush=True)
     return model
 
 

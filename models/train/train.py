@@ -27,7 +27,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from medner_bert import (  # noqa: E402
     LABELS, PAD_ID, BertConfig, BertForTokenClassification, basic_tokenize, config_from_onnx, init_random,
-    load_minilm_onnx, load_vocab, wordpiece,
+    load_encoder_onnx, load_vocab, wordpiece,
 )
 
 LABEL_ID = {l: i for i, l in enumerate(LABELS)}
@@ -240,7 +240,7 @@ def main(argv=None):
     model = BertForTokenClassification(config)
     if args.encoder_onnx and not args.smoke:
         init_random(model.classifier)
-        load_minilm_onnx(model.bert, args.encoder_onnx)
+        load_encoder_onnx(model.bert, args.encoder_onnx)
         print(f"encoder initialised from {os.path.basename(args.encoder_onnx)}", flush=True)
     else:
         init_random(model)

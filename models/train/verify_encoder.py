@@ -5,7 +5,7 @@ import sys
 
 import torch
 
-from medner_bert import BertModel, config_from_onnx, basic_tokenize, load_minilm_onnx, load_vocab, wordpiece
+from medner_bert import BertModel, config_from_onnx, basic_tokenize, load_encoder_onnx, load_vocab, wordpiece
 
 onnx_path, vocab_path, out_path = sys.argv[1:4]
 vocab = load_vocab(vocab_path)
@@ -13,7 +13,7 @@ text = "Cisplatin-induced nephrotoxicity was reversed by magnesium in 3 of 12 pa
 pieces = ["[CLS]"] + [p for w in basic_tokenize(text) for p in wordpiece(w, vocab)] + ["[SEP]"]
 ids = [vocab[p] for p in pieces]
 model = BertModel(config_from_onnx(onnx_path))
-load_minilm_onnx(model, onnx_path)
+load_encoder_onnx(model, onnx_path)
 model.eval()
 with torch.no_grad():
     t = torch.tensor([ids])

@@ -32,8 +32,9 @@ test('medner extract FILE parses HL7 v2 and names the document', { skip: fs.exis
   assert.ok(Array.isArray(lines[0]!.entities));
 });
 
-test('medner extract rejects a bad --aggregation and a missing model folder', async () => {
+test('medner extract rejects a bad --aggregation, a bad --min-score and a missing model folder', async () => {
   await assert.rejects(cli(['--aggregation', 'mean', '--text', 'x']), /--aggregation must be one of/);
+  await assert.rejects(cli(['--min-score', '1.5', '--text', 'x']), /--min-score must be a number in \[0, 1\), got "1.5"/);
   await assert.rejects(
     run(process.execPath, ['--import', 'tsx', path.join(repo, 'src/cli/main.ts'), 'extract', '--model', '/nonexistent', '--text', 'x'], { cwd: repo, env: { ...process.env, LOG_LEVEL: 'silent' } }),
     /model folder \/nonexistent: not a directory/,
