@@ -29,11 +29,13 @@ test('a dead worker fails its batch (retriable) and is replaced for the next one
   const pool = await SessionPool.start({ modelPath, provider: 'cpu', gpuId: 0, intraOpThreads: 1, sessions: 1, probeIds: [2, 1, 3] });
   try {
     const first = pool.threads[0]!;
-    // a large batch, so the worker is still busy with it when it is terminated
-    const rows = 64;
-    const seq = 128;
-    const pending = pool.run(new Int32Array(rows * seq).fill(60), new Int32Array(rows).fill(seq), rows, seq);
-    await first.terminate();
+    // The worker is stopping (its 'exit' has not fired yet) when the batch is handed to it, so the
+    // batch never starts. Terminating a thread inside a native session.run instead can abort the
+    // whole process in onnxruntime-node's binding, which is not what this test is about.
+    const stopping = first.terminate();
+    const b1 = batch();
+    const pending = pool.run(b1.ids, b1.lengths, 2, 4);
+    await stopping;
     await assert.rejects(pending, (err: unknown) => err instanceof MednerError && err.code === 'INFERENCE_FAILED' && err.retriable);
     const b2 = batch();
     const r = await pool.run(b2.ids, b2.lengths, 2, 4);
