@@ -21,6 +21,7 @@ import { Tokenizer, WordPiece, bertNormalizer, bertPreTokenizer, bertProcessing 
 import { createNerEngine } from '../src/nlp/engine.ts';
 import { BertTokenizer } from '../src/nlp/bert-tokenizer.ts';
 import { loadModelFolder, type ModelFolder } from '../src/nlp/model-folder.ts';
+import { loadBenchDocs } from './ner-docs.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -37,41 +38,6 @@ interface Row {
   seconds: number;
   docsPerSec: number;
   tokensPerSec: number;
-}
-
-/** Documents of a few sentences (under the model's max length, so every path sees the same tokens). */
-function loadDocs(count: number, maxTokens: number, tok: BertTokenizer): string[] {
-  const sentences: string[] = [];
-  const file = path.resolve(repo, '../shared/data/ner/bc5cdr/devel.tsv');
-  if (fs.existsSync(file)) {
-    let words: string[] = [];
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      const w = line.split('\t')[0]!.trim();
-      if (w === '') {
-        if (words.length > 0) sentences.push(words.join(' '));
-        words = [];
-      } else words.push(w);
-    }
-  } else {
-    console.log('note: ../shared/data/ner absent; using synthetic sentences');
-    for (let i = 0; i < 2000; i++) sentences.push(`Patient ${i} was given aspirin ${i % 300} mg for postural hypotension and renal failure.`);
-  }
-  const docs: string[] = [];
-  let cur: string[] = [];
-  let curTokens = 0;
-  for (const s of sentences) {
-    const n = tok.tokenize(s).ids.length;
-    if (n + 2 > maxTokens) continue;
-    if (curTokens + n + 2 > maxTokens || cur.length >= 5) {
-      docs.push(cur.join(' '));
-      cur = [];
-      curTokens = 0;
-      if (docs.length >= count) break;
-    }
-    cur.push(s);
-    curTokens += n;
-  }
-  return docs.slice(0, count);
 }
 
 function sessionOptions(): ort.InferenceSession.SessionOptions {
@@ -223,7 +189,7 @@ function ensureMedbert(): string | undefined {
 async function benchModel(name: string, dir: string, docCount: number, rows: Row[], extra: Record<string, unknown>): Promise<void> {
   const folder = await loadModelFolder(dir);
   const tok = new BertTokenizer(folder.vocab, { lowercase: folder.config.doLowerCase });
-  const docs = loadDocs(docCount, folder.config.maxLength, tok);
+  const docs = loadBenchDocs(repo, docCount, folder.config.maxLength, tok);
   const tokens = docs.reduce((n, d) => n + tok.tokenize(d).ids.length + 2, 0);
   console.log(`\n${name}: ${docs.length} docs, ${tokens} tokens (avg ${(tokens / docs.length).toFixed(0)}), ${THREADS} threads`);
   const add = (p: Row['path'], batch: number, seconds: number): void => {

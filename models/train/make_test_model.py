@@ -6,7 +6,9 @@
   --shape medbert  BERT-base shape: 12 layers, hidden 768, 12 heads, 28,996 cased vocab,
                    maxLength 256 -> models/_generated/medbert-shaped/  (benchmark only)
 Both also write model.int8.onnx (dynamic int8 quantization of the MatMul weights);
---int8-only redoes just that from an existing model.onnx.
+--int8-only redoes just that from an existing model.onnx. --fp16 also writes model.fp16.onnx
+(fp16 weights, fp32 inputs/outputs; needs onnxruntime.transformers or onnxconverter-common),
+for GPU providers; --fp16-only writes just that from an existing model.onnx.
 
 The vocabulary is ours: special tokens, every character seen (plus its ## form), then the
 most frequent words and word endings of the NER training data in ../shared/data/ner when
@@ -15,6 +17,7 @@ Run with Debian's interpreter: /usr/bin/python3 (torch + onnx from apt).
 """
 import argparse
 import collections
+import inspect
 import json
 import math
 import os
@@ -190,6 +193,16 @@ def quantize_dynamic_int8(src, dst):
     onnx.save(m, dst)
 
 
+def write_fp16(out):
+    sys.path.insert(0, os.path.join(REPO, "models", "export"))
+    from export_hf import export_fp16  # the same conversion a Hugging Face export gets
+
+    how = export_fp16(os.path.join(out, "model.onnx"), os.path.join(out, "model.fp16.onnx"))
+    if how is None:
+        raise SystemExit("fp16: neither onnxruntime.transformers nor onnxconverter-common is installed")
+    print("wrote", os.path.join(out, "model.fp16.onnx"), "with", how)
+
+
 SHAPES = {
     "tiny": dict(vocab=3000, h=64, layers=2, heads=4, ff=128, max_pos=512, max_length=128, stride=32,
                  out=os.path.join(REPO, "test", "fixtures", "models", "tiny-bert"), name="medner-tiny-test"),
@@ -204,9 +217,14 @@ def main():
     ap.add_argument("--out", help="output folder (default depends on --shape)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--int8-only", action="store_true", help="only (re)write model.int8.onnx from an existing model.onnx")
+    ap.add_argument("--fp16", action="store_true", help="also write model.fp16.onnx")
+    ap.add_argument("--fp16-only", action="store_true", help="only (re)write model.fp16.onnx from an existing model.onnx")
     args = ap.parse_args()
     spec = SHAPES[args.shape]
     out = args.out or spec["out"]
+    if args.fp16_only:
+        write_fp16(out)
+        return
     if args.int8_only:
         quantize_dynamic_int8(os.path.join(out, "model.onnx"), os.path.join(out, "model.int8.onnx"))
         print("wrote", os.path.join(out, "model.int8.onnx"))
@@ -226,13 +244,17 @@ def main():
     mask = torch.ones_like(ids)
     types = torch.zeros_like(ids)
     axes = {0: "batch", 1: "sequence"}
+    # The TorchScript exporter: newer torch defaults to the dynamo one, which names and folds differently.
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     torch.onnx.export(
         model, (ids, mask, types), os.path.join(out, "model.onnx"),
         input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
         dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "logits": axes},
-        opset_version=14, do_constant_folding=True,
+        opset_version=14, do_constant_folding=True, **legacy,
     )
     quantize_dynamic_int8(os.path.join(out, "model.onnx"), os.path.join(out, "model.int8.onnx"))
+    if args.fp16:
+        write_fp16(out)
     config = {
         "name": spec["name"],
         "version": "0.0.1-random-seed%d" % args.seed,

@@ -38,7 +38,7 @@ const envSchema = z.object({
 
   MODEL_DIR: z.string().min(1).default('models/medner-bc5cdr-bge-small'),
   MODEL_VARIANT: z.enum(['auto', 'fp32', 'int8', 'fp16']).default('auto'),
-  EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
+  EXECUTION_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
   GPU_IDS: csv.pipe(z.array(z.string().regex(/^\d+$/, 'expected GPU indexes like 0,1')).transform((a) => a.map(Number))).default([0]),
   INFERENCE_WORKERS: intIn(1, 256).default(1),
   INTRA_OP_THREADS: intIn(0, 1024).default(0),
@@ -77,7 +77,7 @@ export interface Config {
   model: {
     dir: string;
     variant: 'auto' | 'fp32' | 'int8' | 'fp16';
-    executionProvider: 'cpu' | 'cuda';
+    executionProvider: 'cpu' | 'cuda' | 'webgpu';
     gpuIds: number[];
     workers: number;
     intraOpThreads: number;

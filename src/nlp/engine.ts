@@ -6,14 +6,14 @@ import { decodeEntities, softmaxInto } from './decode.ts';
 import type { Aggregation, Entity, ModelInfo } from './entity.ts';
 import type { ModelConfig } from './model-config.ts';
 import { signatureProblems } from './model-check.ts';
-import { loadModelFolder, type ModelVariant } from './model-folder.ts';
+import { loadModelFolder, type ExecutionProvider, type ModelVariant } from './model-folder.ts';
 import { SessionPool } from './session-pool.ts';
 import { planWindows, type TokenWindow } from './windows.ts';
 
 export interface NerEngineOptions {
   modelDir: string;
   variant?: ModelVariant;
-  executionProvider?: 'cpu' | 'cuda';
+  executionProvider?: ExecutionProvider;
   gpuId?: number;
   /** Threads per session; default cores / sessions. */
   intraOpThreads?: number;
@@ -35,7 +35,7 @@ export interface NerEngine {
   readonly config: ModelConfig;
   readonly modelDir: string;
   /** What actually runs: the ONNX variant and execution provider after fallback. */
-  readonly runtime: { variant: Exclude<ModelVariant, 'auto'>; executionProvider: 'cpu' | 'cuda'; onnxPath: string; sessions: number; intraOpThreads: number; batchSize: number; minScore: number };
+  readonly runtime: { variant: Exclude<ModelVariant, 'auto'>; executionProvider: ExecutionProvider; onnxPath: string; sessions: number; intraOpThreads: number; batchSize: number; minScore: number };
   readonly tokenizer: BertTokenizer;
   /** Entities per text, offsets in UTF-16 code units into that text. */
   extract(texts: string[]): Promise<Entity[][]>;

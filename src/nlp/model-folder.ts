@@ -5,7 +5,8 @@ import { MednerError } from '../ops/errors.ts';
 import { MODEL_CONFIG_FILE, modelConfigProblems, type ModelConfig } from './model-config.ts';
 
 export type ModelVariant = 'auto' | 'fp32' | 'int8' | 'fp16';
-export type ExecutionProvider = 'cpu' | 'cuda';
+import type { ExecutionProvider } from './ort-protocol.ts';
+export type { ExecutionProvider };
 
 export interface ModelFolder {
   dir: string;
@@ -15,7 +16,7 @@ export interface ModelFolder {
   source: 'medner' | 'huggingface';
   /** Paths of the ONNX files present, by variant. */
   variants: Partial<Record<Exclude<ModelVariant, 'auto'>, string>>;
-  /** The ONNX file to run; 'auto' = int8 on CPU when present, fp16 on CUDA when present, else fp32. */
+  /** The ONNX file to run; 'auto' = int8 on CPU when present, fp16 on a GPU provider when present, else fp32. */
   onnxPath(variant: ModelVariant, provider: ExecutionProvider): string;
   /** The concrete variant that onnxPath picks. */
   resolveVariant(variant: ModelVariant, provider: ExecutionProvider): Exclude<ModelVariant, 'auto'>;
@@ -135,6 +136,7 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   const autoOrder: Record<ExecutionProvider, Exclude<ModelVariant, 'auto'>[]> = {
     cpu: ['int8', 'fp32', 'fp16'],
     cuda: ['fp16', 'fp32', 'int8'],
+    webgpu: ['fp16', 'fp32', 'int8'],
   };
   const resolveVariant = (variant: ModelVariant, provider: ExecutionProvider): Exclude<ModelVariant, 'auto'> => {
     if (variant === 'auto') return autoOrder[provider].find((v) => variants[v] !== undefined)!;

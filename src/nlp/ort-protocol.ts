@@ -1,5 +1,8 @@
 /** Messages between the engine (main thread) and an ORT worker thread. */
 
+/** Where a session runs: `cuda` and `webgpu` fall back to `cpu` (with one warning) when unavailable. */
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+
 export interface ValueMeta {
   name: string;
   type: string;
@@ -19,7 +22,7 @@ export type WorkerRequest =
       kind: 'init';
       id: number;
       modelPath: string;
-      provider: 'cpu' | 'cuda';
+      provider: ExecutionProvider;
       gpuId: number;
       intraOpThreads: number;
       /** Token ids for a 1-row probe run ([CLS] x [SEP]) that checks the output shape. */
@@ -33,7 +36,7 @@ export type WorkerReply =
   | {
       kind: 'ready';
       id: number;
-      provider: 'cpu' | 'cuda';
+      provider: ExecutionProvider;
       warning?: string;
       signature: SessionSignature;
       probeDims: number[];

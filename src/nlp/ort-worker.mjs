@@ -27,6 +27,23 @@ let inputKind = 'int64';
 let hasTokenTypes = false;
 let outputName = 'logits';
 
+const PROVIDER_NAMES = { cuda: 'CUDA', webgpu: 'WebGPU' };
+
+/**
+ * The ORT entry for a GPU provider. WebGPU's deviceId names an ORT WebGPU context, not an
+ * adapter, so WebGPU always runs on the default adapter (Dawn: Vulkan on Linux).
+ */
+function gpuProvider(provider, gpuId) {
+  return provider === 'cuda' ? { name: 'cuda', deviceId: gpuId } : { name: 'webgpu' };
+}
+
+/** First line of an ORT error without its source-file prefix, short enough for one log line. */
+function shortError(err) {
+  const first = String(err instanceof Error ? err.message : err).split('\n')[0].replace(/\u001b\[[0-9;]*m/g, '');
+  const i = first.indexOf(' was false. ');
+  return (i >= 0 ? first.slice(i + ' was false. '.length) : first).slice(0, 200);
+}
+
 function sessionOptions(threads, providers) {
   return {
     executionProviders: providers,
@@ -74,14 +91,13 @@ async function handle(msg) {
         warning = 'CUDA execution provider libraries not found next to onnxruntime-node (libonnxruntime_providers_cuda.so); falling back to CPU';
         provider = 'cpu';
       }
-      if (provider === 'cuda') {
+      if (provider !== 'cpu') {
         try {
-          // ORT would also print its own error for missing provider libraries; we warn once instead.
+          // ORT would also print its own error when the provider cannot start; we warn once instead.
           ort.env.logLevel = 'fatal';
-          session = await ort.InferenceSession.create(msg.modelPath, { ...sessionOptions(msg.intraOpThreads, [{ name: 'cuda', deviceId: msg.gpuId }]), logSeverityLevel: 4 });
+          session = await ort.InferenceSession.create(msg.modelPath, { ...sessionOptions(msg.intraOpThreads, [gpuProvider(provider, msg.gpuId)]), logSeverityLevel: 4 });
         } catch (err) {
-          const first = String(err instanceof Error ? err.message : err).split('\n')[0].replace(/\u001b\[[0-9;]*m/g, '').slice(0, 200);
-          warning = `CUDA execution provider unavailable (${first}); falling back to CPU`;
+          warning = `${PROVIDER_NAMES[provider]} execution provider unavailable (${shortError(err)}); falling back to CPU`;
           provider = 'cpu';
         } finally {
           ort.env.logLevel = 'warning';

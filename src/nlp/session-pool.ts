@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { MednerError } from '../ops/errors.ts';
-import type { SessionSignature, WorkerReply, WorkerRequest } from './ort-protocol.ts';
+import type { ExecutionProvider, SessionSignature, WorkerReply, WorkerRequest } from './ort-protocol.ts';
 
 export interface SessionPoolOptions {
   modelPath: string;
-  provider: 'cpu' | 'cuda';
+  provider: ExecutionProvider;
   gpuId: number;
   intraOpThreads: number;
   sessions: number;
@@ -12,7 +12,7 @@ export interface SessionPoolOptions {
 }
 
 export interface SessionReady {
-  provider: 'cpu' | 'cuda';
+  provider: ExecutionProvider;
   warning?: string;
   signature: SessionSignature;
   probeDims: number[];

@@ -9,6 +9,7 @@ import { loadModelFolder } from '../../src/nlp/model-folder.ts';
 import { createNerEngine } from '../../src/nlp/engine.ts';
 import { signatureProblems } from '../../src/nlp/model-check.ts';
 import { MednerError } from '../../src/ops/errors.ts';
+import { pino } from 'pino';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tiny = path.join(repo, 'test/fixtures/models/tiny-bert');
@@ -50,7 +51,8 @@ test('loads our format and picks variants', async () => {
   assert.equal(g.resolveVariant('auto', 'cpu'), 'int8');
   assert.equal(g.resolveVariant('auto', 'cuda'), 'fp32');
   assert.throws(() => g.onnxPath('fp16', 'cuda'), /variant fp16 requested/);
-  // An int8-only folder (how the default model ships) loads; auto takes int8 on both providers.
+  assert.equal(g.resolveVariant('auto', 'webgpu'), 'fp32');
+  // An int8-only folder (how the default model ships) loads; auto takes int8 on every provider.
   const int8Only = await loadModelFolder(ours(tinyConfig, { 'model.onnx': null, 'model.int8.onnx': onnx }));
   assert.equal(int8Only.resolveVariant('auto', 'cpu'), 'int8');
   assert.equal(int8Only.resolveVariant('auto', 'cuda'), 'int8');
@@ -124,6 +126,29 @@ test('cuda requested without CUDA provider libraries: falls back to CPU', { skip
     assert.equal((await e.extract(['aspirin'])).length, 1);
   } finally {
     await e.close();
+  }
+});
+
+test('webgpu requested: runs on a WebGPU adapter, or falls back to CPU with one warning; same entities either way', async () => {
+  const warnings: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(String(JSON.parse(line).msg)) });
+  const texts = ['Selegiline induced postural hypotension.', 'aspirin and warfarin '.repeat(40)];
+  const gpu = await createNerEngine({ modelDir: tiny, variant: 'fp32', executionProvider: 'webgpu', intraOpThreads: 1, logger });
+  const cpu = await createNerEngine({ modelDir: tiny, variant: 'fp32', intraOpThreads: 1 });
+  try {
+    if (gpu.runtime.executionProvider === 'cpu') {
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!, /^WebGPU execution provider unavailable \(.+\); falling back to CPU$/);
+    } else {
+      assert.equal(gpu.runtime.executionProvider, 'webgpu');
+      assert.deepEqual(warnings, []);
+    }
+    const [a, b] = [await gpu.extract(texts), await cpu.extract(texts)];
+    const spans = (r: typeof a) => r.map((es) => es.map(({ start, end, label }) => ({ start, end, label })));
+    assert.deepEqual(spans(a), spans(b));
+    a.flat().forEach((e, i) => assert.ok(Math.abs(e.score - b.flat()[i]!.score) < 1e-3));
+  } finally {
+    await Promise.all([gpu.close(), cpu.close()]);
   }
 });
 
