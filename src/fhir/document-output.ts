@@ -9,9 +9,12 @@ import {
   conditionalUrl,
   derivedIdentifierValue,
   deterministicUuid,
+  deviceId,
   documentKey,
+  documentReferenceId,
   documentTagCode,
   modelCode,
+  ownedResourceId,
   provenanceRunCode,
   sha256Hex,
 } from './ids.ts';
@@ -19,13 +22,18 @@ import { codingsFor, targetFor, type LabelMapping, type LabelTarget } from './la
 import { HL7, URI } from './uris.ts';
 
 /**
- * Entities of one document -> one FHIR transaction Bundle of conditional
- * updates. Pure and deterministic: the same input gives a byte-identical
- * Bundle, so replays leave the server unchanged.
+ * Entities of one document -> one FHIR transaction Bundle. Every resource we
+ * own (derived resources, our DocumentReference, Device, Provenance) is an
+ * update by a deterministic logical id (`PUT Type/<id>`, see ids.ts
+ * ownedResourceId), which the server resolves by primary key; only the HL7 v2
+ * Patient is a conditional create. Pure and deterministic: the same input
+ * gives a byte-identical Bundle, so replays leave the server unchanged.
  *
  * Entry order: [Patient (HL7 v2 only)], [DocumentReference (no source
  * DocumentReference on the server)], derived resources, [Device, Provenance]
- * (only when something was derived).
+ * (only when something was derived). The Device entry is there so that the
+ * Bundle stands alone (Kafka consumers post it to any server); FhirServerWriter
+ * leaves it out once it has written that Device itself.
  */
 
 export interface DocumentOutput {
@@ -110,10 +118,11 @@ export function buildDocumentTransaction(args: {
     const fullUrl = `urn:uuid:${deterministicUuid('DocumentReference', docKey)}`;
     // A message without text (e.g. MDM T03/T04 status change) must not wipe the stored content; a cancel may.
     if (doc.text !== '' || isCancelled(doc)) {
+      const id = documentReferenceId(ident.system!, ident.value!);
       entries.push({
         fullUrl,
-        resource: buildDocumentReference(doc, subject, encounter),
-        request: { method: 'PUT', url: conditionalUrl('DocumentReference', 'identifier', ident.system, ident.value!) },
+        resource: withId(buildDocumentReference(doc, subject, encounter), id),
+        request: { method: 'PUT', url: `DocumentReference/${id}` },
       });
     }
     docRef = { reference: fullUrl };
@@ -140,7 +149,7 @@ export function buildDocumentTransaction(args: {
   };
 
   // Derived resources
-  const derived: { resource: Derived; fullUrl: string; identifier: { system: string; value: string } }[] = [];
+  const derived: { resource: Derived; id: string; fullUrl: string; identifier: { system: string; value: string } }[] = [];
   if (!isCancelled(doc)) {
     const seen = new Set<string>();
     const asserted = detectAssertions(doc.text, entities, args.rules);
@@ -150,40 +159,41 @@ export function buildDocumentTransaction(args: {
       const value = derivedIdentifierValue(docKey, e.start, e.end, e.label, resource.resourceType);
       if (seen.has(value)) continue;
       seen.add(value);
+      const id = ownedResourceId(value);
       resource.identifier = [{ system: URI.derivedIdentifier, value }];
-      derived.push({ resource, fullUrl: `urn:uuid:${deterministicUuid(resource.resourceType, value)}`, identifier: { system: URI.derivedIdentifier, value } });
+      derived.push({
+        resource: withId(resource, id),
+        id,
+        fullUrl: `urn:uuid:${deterministicUuid(resource.resourceType, value)}`,
+        identifier: { system: URI.derivedIdentifier, value },
+      });
     }
   }
   for (const d of derived) {
     entries.push({
       fullUrl: d.fullUrl,
       resource: d.resource,
-      request: { method: 'PUT', url: conditionalUrl(d.resource.resourceType, 'identifier', d.identifier.system, d.identifier.value) },
+      request: { method: 'PUT', url: `${d.resource.resourceType}/${d.id}` },
     });
   }
 
   // Device + Provenance (Provenance needs at least one target)
   if (derived.length > 0) {
     const deviceValue = modelCode(model);
-    const deviceUrl = `urn:uuid:${deterministicUuid('Device', deviceValue)}`;
+    const device = deviceId(model);
     entries.push({
-      fullUrl: deviceUrl,
-      resource: {
-        resourceType: 'Device',
-        identifier: [{ system: URI.deviceIdentifier, value: deviceValue }],
-        status: 'active',
-        deviceName: [{ name: model.name, type: 'model-name' }],
-        version: [{ value: model.version }],
-        type: { text: 'clinical named-entity recognition model' },
-      },
-      // A conditional create, like the Patient: many documents share this Device, and HAPI
-      // serializes concurrent conditional creates of one identifier but not conditional PUTs
-      // (two racing PUTs can both create, and every later PUT then fails with 412).
-      request: { method: 'POST', url: 'Device', ifNoneExist: conditionalUrl('Device', 'identifier', URI.deviceIdentifier, deviceValue).slice('Device?'.length) },
+      fullUrl: `urn:uuid:${deterministicUuid('Device', deviceValue)}`,
+      resource: deviceResource(model),
+      // By id, not by identifier: the logical id is the uniqueness key (two racing creates of one id
+      // cannot both succeed: the loser gets 409 and its retry is a no-op update). Referenced below
+      // as Device/<id>, not by fullUrl, because FhirServerWriter drops this entry once the Device is on the server.
+      request: { method: 'PUT', url: `Device/${device}` },
     });
     const runCode = provenanceRunCode(docKey, model);
+    const provenanceId = ownedResourceId(runCode);
     const provenance: fhir4.Provenance = {
       resourceType: 'Provenance',
+      id: provenanceId,
       meta: { tag: [{ system: URI.provenanceRunTag, code: runCode }, ...(ctx.meta.tag ?? [])] },
       target: derived.map((d) => ({ reference: d.fullUrl })),
       // recorded must be stable across replays (see README): the document time, else the source record's time.
@@ -192,7 +202,7 @@ export function buildDocumentTransaction(args: {
       agent: [
         {
           type: { coding: [{ system: HL7.provenanceParticipantType, code: 'assembler', display: 'Assembler' }] },
-          who: { reference: deviceUrl, display: `${model.name} ${model.version}` },
+          who: { reference: `Device/${device}`, display: `${model.name} ${model.version}` },
         },
       ],
       entity: [{ role: 'source', what: docRef }],
@@ -201,7 +211,7 @@ export function buildDocumentTransaction(args: {
     entries.push({
       fullUrl: `urn:uuid:${deterministicUuid('Provenance', runCode)}`,
       resource: provenance,
-      request: { method: 'PUT', url: conditionalUrl('Provenance', '_tag', URI.provenanceRunTag, runCode) },
+      request: { method: 'PUT', url: `Provenance/${provenanceId}` },
     });
   }
 
@@ -211,6 +221,25 @@ export function buildDocumentTransaction(args: {
     bundle: { resourceType: 'Bundle', type: 'transaction', entry },
     patientKey: sha256Hex('patient', patientKeySource),
     resourceIdentifiers: derived.map((d) => ({ resourceType: d.resource.resourceType, ...d.identifier })),
+  };
+}
+
+/** The resource with its logical id, placed right after resourceType. */
+function withId<T extends fhir4.Resource>(resource: T, id: string): T {
+  const { resourceType, ...rest } = resource;
+  return { resourceType, id, ...rest } as T;
+}
+
+/** The Device that stands for a model version (written with PUT Device/<deviceId(model)>). */
+export function deviceResource(model: ModelInfo): fhir4.Device {
+  return {
+    resourceType: 'Device',
+    id: deviceId(model),
+    identifier: [{ system: URI.deviceIdentifier, value: modelCode(model) }],
+    status: 'active',
+    deviceName: [{ name: model.name, type: 'model-name' }],
+    version: [{ value: model.version }],
+    type: { text: 'clinical named-entity recognition model' },
   };
 }
 

@@ -5,8 +5,8 @@ import { MednerError } from '../ops/errors.ts';
 /**
  * The one module that talks HTTP to the FHIR server. Classifies every failure
  * once into a MednerError:
- *   FHIR_UNAVAILABLE       retriable: 429, 5xx, 409 (concurrent conditional create), timeouts, network errors, after our own retries
- *   FHIR_MULTIPLE_MATCHES  not retriable: 412 (a conditional update matched several resources)
+ *   FHIR_UNAVAILABLE       retriable: 429, 5xx, 409 (concurrent create of one id, or conditional create), timeouts, network errors, after our own retries
+ *   FHIR_MULTIPLE_MATCHES  not retriable: 412 (a conditional create or update matched several resources)
  *   FHIR_REJECTED          not retriable: other 4xx; carries the server's OperationOutcome
  *   FHIR_AUTH              not retriable: the token endpoint refused our client credentials
  */

@@ -32,6 +32,30 @@ export function provenanceRunCode(docKey: string, model: ModelInfo): string {
   return sha256Hex('provenance', docKey, modelCode(model));
 }
 
+/**
+ * The logical id of a resource we own, from its sha256 hex key (the derived
+ * identifier value, the provenance-run code, a hash of the document or model
+ * identifier): "medner-" + the first 57 hex digits (228 bits). Valid as a FHIR
+ * id ([A-Za-z0-9\-.]{1,64}) and never purely numeric, so HAPI accepts it as a
+ * client-assigned id under its default ALPHANUMERIC strategy. Written with
+ * `PUT Type/<id>`, which the server resolves by primary key instead of running
+ * the search a conditional URL needs.
+ */
+export function ownedResourceId(hexKey: string): string {
+  if (!/^[0-9a-f]{57,}$/.test(hexKey)) throw new Error('ownedResourceId needs a sha256 hex key');
+  return `medner-${hexKey.slice(0, 57)}`;
+}
+
+/** Logical id of our DocumentReference for a document without one on the server: from its identifier (system|value). */
+export function documentReferenceId(system: string, value: string): string {
+  return ownedResourceId(sha256Hex('DocumentReference', system, value));
+}
+
+/** Logical id of the Device that stands for a model version: from "<name>@<version>". */
+export function deviceId(model: ModelInfo): string {
+  return ownedResourceId(sha256Hex('Device', modelCode(model)));
+}
+
 /** A name-based UUID (RFC 4122 layout, version 5 nibble) for urn:uuid fullUrls inside a transaction. */
 export function deterministicUuid(...parts: string[]): string {
   const h = createHash('sha1').update(parts.join('\u0000'), 'utf8').digest('hex');

@@ -258,13 +258,12 @@ test('a replacement (T10) with a new document id retracts what the replaced docu
   assert.equal(docRefs[0]?.relatesTo?.[0]?.target.identifier?.value, parent.id);
 });
 
-test('two resources with the same identifier: the conditional update fails with FHIR_MULTIPLE_MATCHES, not retried', { skip: svc.skip }, async () => {
+test('two Patients with the same identifier: the conditional create fails with FHIR_MULTIPLE_MATCHES, not retried', { skip: svc.skip }, async () => {
   const doc = v2Doc('e', 'Patient has pneumonia.');
   const out = buildDocumentTransaction({ doc, entities: entitiesOf(doc.text), model: MODEL, mapping });
-  const cond = out.bundle.entry!.find((e) => e.resource?.resourceType === 'Condition')!.resource as fhir4.Condition;
-  const dup: fhir4.Condition = { resourceType: 'Condition', identifier: cond.identifier!, subject: { display: 'duplicate for the test' } };
+  const dup: fhir4.Patient = { resourceType: 'Patient', identifier: [{ system: doc.patient.identifier!.system!, value: doc.patient.identifier!.value }] };
   const c = client();
-  await c.transaction({ resourceType: 'Bundle', type: 'transaction', entry: [1, 2].map(() => ({ resource: dup, request: { method: 'POST' as const, url: 'Condition' } })) });
+  await c.transaction({ resourceType: 'Bundle', type: 'transaction', entry: [1, 2].map(() => ({ resource: dup, request: { method: 'POST' as const, url: 'Patient' } })) });
   await assert.rejects(new FhirServerWriter(c).writeDocument(doc, out), (e: unknown) => {
     assert.ok(e instanceof FhirError, String(e));
     assert.equal(e.code, 'FHIR_MULTIPLE_MATCHES');
@@ -273,6 +272,96 @@ test('two resources with the same identifier: the conditional update fails with 
     assert.equal(e.outcome?.resourceType, 'OperationOutcome');
     return true;
   });
+});
+
+test('every resource we own lands at its logical id; a replay makes no new version, the Device is written once per writer', { skip: svc.skip }, async () => {
+  const doc = v2Doc('g');
+  const model: ModelInfo = { name: 'medner-it', version: `ids-${run}` };
+  const out = buildDocumentTransaction({ doc, entities: entitiesOf(doc.text), model, mapping });
+  const c = client();
+  const sent: fhir4.Bundle[] = [];
+  const recording = Object.assign(Object.create(c) as FhirClient, {
+    transaction: async (b: fhir4.Bundle) => {
+      sent.push(b);
+      return c.transaction(b);
+    },
+  });
+  const writer = new FhirServerWriter(recording);
+  await writer.writeDocument(doc, out);
+  const owned = out.bundle.entry!.filter((e) => e.request!.method === 'PUT');
+  assert.deepEqual(owned.map((e) => e.resource!.resourceType), ['DocumentReference', 'Condition', 'Condition', 'Condition', 'MedicationStatement', 'FamilyMemberHistory', 'Device', 'Provenance']);
+  const at = async () =>
+    Promise.all(
+      owned.map(async (e) => {
+        const [type, id] = e.request!.url.split('/') as [string, string];
+        const r = await c.read(type, id);
+        assert.ok(r, `${type} at its logical id`);
+        return `${type}/${r.id}@${r.meta?.versionId}`;
+      }),
+    );
+  const first = await at();
+  assert.ok(first.every((x) => x.endsWith('@1')), first.join(' '));
+  await writer.writeDocument(doc, out);
+  await new FhirServerWriter(c).writeDocument(doc, out);
+  assert.deepEqual(await at(), first, 'replays (Device left out, then sent again by a new writer) change nothing');
+  assert.deepEqual(
+    sent.map((b) => b.entry!.some((e) => e.resource?.resourceType === 'Device')),
+    [true, false],
+    'the same writer leaves out a Device it has written',
+  );
+  // identifiers and tags stay searchable
+  const cond = owned.find((e) => e.resource!.resourceType === 'Condition')!.resource as fhir4.Condition;
+  const byIdent = await c.search('Condition', { identifier: `${URI.derivedIdentifier}|${cond.identifier![0]!.value}` });
+  assert.deepEqual(byIdent.map((r) => r.id), [cond.id]);
+  const prov = owned.at(-1)!.resource as fhir4.Provenance;
+  const runTag = prov.meta!.tag!.find((t) => t.system === URI.provenanceRunTag)!;
+  assert.deepEqual((await c.search('Provenance', { _tag: `${runTag.system}|${runTag.code}` })).map((r) => r.id), [prov.id]);
+  assert.deepEqual((await c.search('DocumentReference', { identifier: `${doc.idSystem}|${doc.id}` })).map((r) => r.id), [owned[0]!.resource!.id]);
+});
+
+test('a Device the server lost (reset, deleted) is written again by the next writer, and by a writer past deviceRefreshMs', { skip: svc.skip }, async () => {
+  const model: ModelInfo = { name: 'medner-it', version: `lost-${run}` };
+  const c = client();
+  const outOf = (doc: ClinicalDocument) => buildDocumentTransaction({ doc, entities: entitiesOf(doc.text), model, mapping });
+  const deviceUrl = outOf(v2Doc('h1')).bundle.entry!.find((e) => e.resource?.resourceType === 'Device')!.request!.url;
+  const [, deviceId] = deviceUrl.split('/') as [string, string];
+  const lose = async () => {
+    const res = await fetch(`${svc.ok ? svc.services.fhirBaseUrl : ''}/${deviceUrl}`, { method: 'DELETE' });
+    assert.ok(res.ok, `DELETE ${res.status}`);
+    await res.body?.cancel();
+    assert.equal(await c.read('Device', deviceId), undefined);
+  };
+  await new FhirServerWriter(c).writeDocument(v2Doc('h1'), outOf(v2Doc('h1')));
+  assert.ok(await c.read('Device', deviceId));
+  await lose();
+  await new FhirServerWriter(c).writeDocument(v2Doc('h2'), outOf(v2Doc('h2')));
+  assert.equal((await c.read<fhir4.Device>('Device', deviceId))?.version?.[0]?.value, model.version, 'a new writer (worker restart) puts it back');
+  await lose();
+  const refreshing = new FhirServerWriter(c, { deviceRefreshMs: 0 });
+  await refreshing.writeDocument(v2Doc('h3'), outOf(v2Doc('h3')));
+  await refreshing.writeDocument(v2Doc('h4'), outOf(v2Doc('h4')));
+  assert.ok(await c.read('Device', deviceId), 'sent with every transaction when deviceRefreshMs is 0');
+});
+
+test('a copy an earlier release wrote by conditional update (server-assigned id) is retracted when its document is reconciled', { skip: svc.skip }, async () => {
+  const doc = v2Doc('i', 'Patient has pneumonia.');
+  const out = buildDocumentTransaction({ doc, entities: entitiesOf(doc.text), model: MODEL, mapping });
+  const cond = out.bundle.entry!.find((e) => e.resource?.resourceType === 'Condition')!.resource as fhir4.Condition;
+  // The old request shape: PUT Condition?identifier=system|value, which made a server-assigned id.
+  const { id: _ownId, ...legacy } = cond;
+  const ident = cond.identifier![0]!;
+  const c = client();
+  const entries = out.bundle.entry!.filter((e) => e.resource!.resourceType !== 'Provenance');
+  const k = entries.findIndex((e) => e.resource === cond);
+  entries[k] = { ...entries[k]!, resource: legacy, request: { method: 'PUT', url: `Condition?identifier=${encodeURIComponent(ident.system!)}%7C${ident.value}` } };
+  const made = await c.transaction({ resourceType: 'Bundle', type: 'transaction', entry: entries });
+  const legacyId = made.entry![k]!.response!.location!.split('/')[1]!;
+  assert.notEqual(legacyId, cond.id);
+  const edited = { ...doc, lifecycle: { action: 'edit' as const }, docStatus: 'amended' as const, messageType: 'MDM^T08' };
+  const { res } = await write(edited);
+  assert.deepEqual(res, { written: 1, retracted: 1 });
+  const byIdent = (await c.search<fhir4.Condition>('Condition', { identifier: `${ident.system}|${ident.value}` })).map((r) => `${r.id === cond.id ? 'own' : r.id === legacyId ? 'legacy' : r.id}:${statusOf(r)}`);
+  assert.deepEqual(byIdent.sort(), ['legacy:entered-in-error', 'own:confirmed']);
 });
 
 test('documents of one patient written concurrently: one Patient, one Device, every document stored', { skip: svc.skip }, async () => {

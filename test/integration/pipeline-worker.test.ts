@@ -14,6 +14,8 @@ import {
   committed,
   committedTotal,
   fhirNote,
+  fhirRead,
+  fhirSearch,
   hl7Note,
   pipelineEnv,
   produce,
@@ -55,8 +57,11 @@ async function assertBundlesLanded(base: string, values: string[]): Promise<numb
     const bundle = JSON.parse(v) as fhir4.Bundle;
     assert.equal(bundle.type, 'transaction');
     const matches = await serverMatchesFor(base, bundle);
-    assert.ok(matches.length > 0, 'bundle has conditional entries');
-    for (const m of matches) assert.equal(m.found, 1, `${m.type} entry ${m.url.slice(0, 60)}... found ${m.found} times`);
+    assert.ok(matches.length > 0, 'bundle has entries');
+    for (const m of matches) {
+      assert.equal(m.found, 1, `${m.type} entry ${m.url.slice(0, 60)}... found ${m.found} times`);
+      assert.ok(m.atId, `${m.type} entry ${m.url.slice(0, 60)}... not at its logical id`);
+    }
     checked += matches.length;
   }
   return checked;
@@ -244,10 +249,16 @@ async function versions(base: string, values: string[]): Promise<string[]> {
   for (const v of values) {
     for (const e of (JSON.parse(v) as fhir4.Bundle).entry ?? []) {
       const url = e.request?.url;
-      if (!url?.includes('?')) continue;
-      const res = await fetch(`${base}/${url}`, { headers: { accept: 'application/fhir+json', 'cache-control': 'no-cache' } });
-      const b = (await res.json()) as fhir4.Bundle;
-      for (const r of b.entry ?? []) out.push(`${r.resource?.resourceType}/${r.resource?.id}/${r.resource?.meta?.versionId}`);
+      if (!url) continue;
+      if (e.request?.method === 'PUT' && !url.includes('?')) {
+        // by logical id
+        const r = await fhirRead(base, url);
+        out.push(`${r?.resourceType}/${r?.id}/${r?.meta?.versionId}`);
+        continue;
+      }
+      const query = e.request?.ifNoneExist ? `${url}?${e.request.ifNoneExist}` : url.includes('?') ? url : undefined;
+      if (!query) continue;
+      for (const r of await fhirSearch(base, query)) out.push(`${r.resourceType}/${r.id}/${r.meta?.versionId}`);
     }
   }
   return out.sort();

@@ -76,14 +76,19 @@ test('bundle shape for an HL7 v2 document: Patient, DocumentReference, derived r
       'PUT Condition', // sepsis (unconfirmed)
       'PUT MedicationStatement', // aspirin
       'PUT FamilyMemberHistory', // mother: diabetes
-      'POST Device',
+      'PUT Device',
       'PUT Provenance',
     ],
   );
   for (const e of out.bundle.entry ?? []) {
     assert.match(e.fullUrl!, /^urn:uuid:[0-9a-f-]{36}$/);
     assert.ok(!e.request!.url.includes('|'), `raw | in ${e.request!.url}`);
-    if (e.request!.method === 'PUT') assert.match(e.request!.url, /^[A-Za-z]+\?(identifier|_tag)=[^|]+%7C[0-9A-Za-z.@%-]+$/);
+    if (e.request!.method === 'PUT') {
+      // Updates by logical id, never by a conditional URL (each of which costs the server a search)
+      assert.equal(e.request!.url, `${e.resource!.resourceType}/${e.resource!.id}`);
+      assert.match(e.resource!.id!, /^medner-[0-9a-f]{57}$/);
+      assert.match(e.resource!.id!, /^[A-Za-z0-9\-.]{1,64}$/, 'a valid FHIR id');
+    }
   }
   const patient = out.bundle.entry![0]!;
   assert.equal(patient.request!.ifNoneExist, 'identifier=urn%3Aoid%3A2.16.840.1.113883.19.5%7CMRN-0001');
@@ -149,13 +154,21 @@ test('Provenance targets every derived resource, source = DocumentReference, age
   const derivedUrls = entries.filter((e) => ['Condition', 'MedicationStatement', 'FamilyMemberHistory'].includes(e.resource!.resourceType)).map((e) => e.fullUrl);
   assert.deepEqual(prov.target.map((t) => t.reference), derivedUrls);
   assert.deepEqual(prov.entity, [{ role: 'source', what: { reference: entries[1]!.fullUrl } }]);
-  assert.equal(prov.agent[0]!.who.reference, device.fullUrl);
+  // A literal reference: FhirServerWriter leaves the Device entry out once the Device is on the server.
+  assert.equal(prov.agent[0]!.who.reference, `Device/${device.resource!.id}`);
+  assert.equal(device.request!.url, prov.agent[0]!.who.reference);
+  assert.ok(prov.meta?.tag?.some((t) => t.system === URI.provenanceRunTag && /^[0-9a-f]{64}$/.test(t.code!)), 'run tag kept for searches');
   assert.equal(prov.agent[0]!.type?.coding?.[0]?.code, 'assembler');
   assert.equal(prov.activity?.coding?.[0]?.code, 'Derivation');
   assert.equal(prov.recorded, '2024-03-05T10:15:00+01:00');
   const dev = device.resource as fhir4.Device;
   assert.deepEqual(dev.deviceName, [{ name: 'medner-test', type: 'model-name' }]);
   assert.deepEqual(dev.version, [{ value: '1.2.3' }]);
+  assert.deepEqual(dev.identifier, [{ system: URI.deviceIdentifier, value: 'medner-test@1.2.3' }]);
+  const other = buildDocumentTransaction({ doc: loadDoc('fhir-document.json'), entities: entitiesOf(loadDoc('fhir-document.json').text, [['pneumonia', 'problem']]), model: MODEL, mapping: clinical });
+  assert.equal(other.bundle.entry!.at(-2)!.request!.url, device.request!.url, 'one Device per model version, whatever the document');
+  const v2 = buildDocumentTransaction({ doc: loadDoc('hl7v2-document.json'), entities: entitiesOf(loadDoc('hl7v2-document.json').text, V2_ENTITIES), model: { ...MODEL, version: '1.2.4' }, mapping: bc5cdr });
+  assert.notEqual(v2.bundle.entry!.at(-2)!.request!.url, device.request!.url, 'another model version, another Device');
 });
 
 test('identifiers are stable across runs and differ across spans, labels and resource types', () => {
@@ -164,6 +177,12 @@ test('identifiers are stable across runs and differ across spans, labels and res
   assert.equal(JSON.stringify(a.bundle), JSON.stringify(b.bundle), 'same input, byte-identical bundle');
   const values = a.resourceIdentifiers.map((r) => r.value);
   assert.equal(new Set(values).size, values.length);
+  const ids = (a.bundle.entry ?? []).map((e) => e.request!.url);
+  assert.equal(new Set(ids).size, ids.length, 'one logical id per entry');
+  for (const e of a.bundle.entry ?? []) {
+    const ident = (e.resource as { identifier?: fhir4.Identifier[] }).identifier?.find((i) => i.system === URI.derivedIdentifier)?.value;
+    if (ident) assert.equal(e.resource!.id, `medner-${ident.slice(0, 57)}`, 'logical id from the identifier value');
+  }
 
   const doc = loadDoc('hl7v2-document.json');
   const one = (e: Entity, mapping = bc5cdr) => buildDocumentTransaction({ doc, entities: [e], model: MODEL, mapping }).resourceIdentifiers[0]!.value;

@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as fhir4 from 'fhir/r4.js';
 import type { ClinicalDocument } from '../../src/formats/clinical-document.ts';
-import { needsReconcile, retract } from '../../src/fhir/fhir-writer.ts';
+import { FhirServerWriter, needsReconcile, retract } from '../../src/fhir/fhir-writer.ts';
+import { FhirError, type FhirClient } from '../../src/fhir/fhir-client.ts';
+import { buildDocumentTransaction } from '../../src/fhir/document-output.ts';
+import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../src/fhir/label-mapping.ts';
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 
 test('retract marks each derived type entered-in-error the way its R4 definition allows', () => {
   const cond: fhir4.Condition = {
@@ -39,4 +44,102 @@ test('reconcile on edits, replacements, amendments and cancellations only', () =
   assert.equal(needsReconcile(doc({ action: 'cancel' })), true);
   assert.equal(needsReconcile(doc({ action: 'original' }, { docStatus: 'amended' })), true);
   assert.equal(needsReconcile(doc({ action: 'status-change' }, { status: 'entered-in-error' })), true);
+});
+
+/**
+ * A stand-in for the FHIR server's referential integrity, enough to drive the
+ * writer's Device handling: a transaction whose Provenance names a Device that
+ * neither the Bundle nor the "server" holds is rejected (HAPI-1094 style, 400).
+ */
+function fakeServer(opts: { enforce: boolean }) {
+  const devices = new Set<string>();
+  const sent: string[][] = [];
+  let failNext: FhirError | undefined;
+  const client = {
+    async transaction(b: fhir4.Bundle): Promise<fhir4.Bundle> {
+      sent.push((b.entry ?? []).map((e) => `${e.request!.method} ${e.resource!.resourceType}`));
+      if (failNext) {
+        const f = failNext;
+        failNext = undefined;
+        throw f;
+      }
+      const inBundle = new Set((b.entry ?? []).filter((e) => e.resource?.resourceType === 'Device').map((e) => e.request!.url));
+      for (const e of b.entry ?? []) {
+        const who = (e.resource as fhir4.Provenance | undefined)?.agent?.[0]?.who?.reference;
+        if (opts.enforce && who && !inBundle.has(who) && !devices.has(who)) throw new FhirError('FHIR_REJECTED', 'referential integrity', { status: 400 });
+      }
+      for (const d of inBundle) devices.add(d);
+      return { resourceType: 'Bundle', type: 'transaction-response', entry: [] };
+    },
+    async search() {
+      return [];
+    },
+  };
+  return { client: client as unknown as FhirClient, devices, sent, failOnce: (e: FhirError) => (failNext = e) };
+}
+
+const v2 = JSON.parse(readFileSync(new URL('../fixtures/fhir/hl7v2-document.json', import.meta.url), 'utf8')) as ClinicalDocument;
+const outFor = (doc: ClinicalDocument) => {
+  const start = doc.text.indexOf('pneumonia');
+  return buildDocumentTransaction({
+    doc,
+    entities: [{ start, end: start + 9, text: 'pneumonia', label: 'Disease', score: 0.9 }],
+    model: { name: 'm', version: '1' },
+    mapping: loadLabelMapping(fileURLToPath(BC5CDR_MAPPING_FILE)),
+  });
+};
+const hasDevice = (entries: string[]) => entries.includes('PUT Device');
+
+test('the writer sends the shared Device until a transaction with it succeeded, then leaves it out', async () => {
+  const s = fakeServer({ enforce: true });
+  const w = new FhirServerWriter(s.client);
+  await w.writeDocument(v2, outFor(v2));
+  await w.writeDocument(v2, outFor(v2));
+  await w.writeDocument(v2, outFor(v2));
+  assert.deepEqual(s.sent.map(hasDevice), [true, false, false]);
+  assert.deepEqual(s.sent[1], ['POST Patient', 'PUT DocumentReference', 'PUT Condition', 'PUT Provenance']);
+  // a transaction that failed does not count as the Device written
+  const f = fakeServer({ enforce: true });
+  const w2 = new FhirServerWriter(f.client);
+  f.failOnce(new FhirError('FHIR_UNAVAILABLE', 'down', { retriable: true, status: 503 }));
+  await assert.rejects(w2.writeDocument(v2, outFor(v2)));
+  await w2.writeDocument(v2, outFor(v2));
+  assert.deepEqual(f.sent.map(hasDevice), [true, true]);
+});
+
+test('a Device the server lost: rejected once, sent again with the Device; without integrity checks, back at the next refresh', async () => {
+  const s = fakeServer({ enforce: true });
+  const w = new FhirServerWriter(s.client);
+  await w.writeDocument(v2, outFor(v2));
+  s.devices.clear(); // server reset
+  await w.writeDocument(v2, outFor(v2));
+  assert.deepEqual(s.sent.map(hasDevice), [true, false, true], 'the rejected lean transaction is resent with the Device');
+  assert.equal(s.devices.size, 1);
+  await w.writeDocument(v2, outFor(v2));
+  assert.equal(hasDevice(s.sent.at(-1)!), false, 'and left out again afterwards');
+
+  // other errors are not resent
+  const r = fakeServer({ enforce: true });
+  const wr = new FhirServerWriter(r.client);
+  await wr.writeDocument(v2, outFor(v2));
+  r.failOnce(new FhirError('FHIR_UNAVAILABLE', 'down', { retriable: true, status: 503 }));
+  await assert.rejects(wr.writeDocument(v2, outFor(v2)), (e: unknown) => e instanceof FhirError && e.code === 'FHIR_UNAVAILABLE');
+  assert.equal(r.sent.length, 2);
+
+  // a rejection of a transaction that carried the Device anyway is not resent
+  const q = fakeServer({ enforce: true });
+  q.failOnce(new FhirError('FHIR_REJECTED', 'invalid', { status: 422 }));
+  await assert.rejects(new FhirServerWriter(q.client).writeDocument(v2, outFor(v2)), (e: unknown) => e instanceof FhirError && e.code === 'FHIR_REJECTED');
+  assert.equal(q.sent.length, 1);
+
+  const lax = fakeServer({ enforce: false });
+  const wl = new FhirServerWriter(lax.client, { deviceRefreshMs: 50 });
+  await wl.writeDocument(v2, outFor(v2));
+  lax.devices.clear();
+  await wl.writeDocument(v2, outFor(v2));
+  assert.equal(lax.devices.size, 0, 'no integrity check: accepted without the Device');
+  await new Promise((r) => setTimeout(r, 60));
+  await wl.writeDocument(v2, outFor(v2));
+  assert.deepEqual(lax.sent.map(hasDevice), [true, false, true]);
+  assert.equal(lax.devices.size, 1, 'back after deviceRefreshMs');
 });

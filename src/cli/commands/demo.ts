@@ -25,16 +25,18 @@ async function startPool(config: Config, stages: Stages): Promise<WorkerApp> {
   }
 }
 
-/** What the server holds for each conditional entry of an output bundle: "Type/id" with a short label. */
+/** What the server holds for each update of an output bundle (by logical id; not the shared Device): "Type/id" with a short label. */
 async function landed(config: Config, bundle: fhir4.Bundle): Promise<{ type: string; id: string; label: string }[]> {
   const out: { type: string; id: string; label: string }[] = [];
   for (const e of bundle.entry ?? []) {
     const url = e.request?.url;
-    if (!url?.includes('?')) continue;
+    if (e.request?.method !== 'PUT' || !url || e.resource?.resourceType === 'Device') continue;
     const res = await fetch(`${config.fhir.baseUrl}/${url}`, { headers: { accept: 'application/fhir+json', 'cache-control': 'no-cache' } });
     if (!res.ok) continue;
-    const found = (await res.json()) as fhir4.Bundle;
-    for (const r of found.entry ?? []) {
+    const body = (await res.json()) as fhir4.Resource;
+    // `Type/<id>` answers the resource; a conditional URL (older outputs) a search Bundle
+    const found = body.resourceType === 'Bundle' ? ((body as fhir4.Bundle).entry ?? []) : [{ resource: body }];
+    for (const r of found) {
       const resource = r.resource as (fhir4.Resource & { code?: fhir4.CodeableConcept; medicationCodeableConcept?: fhir4.CodeableConcept }) | undefined;
       if (!resource?.id) continue;
       const cc = resource.code ?? resource.medicationCodeableConcept;
