@@ -150,7 +150,8 @@ def quantize_dynamic_int8(src, dst):
     """Dynamic int8 quantization of every MatMul with a constant 2-D weight (what
     onnxruntime.quantization.quantize_dynamic does, written out because only the `onnx`
     package is available here): x -> DynamicQuantizeLinear -> MatMulInteger(uint8, int8
-    symmetric per-tensor weight) -> Cast -> * (x_scale * w_scale)."""
+    symmetric per-tensor weight) -> Cast -> * (x_scale * w_scale). The weights are then stored
+    as uint8 with zero point 128 (quantize_int8.to_u8_weights: same results on every x86 CPU)."""
     import numpy as np
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -190,7 +191,9 @@ def quantize_dynamic_int8(src, dst):
     if not any(o.domain in ("", "ai.onnx") and o.version >= 11 for o in m.opset_import):
         raise SystemExit("int8: opset 11+ needed for DynamicQuantizeLinear")
     onnx.checker.check_model(m)
-    onnx.save(m, dst)
+    from quantize_int8 import to_u8_weights
+
+    onnx.save(to_u8_weights(m), dst)
 
 
 def write_fp16(out):
