@@ -17,7 +17,6 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
-import { Tokenizer, WordPiece, bertNormalizer, bertPreTokenizer, bertProcessing } from 'tokenizers';
 import { createNerEngine } from '../src/nlp/engine.ts';
 import { BertTokenizer } from '../src/nlp/bert-tokenizer.ts';
 import { loadModelFolder, type ModelFolder } from '../src/nlp/model-folder.ts';
@@ -102,7 +101,9 @@ async function prepareCeiling(folder: ModelFolder, tok: BertTokenizer, docs: str
 }
 
 /** A transformers.js-loadable copy: config.json, tokenizer.json (saved by HF tokenizers), onnx/model.onnx (symlink). */
-function prepareTjsFolder(folder: ModelFolder, name: string): string {
+async function prepareTjsFolder(folder: ModelFolder, name: string): Promise<string> {
+  // Loaded here, not at the top: only the transformers.js comparison needs Hugging Face's tokenizer.
+  const { Tokenizer, WordPiece, bertNormalizer, bertPreTokenizer, bertProcessing } = await import('tokenizers');
   const root = path.join(repo, 'models/_generated/tjs');
   const dir = path.join(root, name);
   fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
@@ -199,7 +200,7 @@ async function benchModel(name: string, dir: string, docCount: number, rows: Row
   };
   const agreement: Record<string, number> = {};
   let tjsRoot: string | undefined;
-  if (!args.has('--skip-tjs')) tjsRoot = prepareTjsFolder(folder, path.basename(dir));
+  if (!args.has('--skip-tjs')) tjsRoot = await prepareTjsFolder(folder, path.basename(dir));
   const reps = 3; // best of 3, ours and the ceiling interleaved: the machine is shared and noisy
   for (const batch of BATCHES) {
     const variants = folder.variants.int8 ? (['fp32', 'int8'] as const) : (['fp32'] as const);

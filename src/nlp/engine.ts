@@ -43,9 +43,13 @@ export interface NerEngine {
 }
 
 interface DocState {
+  /** Position in the texts passed to extract. */
+  index: number;
   text: string;
   tokens: Tokenized;
   probs: Float32Array;
+  /** Windows not yet back from inference. */
+  windowsLeft: number;
 }
 
 interface WindowJob {
@@ -90,23 +94,48 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
 
   async function extract(texts: string[]): Promise<Entity[][]> {
     if (closed) throw new MednerError('ENGINE_CLOSED', 'NER engine is closed');
-    const docs: DocState[] = [];
-    const jobs: WindowJob[] = [];
-    for (const text of texts) {
-      const tokens = tokenizer.tokenize(text);
-      const doc: DocState = { text, tokens, probs: new Float32Array(tokens.ids.length * numLabels) };
-      docs.push(doc);
-      if (tokens.ids.length === 0) continue;
-      for (const w of planWindows(tokens.ids.length, maxLength, stride)) jobs.push({ doc, w });
-    }
-    // Sorting by length keeps padding to a minimum; rows are independent so order does not matter.
-    jobs.sort((a, b) => a.w.end - a.w.start - (b.w.end - b.w.start));
+    const results: Entity[][] = new Array<Entity[]>(texts.length);
+    const finish = (doc: DocState): void => {
+      const es = decodeEntities(doc.text, doc.tokens, doc.probs, config.labels, aggregation);
+      results[doc.index] = minScore > 0 ? es.filter((e) => e.score >= minScore) : es;
+    };
+    // Documents are tokenized shortest first (by characters, known before tokenizing) and only a
+    // look-ahead of windows ahead of the batches sent: tokenizing overlaps inference in the
+    // worker threads, and sorting the look-ahead by token count keeps padding near that of one
+    // global sort. Each document is decoded as soon as its last window is back.
+    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+    const lookahead = batchSize * 2;
+    const pending: WindowJob[] = [];
+    let next = 0;
+    const fill = (): void => {
+      let added = false;
+      while (pending.length < lookahead && next < order.length) {
+        const index = order[next++]!;
+        const text = texts[index]!;
+        const tokens = tokenizer.tokenize(text);
+        const doc: DocState = { index, text, tokens, probs: new Float32Array(tokens.ids.length * numLabels), windowsLeft: 0 };
+        if (tokens.ids.length === 0) {
+          finish(doc);
+          continue;
+        }
+        for (const w of planWindows(tokens.ids.length, maxLength, stride)) {
+          pending.push({ doc, w });
+          doc.windowsLeft++;
+          added = true;
+        }
+      }
+      // Rows are independent, so their order within and across batches does not matter.
+      if (added) pending.sort((a, b) => a.w.end - a.w.start - (b.w.end - b.w.start));
+    };
     const running = new Set<Promise<void>>();
     let failure: { err: unknown } | undefined;
-    for (let b = 0; b < jobs.length && failure === undefined; b += batchSize) {
-      const batch = jobs.slice(b, b + batchSize);
+    for (fill(); pending.length > 0 && failure === undefined; fill()) {
+      const batch = pending.splice(0, batchSize);
       // Errors are collected rather than left to reject unobserved promises.
       const p: Promise<void> = runBatch(batch)
+        .then(() => {
+          for (const j of batch) if (--j.doc.windowsLeft === 0) finish(j.doc);
+        })
         .catch((err: unknown) => {
           failure ??= { err };
         })
@@ -116,8 +145,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     }
     await Promise.all(running);
     if (failure !== undefined) throw failure.err;
-    const entities = docs.map((d) => decodeEntities(d.text, d.tokens, d.probs, config.labels, aggregation));
-    return minScore > 0 ? entities.map((es) => es.filter((e) => e.score >= minScore)) : entities;
+    return results;
   }
 
   async function runBatch(batch: WindowJob[]): Promise<void> {
