@@ -2,7 +2,7 @@
  * `medner replay`: re-reads a range of an input topic (offsets looked up by
  * timestamp) with a consumer group of its own, enqueues at a lower priority
  * than the live feed, and stops by itself at the end of the range. Outputs are
- * conditional updates with deterministic ids, so a replay of processed records
+ * updates by deterministic ids (PUT Type/<id>), so a replay of processed records
  * leaves the FHIR server as it was. The inference pool of a running worker does
  * the work (or an in-process one, see the CLI).
  */
