@@ -12,6 +12,12 @@
  *     p50/p95/p99 latency (send -> output record), ratio to (1) (goal >= 0.9)
  *  3. Live feed at a steady rate, alone and while a replay of the burst runs:
  *     live p50/p95/p99 latency in both cases
+ * Document ids are of this run (the Synthea DocumentReference id and identifier
+ * values get the run's tag as a suffix; generated and live notes carry it in
+ * their HL7 v2 ids), texts and patient references unchanged: the FHIR writer
+ * writes by an id derived from the document id, so the burst measures first
+ * writes whatever earlier runs left on the server, and the replay in (3)
+ * rewrites the same burst (what a backfill of processed data does).
  * Prints a table, writes bench-results/e2e.json (--out FILE to change).
  * Options: --docs N (200), --live N (30), --live-rate per second (3). FHIR_WRITE=false measures
  * the pipeline without the FHIR server (Kafka output only).
@@ -60,6 +66,20 @@ async function loadSyntheaPatients(config: Config): Promise<void> {
   }
 }
 
+/**
+ * A Synthea DocumentReference with ids of this run: `-<tag>` appended to its id
+ * (36 + 15 characters, within FHIR's 64), masterIdentifier and identifier
+ * values, so the document id the pipeline derives its resource ids from is new
+ * in every run. Text and subject are left as they are.
+ */
+function ofThisRun(line: string, tag: string): string {
+  const r = JSON.parse(line) as { id?: string; masterIdentifier?: { value?: string }; identifier?: { value?: string }[] };
+  if (r.id) r.id = `${r.id}-${tag}`;
+  if (r.masterIdentifier?.value) r.masterIdentifier.value = `${r.masterIdentifier.value}-${tag}`;
+  for (const i of r.identifier ?? []) if (i.value) i.value = `${i.value}-${tag}`;
+  return JSON.stringify(r);
+}
+
 async function main(): Promise<void> {
   const tag = `bench-${Date.now().toString(36)}`;
   const base = loadConfig({
@@ -85,7 +105,7 @@ async function main(): Promise<void> {
     say(`documents: Synthea notes from ${SYNTHEA}`);
     await loadSyntheaPatients(config);
     const lines = fs.readFileSync(path.join(SYNTHEA, 'DocumentReference.ndjson'), 'utf8').split('\n').filter(Boolean).slice(0, N);
-    raws = lines.map((l) => ({ topic: config.topics.fhirIn, value: Buffer.from(l), format: 'fhir' as const }));
+    raws = lines.map((l) => ({ topic: config.topics.fhirIn, value: Buffer.from(ofThisRun(l, tag)), format: 'fhir' as const }));
   } else {
     say('documents: generated HL7 v2 notes (Synthea data not found)');
     raws = Array.from({ length: N }, (_, i) => ({ topic: config.topics.hl7In, value: generatedHl7(`${tag}-${i}`, i), format: 'hl7v2' as const }));
@@ -181,7 +201,7 @@ async function main(): Promise<void> {
     when: new Date().toISOString(),
     machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model, node: process.version },
     model: { ...model, dir: config.model.dir, provider: config.model.executionProvider, variant: config.model.variant },
-    documents: { source: useSynthea ? 'synthea' : 'generated-hl7v2', records: raws.length, documents: docs.length, avgChars: Math.round(chars / docs.length) },
+    documents: { source: useSynthea ? 'synthea' : 'generated-hl7v2', records: raws.length, documents: docs.length, avgChars: Math.round(chars / docs.length), ids: `per run (suffix ${tag})` },
     fhirWrite: config.fhir.write,
     config: { batchSize: config.model.batchSize, batchWaitMs: config.model.batchWaitMs, workers: config.model.workers, intraOpThreads: config.model.intraOpThreads },
     nerDocsPerSec,
@@ -205,6 +225,7 @@ async function main(): Promise<void> {
     [`live ${LIVE_RATE}/s alone`, '', f(result.live.alone.p50), f(result.live.alone.p95), f(result.live.alone.p99)],
     [`live ${LIVE_RATE}/s + replay`, result.live.replay ? result.live.replay.docsPerSec.toFixed(1) : '', f(result.live.duringReplay.p50), f(result.live.duringReplay.p95), f(result.live.duringReplay.p99)],
   ];
+  process.stdout.write(`${result.documents.source}, ${docs.length} documents, ids of this run (${tag}): burst = first writes, replay = rewrites; FHIR writes ${config.fhir.write ? 'on' : 'off'}\n`);
   for (const r of rows) process.stdout.write(`${r[0]!.padEnd(22)}${r.slice(1).map((c) => c!.padStart(10)).join('')}\n`);
   process.stdout.write(`ratio pipeline / NER alone: ${result.ratioToNer.toFixed(2)} (goal >= 0.9); model ${model.name} ${model.version}; ${result.documents.source}\n`);
   process.stdout.write(`wrote ${OUT}\n`);
