@@ -122,9 +122,9 @@ def export_int8(fp32: str, out: str) -> str:
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        # QUInt8 weights: onnxruntime's u8s8 kernel saturates on x86 CPUs without VNNI (see quantize_int8.py).
-        quantize_dynamic(fp32, out, weight_type=QuantType.QUInt8, op_types_to_quantize=["MatMul", "Gather"])
-        return "onnxruntime.quantization.quantize_dynamic (QUInt8 weights; MatMul + Gather)"
+        # reduce_range (7-bit weights): the u8s8 kernel saturates on x86 CPUs without VNNI (see quantize_int8.py).
+        quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, reduce_range=True, op_types_to_quantize=["MatMul", "Gather"])
+        return "onnxruntime.quantization.quantize_dynamic (QInt8 7-bit weights; MatMul + Gather)"
     except ImportError:
         import onnx
 

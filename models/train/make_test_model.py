@@ -150,11 +150,12 @@ def quantize_dynamic_int8(src, dst):
     """Dynamic int8 quantization of every MatMul with a constant 2-D weight (what
     onnxruntime.quantization.quantize_dynamic does, written out because only the `onnx`
     package is available here): x -> DynamicQuantizeLinear -> MatMulInteger(uint8, int8
-    symmetric per-tensor weight) -> Cast -> * (x_scale * w_scale). The weights are then stored
-    as uint8 with zero point 128 (quantize_int8.to_u8_weights: same results on every x86 CPU)."""
+    symmetric per-tensor 7-bit weight, as quantize_int8.py explains) -> Cast -> * (x_scale * w_scale)."""
     import numpy as np
     import onnx
     from onnx import TensorProto, helper, numpy_helper
+
+    from quantize_int8 import WEIGHT_QMAX
 
     m = onnx.load(src)
     inits = {i.name: i for i in m.graph.initializer}
@@ -167,8 +168,8 @@ def quantize_dynamic_int8(src, dst):
             nodes.append(n)
             continue
         base = (n.name or n.output[0]).strip("/").replace("/", "_")
-        scale = np.float32(max(float(np.abs(w).max()) / 127.0, 1e-12))
-        wq = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+        scale = np.float32(max(float(np.abs(w).max()) / WEIGHT_QMAX, 1e-12))
+        wq = np.clip(np.round(w / scale), -WEIGHT_QMAX, WEIGHT_QMAX).astype(np.int8)
         new_inits += [
             numpy_helper.from_array(wq, base + "_Wq"),
             numpy_helper.from_array(np.array(scale, dtype=np.float32), base + "_Ws"),
@@ -191,9 +192,7 @@ def quantize_dynamic_int8(src, dst):
     if not any(o.domain in ("", "ai.onnx") and o.version >= 11 for o in m.opset_import):
         raise SystemExit("int8: opset 11+ needed for DynamicQuantizeLinear")
     onnx.checker.check_model(m)
-    from quantize_int8 import to_u8_weights
-
-    onnx.save(to_u8_weights(m), dst)
+    onnx.save(m, dst)
 
 
 def write_fp16(out):
