@@ -62,8 +62,8 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
   const config = folder.config;
   const log = opts.logger ?? createLogger(undefined, 'medner-nlp');
   const requested = opts.executionProvider ?? 'cpu';
-  const variant = folder.resolveVariant(opts.variant ?? 'auto', requested);
-  const onnxPath = folder.onnxPath(variant, requested);
+  let variant = folder.resolveVariant(opts.variant ?? 'auto', requested);
+  let onnxPath = folder.onnxPath(variant, requested);
   const tokenizer = new BertTokenizer(folder.vocab, {
     lowercase: config.doLowerCase,
     ...(config.stripAccents === undefined ? {} : { stripAccents: config.stripAccents }),
@@ -76,15 +76,21 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
   if (!(minScore >= 0 && minScore < 1)) throw new MednerError('CONFIG_INVALID', `minScore ${minScore}: expected a number in [0, 1)`);
   const probeIds = [tokenizer.clsId, tokenizer.unkId, tokenizer.sepId];
 
-  const pool = await SessionPool.start({ modelPath: onnxPath, provider: requested, gpuId: opts.gpuId ?? 0, intraOpThreads, sessions, probeIds });
+  let pool = await SessionPool.start({ modelPath: onnxPath, provider: requested, gpuId: opts.gpuId ?? 0, intraOpThreads, sessions, probeIds });
   if (pool.ready.warning !== undefined) log.warn({ model: config.name, gpuId: opts.gpuId ?? 0 }, pool.ready.warning);
+  // A GPU provider fell back to CPU: with variant auto, take what auto takes on CPU (int8, not fp16).
+  if (pool.ready.provider === 'cpu' && requested !== 'cpu' && (opts.variant ?? 'auto') === 'auto' && folder.resolveVariant('auto', 'cpu') !== variant) {
+    await pool.close();
+    variant = folder.resolveVariant('auto', 'cpu');
+    onnxPath = folder.onnxPath(variant, 'cpu');
+    pool = await SessionPool.start({ modelPath: onnxPath, provider: 'cpu', gpuId: 0, intraOpThreads, sessions, probeIds });
+  }
   const problems = signatureProblems(pool.ready.signature, config.labels.length, { len: probeIds.length, dims: pool.ready.probeDims, error: pool.ready.probeError });
   if (problems.length > 0) {
     await pool.close();
     throw new MednerError('MODEL_INVALID', `model folder ${opts.modelDir}: ${onnxPath} does not match ${config.name}'s config:\n  ${problems.join('\n  ')}`);
   }
   const provider = pool.ready.provider;
-  // The fallback variant on CPU when fp16 was picked for CUDA that is not there.
   log.info({ model: config.name, version: config.version, variant, provider, sessions, intraOpThreads, batchSize }, 'NER engine ready');
 
   const numLabels = config.labels.length;

@@ -152,6 +152,20 @@ test('webgpu requested: runs on a WebGPU adapter, or falls back to CPU with one 
   }
 });
 
+test('a GPU provider that falls back to CPU takes the CPU variant under auto (int8, not fp16)', async () => {
+  const dir = ours(tinyConfig, { 'model.int8.onnx': fs.readFileSync(path.join(tiny, 'model.int8.onnx')), 'model.fp16.onnx': onnx });
+  for (const provider of ['cuda', 'webgpu'] as const) {
+    const e = await createNerEngine({ modelDir: dir, executionProvider: provider, intraOpThreads: 1, logger: pino({ level: 'silent' }) });
+    try {
+      if (e.runtime.executionProvider === 'cpu') assert.equal(e.runtime.variant, 'int8');
+      else assert.equal(e.runtime.variant, 'fp16');
+      assert.equal((await e.extract(['aspirin'])).length, 1);
+    } finally {
+      await e.close();
+    }
+  }
+});
+
 test('an inference failure rejects extract with INFERENCE_FAILED (and the engine keeps working)', async () => {
   // a vocab entry beyond the model's embedding table: ORT's Gather fails at run time
   const dir = ours(tinyConfig, { 'vocab.txt': Buffer.concat([vocab, Buffer.from('zzzbeyondembedding\n')]) });
