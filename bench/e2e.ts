@@ -122,8 +122,10 @@ async function main(): Promise<void> {
     variant: config.model.variant,
     executionProvider: config.model.executionProvider,
     gpuId: config.model.gpuIds[0] ?? 0,
+    sessions: config.model.sessions,
     intraOpThreads: config.model.intraOpThreads,
     batchSize: config.model.batchSize,
+    ...(config.model.maxPadding === undefined ? {} : { maxPadding: config.model.maxPadding }),
     logger,
   });
   await engine.extract(docs.slice(0, 4).map((d) => d.text));

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { defaultIntraOpThreads, defaultSessions } from '../nlp/threads.ts';
 
 /**
  * The one place where settings are read. Every setting comes from an
@@ -41,9 +42,15 @@ const envSchema = z.object({
   EXECUTION_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
   GPU_IDS: csv.pipe(z.array(z.string().regex(/^\d+$/, 'expected GPU indexes like 0,1')).transform((a) => a.map(Number))).default([0]),
   INFERENCE_WORKERS: intIn(1, 256).default(1),
+  INFERENCE_SESSIONS: intIn(0, 256).default(0),
   INTRA_OP_THREADS: intIn(0, 1024).default(0),
   BATCH_SIZE: intIn(1, 1024).default(32),
   BATCH_WAIT_MS: intIn(0, 60_000).default(20),
+  BATCH_MAX_PADDING: z
+    .string()
+    .regex(/^(auto|off|\d+(\.\d+)?)$/, 'expected auto, off or a fraction like 0.1')
+    .default('auto')
+    .transform((v) => (v === 'auto' ? undefined : v === 'off' ? Infinity : Number(v))),
 
   HTTP_PORT: intIn(0, 65535).default(9464),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -80,9 +87,13 @@ export interface Config {
     executionProvider: 'cpu' | 'cuda' | 'webgpu';
     gpuIds: number[];
     workers: number;
+    /** onnxruntime sessions per inference worker. */
+    sessions: number;
     intraOpThreads: number;
     batchSize: number;
     batchWaitMs: number;
+    /** Padding an inference batch may add before it is split (fraction of real tokens); undefined: the engine's default for the provider. */
+    maxPadding: number | undefined;
   };
   http: { host: string; port: number };
   logLevel: Env['LOG_LEVEL'];
@@ -138,6 +149,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : { kind: 'none' };
 
   const cores = os.availableParallelism();
+  // 0: the engine's default for the provider, on the cores each worker gets.
+  const sessions = e.INFERENCE_SESSIONS > 0 ? e.INFERENCE_SESSIONS : defaultSessions(e.EXECUTION_PROVIDER, Math.max(1, Math.floor(cores / e.INFERENCE_WORKERS)));
   return {
     kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, groupId: e.KAFKA_GROUP_ID },
     topics: {
@@ -162,10 +175,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       executionProvider: e.EXECUTION_PROVIDER,
       gpuIds: e.GPU_IDS,
       workers: e.INFERENCE_WORKERS,
+      sessions,
       // 0 means "cores divided among the sessions", so sessions never oversubscribe the CPU.
-      intraOpThreads: e.INTRA_OP_THREADS > 0 ? e.INTRA_OP_THREADS : Math.max(1, Math.floor(cores / e.INFERENCE_WORKERS)),
+      intraOpThreads: e.INTRA_OP_THREADS > 0 ? e.INTRA_OP_THREADS : defaultIntraOpThreads(e.INFERENCE_WORKERS * sessions, cores),
       batchSize: e.BATCH_SIZE,
       batchWaitMs: e.BATCH_WAIT_MS,
+      maxPadding: e.BATCH_MAX_PADDING,
     },
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
     logLevel: e.LOG_LEVEL,

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { MednerError } from '../ops/errors.ts';
 import { createLogger, type Logger } from '../ops/logger.ts';
 import { BertTokenizer, type Tokenized } from './bert-tokenizer.ts';
@@ -8,6 +7,8 @@ import type { ModelConfig } from './model-config.ts';
 import { signatureProblems } from './model-check.ts';
 import { loadModelFolder, type ExecutionProvider, type ModelVariant } from './model-folder.ts';
 import { SessionPool } from './session-pool.ts';
+import { nextBatchRows } from './batch-plan.ts';
+import { defaultIntraOpThreads, defaultSessions } from './threads.ts';
 import { planWindows, type TokenWindow } from './windows.ts';
 
 export interface NerEngineOptions {
@@ -17,13 +18,18 @@ export interface NerEngineOptions {
   gpuId?: number;
   /** Threads per session; default cores / sessions. */
   intraOpThreads?: number;
-  /** Windows per inference batch (default 32). */
+  /** Windows per inference batch, at most (default 32). */
   batchSize?: number;
+  /**
+   * Padding a batch may add, as a fraction of its real tokens, before it is split (batch-plan.ts).
+   * Default 0.1 on CPU, where a padded token costs as much as a real one; off (Infinity) on GPUs.
+   */
+  maxPadding?: number;
   /** Default: the model config's aggregation. */
   aggregation?: Aggregation;
   /** Drop entities scoring below this; default: the model config's minScore (else 0). */
   minScore?: number;
-  /** Sessions (worker threads) for this engine; default 1. */
+  /** Sessions (worker threads) for this engine; default min(4, cores) on CPU, 1 on a GPU (threads.ts). */
   sessions?: number;
   /** Batches queued per session (default 2): keeps a session busy while the main thread prepares the next. */
   queueDepth?: number;
@@ -35,7 +41,16 @@ export interface NerEngine {
   readonly config: ModelConfig;
   readonly modelDir: string;
   /** What actually runs: the ONNX variant and execution provider after fallback. */
-  readonly runtime: { variant: Exclude<ModelVariant, 'auto'>; executionProvider: ExecutionProvider; onnxPath: string; sessions: number; intraOpThreads: number; batchSize: number; minScore: number };
+  readonly runtime: {
+    variant: Exclude<ModelVariant, 'auto'>;
+    executionProvider: ExecutionProvider;
+    onnxPath: string;
+    sessions: number;
+    intraOpThreads: number;
+    batchSize: number;
+    maxPadding: number;
+    minScore: number;
+  };
   readonly tokenizer: BertTokenizer;
   /** Entities per text, offsets in UTF-16 code units into that text. */
   extract(texts: string[]): Promise<Entity[][]>;
@@ -57,6 +72,12 @@ interface WindowJob {
   w: TokenWindow;
 }
 
+const DEFAULT_CPU_MAX_PADDING = 0.1;
+
+
+/** A window's row length in a batch: its tokens plus [CLS] and [SEP]. */
+const windowTokens = (j: WindowJob): number => j.w.end - j.w.start + 2;
+
 export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine> {
   const folder = await loadModelFolder(opts.modelDir);
   const config = folder.config;
@@ -68,12 +89,13 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     lowercase: config.doLowerCase,
     ...(config.stripAccents === undefined ? {} : { stripAccents: config.stripAccents }),
   });
-  const sessions = Math.max(1, opts.sessions ?? 1);
-  const intraOpThreads = opts.intraOpThreads && opts.intraOpThreads > 0 ? opts.intraOpThreads : Math.max(1, Math.floor(os.availableParallelism() / sessions));
+  const sessions = Math.max(1, opts.sessions ?? defaultSessions(requested));
+  const intraOpThreads = opts.intraOpThreads && opts.intraOpThreads > 0 ? opts.intraOpThreads : defaultIntraOpThreads(sessions);
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   const aggregation = opts.aggregation ?? config.aggregation;
   const minScore = opts.minScore ?? config.minScore ?? 0;
   if (!(minScore >= 0 && minScore < 1)) throw new MednerError('CONFIG_INVALID', `minScore ${minScore}: expected a number in [0, 1)`);
+  if (opts.maxPadding !== undefined && !(opts.maxPadding >= 0)) throw new MednerError('CONFIG_INVALID', `maxPadding ${opts.maxPadding}: expected a number >= 0`);
   const probeIds = [tokenizer.clsId, tokenizer.unkId, tokenizer.sepId];
 
   let pool = await SessionPool.start({ modelPath: onnxPath, provider: requested, gpuId: opts.gpuId ?? 0, intraOpThreads, sessions, probeIds });
@@ -91,7 +113,8 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     throw new MednerError('MODEL_INVALID', `model folder ${opts.modelDir}: ${onnxPath} does not match ${config.name}'s config:\n  ${problems.join('\n  ')}`);
   }
   const provider = pool.ready.provider;
-  log.info({ model: config.name, version: config.version, variant, provider, sessions, intraOpThreads, batchSize }, 'NER engine ready');
+  const maxPadding = opts.maxPadding ?? (provider === 'cpu' ? DEFAULT_CPU_MAX_PADDING : Infinity);
+  log.info({ model: config.name, version: config.version, variant, provider, sessions, intraOpThreads, batchSize, maxPadding }, 'NER engine ready');
 
   const numLabels = config.labels.length;
   const { maxLength, stride } = config;
@@ -136,7 +159,9 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     const running = new Set<Promise<void>>();
     let failure: { err: unknown } | undefined;
     for (fill(); pending.length > 0 && failure === undefined; fill()) {
-      const batch = pending.splice(0, batchSize);
+      // With several sessions, no batch takes more than its share of what is left, so all get work.
+      const share = Math.ceil((pending.length + order.length - next) / pool.size);
+      const batch = pending.splice(0, nextBatchRows(pending.map(windowTokens), Math.min(batchSize, share), maxPadding));
       // Errors are collected rather than left to reject unobserved promises.
       const p: Promise<void> = runBatch(batch)
         .then(() => {
@@ -184,7 +209,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     model: { name: config.name, version: config.version },
     config,
     modelDir: opts.modelDir,
-    runtime: { variant, executionProvider: provider, onnxPath, sessions, intraOpThreads, batchSize, minScore },
+    runtime: { variant, executionProvider: provider, onnxPath, sessions, intraOpThreads, batchSize, maxPadding, minScore },
     tokenizer,
     extract,
     async close() {

@@ -105,8 +105,10 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
         variant: config.model.variant,
         executionProvider: config.model.executionProvider,
         gpuId: gpuIds[index % gpuIds.length] ?? 0,
+        sessions: config.model.sessions,
         intraOpThreads: config.model.intraOpThreads,
         batchSize: config.model.batchSize,
+        ...(config.model.maxPadding === undefined ? {} : { maxPadding: config.model.maxPadding }),
         logger,
       });
     },

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { loadConfig, ConfigError } from '../../src/config/config.ts';
+import { defaultIntraOpThreads, defaultSessions } from '../../src/nlp/threads.ts';
 
 test('defaults point at the embedded local stack', () => {
   const c = loadConfig({});
@@ -34,4 +36,22 @@ test('cross-field rules: water marks and partial OAuth2 settings', () => {
   assert.throws(() => loadConfig({ FHIR_OAUTH_CLIENT_ID: 'x' }), /also need FHIR_OAUTH_TOKEN_URL/);
   const c = loadConfig({ FHIR_BEARER_TOKEN: 't' });
   assert.deepEqual(c.fhir.auth, { kind: 'bearer', token: 't' });
+});
+
+test('BATCH_MAX_PADDING: auto leaves the engine default, off is Infinity, numbers parse, junk is named', () => {
+  assert.equal(loadConfig({}).model.maxPadding, undefined);
+  assert.equal(loadConfig({ BATCH_MAX_PADDING: 'off' }).model.maxPadding, Infinity);
+  assert.equal(loadConfig({ BATCH_MAX_PADDING: '0.25' }).model.maxPadding, 0.25);
+  assert.throws(() => loadConfig({ BATCH_MAX_PADDING: '-1' }), /BATCH_MAX_PADDING/);
+});
+
+test('sessions and threads: several sessions on CPU, the cores shared out, one session on a GPU', () => {
+  const cpu = loadConfig({ INFERENCE_WORKERS: '1' }).model;
+  assert.ok(cpu.sessions >= 1 && cpu.sessions <= 4);
+  assert.ok(cpu.sessions * cpu.intraOpThreads <= Math.max(cpu.sessions, os.availableParallelism()));
+  assert.equal(loadConfig({ EXECUTION_PROVIDER: 'cuda' }).model.sessions, 1);
+  const set = loadConfig({ INFERENCE_SESSIONS: '3', INTRA_OP_THREADS: '5' }).model;
+  assert.deepEqual([set.sessions, set.intraOpThreads], [3, 5]);
+  assert.deepEqual([defaultSessions('cpu', 2), defaultSessions('cpu', 16), defaultSessions('webgpu', 16)], [2, 4, 1]);
+  assert.deepEqual([defaultIntraOpThreads(2, 2), defaultIntraOpThreads(4, 16), defaultIntraOpThreads(8, 2)], [1, 4, 1]);
 });

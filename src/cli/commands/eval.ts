@@ -59,8 +59,10 @@ export function registerEval(program: Command): void {
         modelDir: opts.model ?? model.dir,
         variant: (opts.variant as (typeof VARIANTS)[number] | undefined) ?? model.variant,
         executionProvider: model.executionProvider,
+        sessions: model.sessions,
         intraOpThreads: model.intraOpThreads,
         batchSize: batchSize ?? model.batchSize,
+        ...(model.maxPadding === undefined ? {} : { maxPadding: model.maxPadding }),
         ...(opts.aggregation ? { aggregation: opts.aggregation as Aggregation } : {}),
         ...(opts.minScore === undefined ? {} : { minScore: parseMinScore(opts.minScore) }),
       });

@@ -83,8 +83,10 @@ export function registerExtract(program: Command): void {
         variant: (opts.variant as 'auto' | 'fp32' | 'int8' | 'fp16' | undefined) ?? cfg.variant,
         executionProvider: cfg.executionProvider,
         gpuId: cfg.gpuIds[0] ?? 0,
+        sessions: cfg.sessions,
         intraOpThreads: cfg.intraOpThreads,
         batchSize,
+        ...(cfg.maxPadding === undefined ? {} : { maxPadding: cfg.maxPadding }),
         ...(opts.aggregation ? { aggregation: opts.aggregation as Aggregation } : {}),
         ...(opts.minScore === undefined ? {} : { minScore: parseMinScore(opts.minScore) }),
       });
