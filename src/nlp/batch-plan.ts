@@ -8,14 +8,14 @@
  * for 290). `maxPadding` Infinity turns this off: every batch is `maxRows` long.
  */
 
-/** Rows for the next batch, from the lengths (tokens, ascending) of the windows waiting. */
-export function nextBatchRows(lengths: ArrayLike<number>, maxRows: number, maxPadding: number): number {
-  const n = Math.min(lengths.length, Math.max(1, maxRows));
-  if (n === 0) return 0;
-  let real = lengths[0]!;
+/** Rows for the next batch, from the lengths (tokens, ascending) of the windows waiting from `from` on. */
+export function nextBatchRows(lengths: ArrayLike<number>, maxRows: number, maxPadding: number, from = 0): number {
+  const n = Math.min(lengths.length - from, Math.max(1, maxRows));
+  if (n <= 0) return 0;
+  let real = lengths[from]!;
   let rows = 1;
   while (rows < n) {
-    const longest = lengths[rows]!;
+    const longest = lengths[from + rows]!;
     if (longest * (rows + 1) > (1 + maxPadding) * (real + longest)) break;
     real += longest;
     rows++;
@@ -27,7 +27,7 @@ export function nextBatchRows(lengths: ArrayLike<number>, maxRows: number, maxPa
 export function planBatches(lengths: readonly number[], maxRows: number, maxPadding: number): number[] {
   const plan: number[] = [];
   for (let at = 0; at < lengths.length; ) {
-    const rows = nextBatchRows(lengths.slice(at), maxRows, maxPadding);
+    const rows = nextBatchRows(lengths, maxRows, maxPadding, at);
     plan.push(rows);
     at += rows;
   }

@@ -52,6 +52,7 @@ test('sessions and threads: several sessions on CPU, the cores shared out, one s
   assert.equal(loadConfig({ EXECUTION_PROVIDER: 'cuda' }).model.sessions, 1);
   const set = loadConfig({ INFERENCE_SESSIONS: '3', INTRA_OP_THREADS: '5' }).model;
   assert.deepEqual([set.sessions, set.intraOpThreads], [3, 5]);
+  assert.throws(() => loadConfig({ INFERENCE_SESSIONS: '-1' }), /INFERENCE_SESSIONS/);
   assert.deepEqual([defaultSessions('cpu', 2), defaultSessions('cpu', 16), defaultSessions('webgpu', 16)], [2, 4, 1]);
   assert.deepEqual([defaultIntraOpThreads(2, 2), defaultIntraOpThreads(4, 16), defaultIntraOpThreads(8, 2)], [1, 4, 1]);
 });
