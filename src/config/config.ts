@@ -57,6 +57,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   STACK_DIR: z.string().min(1).default('.stack'),
   FHIR_SERVER_DB: z.string().regex(/^(auto|h2|postgres|jdbc:(postgresql|h2):.+)$/, 'expected auto, h2, postgres or a jdbc:postgresql:/jdbc:h2: URL').default('auto'),
+  FHIR_SERVER_JIT: z.enum(['full', 'quick']).default('full'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -100,6 +101,8 @@ export interface Config {
   stackDir: string;
   /** Database of the local FHIR server that `medner stack up` starts. */
   fhirServerDb: string;
+  /** JIT of the local FHIR server: `full` (C2, for throughput once warm) or `quick` (C1 only: short runs such as CI). */
+  fhirServerJit: Env['FHIR_SERVER_JIT'];
 }
 
 export class ConfigError extends Error {
@@ -186,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     stackDir: e.STACK_DIR,
     fhirServerDb: e.FHIR_SERVER_DB,
+    fhirServerJit: e.FHIR_SERVER_JIT,
   };
 }
 

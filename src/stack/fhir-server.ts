@@ -16,6 +16,8 @@ export interface FhirServerOptions {
   /** How long to wait for /metadata after starting (a first start creates the schema). */
   readyTimeoutMs?: number;
   heap?: string;
+  /** `full`: the JVM's default tiered JIT; `quick`: C1 only (see javaArgs). */
+  jit?: 'full' | 'quick';
   /** `auto`: PostgreSQL when 127.0.0.1:5432 accepts connections, else H2. A jdbc: URL is passed through. */
   db?: string;
   /** Where deploy/fhir-server lives (tests point it elsewhere). */
@@ -45,6 +47,15 @@ export function chooseDatabase(requested: string, postgresAnswers: boolean): str
   if (requested === 'auto') return postgresAnswers ? 'postgres' : 'h2';
   if (requested === 'postgres' || requested === 'h2' || /^jdbc:(postgresql|h2):/.test(requested)) return requested;
   throw new StackError(`FHIR_SERVER_DB=${requested}: expected auto, postgres, h2 or a jdbc:postgresql:/jdbc:h2: URL`);
+}
+
+/**
+ * The server's JVM flags. Serial GC: a 2-core machine gains nothing from a parallel collector.
+ * `quick` stops the JIT at C1: the C2 compiler threads then do not compete with a short burst
+ * for the cores (CI, demos), but a warm server spends about 30% more CPU per write (bench:fhir).
+ */
+export function javaArgs(opts: { heap: string; jit: 'full' | 'quick'; marker: string; jar: string }): string[] {
+  return [`-Xmx${opts.heap}`, '-XX:+UseSerialGC', ...(opts.jit === 'quick' ? ['-XX:TieredStopAtLevel=1'] : []), opts.marker, '-jar', opts.jar];
 }
 
 /** Environment for the Java process (read by deploy/fhir-server's DatabaseSettings and application.properties). */
@@ -138,7 +149,7 @@ export function createFhirServerService(config: Config, opts: FhirServerOptions 
       const db = chooseDatabase(opts.db ?? config.fhirServerDb, await isPortOpen(POSTGRES.host, POSTGRES.port));
       fs.mkdirSync(dataDir, { recursive: true });
       fs.appendFileSync(logFile, `\n--- medner stack: starting FHIR server (${db === 'postgres' || db === 'h2' ? db : 'jdbc url'}) at ${new Date().toISOString()}\n`);
-      const args = [`-Xmx${opts.heap ?? '1g'}`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', marker, '-jar', jar];
+      const args = javaArgs({ heap: opts.heap ?? '1g', jit: opts.jit ?? config.fhirServerJit, marker, jar });
       const env = { ...process.env, ...serverEnv({ host, port, db, dataDir }) };
       const pid = spawnDetached(javaBin, args, { cwd: dir, logFile, env });
       writePidFile(pidFile, { pid, marker, address });

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import {
   chooseDatabase,
   createFhirServerService,
+  javaArgs,
   localServerAddress,
   needsBuild,
   newestSourceMtime,
@@ -40,6 +41,19 @@ test('chooseDatabase: auto follows PostgreSQL reachability; explicit choices pas
   assert.equal(chooseDatabase('jdbc:postgresql://db:5432/fhir', false), 'jdbc:postgresql://db:5432/fhir');
   assert.throws(() => chooseDatabase('mysql', true), /expected auto, postgres, h2/);
   assert.throws(() => chooseDatabase('jdbc:mysql://x/y', true), StackError);
+});
+
+test('javaArgs: C1-only JIT only when quick; heap, marker and jar in place', () => {
+  const full = javaArgs({ heap: '1g', jit: 'full', marker: '-Dmedner.stack=x', jar: '/j.jar' });
+  assert.deepEqual(full, ['-Xmx1g', '-XX:+UseSerialGC', '-Dmedner.stack=x', '-jar', '/j.jar']);
+  const quick = javaArgs({ heap: '2g', jit: 'quick', marker: '-Dmedner.stack=x', jar: '/j.jar' });
+  assert.deepEqual(quick, ['-Xmx2g', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dmedner.stack=x', '-jar', '/j.jar']);
+});
+
+test('FHIR_SERVER_JIT: full by default, quick accepted, anything else named', () => {
+  assert.equal(loadConfig({}).fhirServerJit, 'full');
+  assert.equal(loadConfig({ FHIR_SERVER_JIT: 'quick' }).fhirServerJit, 'quick');
+  assert.throws(() => loadConfig({ FHIR_SERVER_JIT: 'c1' }), /FHIR_SERVER_JIT/);
 });
 
 test('serverEnv: the variables deploy/fhir-server reads', () => {

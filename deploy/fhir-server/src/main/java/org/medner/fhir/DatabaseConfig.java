@@ -51,6 +51,9 @@ public class DatabaseConfig {
     // Keep statement parameters (identifiers, which may be MRNs) out of error messages and so out of logs
     // and OperationOutcomes, e.g. on the unique-key conflict of two concurrent conditional creates.
     if (db.isPostgres()) ds.addDataSourceProperty("logServerErrorDetail", "false");
+    // Hibernate's JDBC batches of index rows go to PostgreSQL as multi-row INSERTs (bench:fhir: about 12% less
+    // PostgreSQL CPU per document), with the ordering below so a batch holds one table's rows.
+    if (db.isPostgres()) ds.addDataSourceProperty("reWriteBatchedInserts", "true");
     return ds;
   }
 
@@ -76,6 +79,8 @@ public class DatabaseConfig {
     p.put("hibernate.hbm2ddl.auto", "update");
     p.put("hibernate.search.enabled", "false");
     p.put("hibernate.jdbc.batch_size", "20");
+    p.put("hibernate.order_inserts", "true");
+    p.put("hibernate.order_updates", "true");
     p.put("hibernate.cache.use_query_cache", "false");
     p.put("hibernate.cache.use_second_level_cache", "false");
     p.put("hibernate.cache.use_structured_entries", "false");
