@@ -64,9 +64,14 @@ export class FhirClient {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  /** POST a transaction (or batch) Bundle to the base; returns the response Bundle. */
+  /**
+   * POST a transaction (or batch) Bundle to the base; returns the response Bundle. Callers need only
+   * each entry's `response` (status, location, etag): `Prefer: return=minimal` asks servers whose
+   * default is to echo every resource back not to (HAPI's default already leaves them out), and a
+   * reply that small is not worth compressing (undici's fetch asks for gzip unless told otherwise).
+   */
   async transaction(bundle: fhir4.Bundle): Promise<fhir4.Bundle> {
-    return (await this.request('POST', '', bundle)) as fhir4.Bundle;
+    return (await this.request('POST', '', bundle, { prefer: 'return=minimal', 'accept-encoding': 'identity' })) as fhir4.Bundle;
   }
 
   /** GET [type]/[id]; undefined when the server says 404 or 410 (gone). */
@@ -100,14 +105,14 @@ export class FhirClient {
   }
 
   /** One request with retries. `path` is relative to the base, or an absolute URL the server gave us (paging links). */
-  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+  private async request(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<unknown> {
     const maxRetries = this.opts.maxRetries ?? 4;
     let lastError: FhirError | undefined;
     let refreshedToken = false;
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       if (attempt > 0) await this.sleep(this.backoff(attempt, lastError));
       try {
-        return await this.once(method, path, body);
+        return await this.once(method, path, body, extraHeaders);
       } catch (err) {
         if (!(err instanceof FhirError)) throw err;
         // An expired or revoked OAuth token: fetch a new one once, without counting it as a retry.
@@ -137,9 +142,9 @@ export class FhirClient {
     return retryAfter !== undefined ? Math.max(retryAfter, jittered) : jittered;
   }
 
-  private async once(method: string, path: string, body?: unknown): Promise<unknown> {
+  private async once(method: string, path: string, body: unknown, extraHeaders: Record<string, string>): Promise<unknown> {
     const url = /^https?:\/\//.test(path) ? path : `${this.base}/${path}`;
-    const headers: Record<string, string> = { accept: FHIR_JSON };
+    const headers: Record<string, string> = { accept: FHIR_JSON, ...extraHeaders };
     if (body !== undefined) headers['content-type'] = FHIR_JSON;
     const auth = await this.authorization();
     if (auth) headers.authorization = auth;

@@ -44,6 +44,9 @@ test('transaction POSTs the bundle to the base as FHIR JSON', async () => {
   assert.equal(s.calls[0]!.url, 'http://fhir.test/fhir/');
   assert.equal(s.calls[0]!.init.method, 'POST');
   assert.equal((s.calls[0]!.init.headers as Record<string, string>)['content-type'], 'application/fhir+json');
+  // The writer needs only each entry's status: no resources echoed back, no compression of so small a reply.
+  assert.equal((s.calls[0]!.init.headers as Record<string, string>)['prefer'], 'return=minimal');
+  assert.equal((s.calls[0]!.init.headers as Record<string, string>)['accept-encoding'], 'identity');
   assert.deepEqual(JSON.parse(String(s.calls[0]!.init.body)), BUNDLE);
 });
 
