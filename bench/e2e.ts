@@ -55,6 +55,7 @@ function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
 }
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 const stats = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 50), p95: pct(xs, 95), p99: pct(xs, 99) });
 
 async function loadSyntheaPatients(config: Config): Promise<void> {
@@ -129,10 +130,12 @@ async function main(): Promise<void> {
     logger,
   });
   await engine.extract(docs.slice(0, 4).map((d) => d.text));
+  const nerCpu0 = process.cpuUsage();
   let t = performance.now();
   for (let i = 0; i < docs.length; i += config.model.batchSize) await engine.extract(docs.slice(i, i + config.model.batchSize).map((d) => d.text));
   const nerSecs = (performance.now() - t) / 1000;
   const nerDocsPerSec = docs.length / nerSecs;
+  const nerCpuMsPerDoc = cpuMs(process.cpuUsage(nerCpu0)) / docs.length;
   const model = engine.model;
   await engine.close();
   say(`NER alone: ${nerDocsPerSec.toFixed(1)} docs/s`);
@@ -155,6 +158,9 @@ async function main(): Promise<void> {
   const app = await startWorkerApp({ config, role: 'all', logger, stages, http: false });
   const producer = createProducer(kafka);
   const sentAt = new Map<string, number>();
+  // This process's CPU (all threads: the worker's main thread and the engine's) and its main thread's busy time.
+  const burstCpu0 = process.cpuUsage();
+  const burstElu0 = performance.eventLoopUtilization();
   const t0 = Date.now();
   for (let i = 0; i < raws.length; i += 100) {
     const chunk = raws.slice(i, i + 100);
@@ -166,6 +172,8 @@ async function main(): Promise<void> {
   }
   const deadline = Date.now() + 20 * 60_000;
   while (ids.some((id) => !outAt.has(id)) && outAt.size + dead < ids.length && Date.now() < deadline) await sleep(200);
+  const burstCpuMsPerDoc = cpuMs(process.cpuUsage(burstCpu0)) / ids.length;
+  const burstMainMsPerDoc = performance.eventLoopUtilization(burstElu0).active / ids.length;
   const burstDone = Math.max(...ids.map((id) => outAt.get(id) ?? 0));
   const burstSecs = (burstDone - t0) / 1000;
   const burstLat = ids.filter((id) => outAt.has(id)).map((id) => (outAt.get(id) as number) - (sentAt.get(id) as number));
@@ -209,6 +217,9 @@ async function main(): Promise<void> {
     nerDocsPerSec,
     pipeline: { docsPerSec: pipelineDocsPerSec, seconds: burstSecs, out: burstLat.length, deadLettered: dead, latencyMs: stats(burstLat) },
     ratioToNer: pipelineDocsPerSec / nerDocsPerSec,
+    // What the worker spends per document beside the model: process CPU in the burst (the bench's own producer and
+    // output watcher included) minus the engine alone's.
+    cpuMsPerDoc: { nerAlone: nerCpuMsPerDoc, pipeline: burstCpuMsPerDoc, pipelineMainThread: burstMainMsPerDoc, overhead: burstCpuMsPerDoc - nerCpuMsPerDoc },
     goalRatio: 0.9,
     live: {
       ratePerSec: LIVE_RATE,
@@ -230,6 +241,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${result.documents.source}, ${docs.length} documents, ids of this run (${tag}): burst = first writes, replay = rewrites; FHIR writes ${config.fhir.write ? 'on' : 'off'}\n`);
   for (const r of rows) process.stdout.write(`${r[0]!.padEnd(22)}${r.slice(1).map((c) => c!.padStart(10)).join('')}\n`);
   process.stdout.write(`ratio pipeline / NER alone: ${result.ratioToNer.toFixed(2)} (goal >= 0.9); model ${model.name} ${model.version}; ${result.documents.source}\n`);
+  const c = result.cpuMsPerDoc;
+  process.stdout.write(`bench process CPU ms/doc: NER alone ${c.nerAlone.toFixed(1)}, pipeline burst ${c.pipeline.toFixed(1)} (main thread busy ${c.pipelineMainThread.toFixed(1)}), worker overhead ${c.overhead.toFixed(1)}\n`);
   process.stdout.write(`wrote ${OUT}\n`);
   process.exit(0);
 }

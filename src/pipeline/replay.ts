@@ -1,7 +1,7 @@
 /**
  * `medner replay`: re-reads a range of an input topic (offsets looked up by
- * timestamp) with a consumer group of its own, enqueues at a lower priority
- * than the live feed, and stops by itself at the end of the range. Outputs are
+ * timestamp) with a consumer group of its own, enqueues on the replay queue
+ * (a few slots per inference worker, lower priority than the live feed), and stops by itself at the end of the range. Outputs are
  * updates by deterministic ids (PUT Type/<id>), so a replay of processed records
  * leaves the FHIR server as it was. The inference pool of a running worker does
  * the work (or an in-process one, see the CLI).
@@ -12,13 +12,16 @@ import type { Logger } from '../ops/logger.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
 import { createConsumer, createKafka, topicOffsets } from '../ingest/kafka.ts';
 import { IngestRunner } from '../ingest/ingest-runner.ts';
-import { InferenceQueue } from '../queue/inference-queue.ts';
+import { InferenceQueue, replayQueueName } from '../queue/inference-queue.ts';
 import type { Stages } from './ports.ts';
 import { rangeSize, replayRanges } from './replay-ranges.ts';
 import { formatOfTopic } from './worker-app.ts';
 import { unwrapDeadLetter } from './dead-letter-unwrap.ts';
 
-/** BullMQ: jobs without a priority (the live feed) go first; among prioritized ones, lower numbers first. */
+/**
+ * Replay jobs go to the replay queue (replayQueueName), which the inference workers serve with a few
+ * slots of their own; within BullMQ they also carry a lower priority than the live feed's (none).
+ */
 export const REPLAY_PRIORITY = 10;
 
 export interface ReplayOptions {
@@ -83,7 +86,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
 
   const queue = new InferenceQueue({
     redisUrl: config.redis.url,
-    queueName: config.redis.queueName,
+    queueName: replayQueueName(config.redis.queueName),
     attempts: config.redis.jobAttempts,
     ...(o.queuePrefix ? { prefix: o.queuePrefix } : {}),
   });

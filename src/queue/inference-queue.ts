@@ -9,6 +9,15 @@ import { decodeFailure, type JobFailure } from './inference-job.ts';
 
 export const JOB_NAME = 'ner';
 
+/**
+ * Replays and backfills go to a queue of their own, which each inference worker serves with a few
+ * slots only: a replay can neither take the live feed's slots nor fill the live queue up to its
+ * high-water mark (which would pause the live consumers).
+ */
+export function replayQueueName(queueName: string): string {
+  return `${queueName}-replay`;
+}
+
 export interface InferenceQueueOptions {
   redisUrl: string;
   queueName: string;

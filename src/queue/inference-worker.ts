@@ -1,17 +1,18 @@
 /**
- * One inference worker: a BullMQ Worker whose concurrency is twice the batch size,
- * so a batch fills while the previous one's outputs are written; texts meet in a MicroBatcher
+ * One inference worker: a BullMQ Worker on the live queue whose concurrency is twice the batch size,
+ * so a batch fills while the previous one's outputs are written, and one on the replay queue with a
+ * few slots (a quarter of the batch size); texts from both meet in a MicroBatcher
  * that calls the (long-lived) NER engine once per batch. Each job then writes its
  * outputs and completes; only then may the ingest side commit its offset.
  */
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from '../ops/logger.ts';
 import { errorCode, isRetriable } from '../ops/errors.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
 import type { Entity } from '../nlp/entity.ts';
 import type { NerPort, OutputPort } from '../pipeline/ports.ts';
 import { MicroBatcher } from './batcher.ts';
-import { JOB_NAME } from './inference-queue.ts';
+import { JOB_NAME, replayQueueName } from './inference-queue.ts';
 import { encodeFailure, type InferenceJobData, type InferenceJobResult } from './inference-job.ts';
 
 export interface InferenceWorkerOptions {
@@ -41,8 +42,8 @@ export interface InferenceWorkerOptions {
   maxOutageMs?: number;
   outageBackoffMs?: number;
   /**
-   * At most this many replay jobs are active at once (default a quarter of the batch size),
-   * so a backfill leaves the other slots, and the FHIR server, to the live feed.
+   * Slots for the replay queue (default a quarter of the batch size): at most this many replay
+   * jobs are active at once, so a backfill leaves the other slots, and the FHIR server, to the live feed.
    */
   replayConcurrency?: number;
   /** Name for logs (e.g. worker index). */
@@ -50,7 +51,10 @@ export interface InferenceWorkerOptions {
 }
 
 export interface InferenceWorker {
+  /** Serves the live queue. */
   readonly worker: Worker<InferenceJobData, InferenceJobResult>;
+  /** Serves the replay queue (replayQueueName) with `replayConcurrency` slots. */
+  readonly replayWorker: Worker<InferenceJobData, InferenceJobResult>;
   /** Stop taking jobs; finish the active ones (or hand them back when `force`). */
   close(force?: boolean): Promise<void>;
 }
@@ -71,24 +75,8 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
   const outageBackoffMs = o.outageBackoffMs ?? 2_000;
 
   const replayLimit = Math.max(1, o.replayConcurrency ?? Math.floor(o.batchSize / 4));
-  let replayActive = 0;
 
-  const processJob = async (job: Job<InferenceJobData, InferenceJobResult>, token: string | undefined): Promise<InferenceJobResult> => {
-    if (!job.data.run) return process(job);
-    if (replayActive >= replayLimit) {
-      // Give the slot back without spending an attempt; the job waits a moment in the delayed set.
-      await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 200), token);
-      throw new DelayedError();
-    }
-    replayActive++;
-    try {
-      return await process(job);
-    } finally {
-      replayActive--;
-    }
-  };
-
-  const process = async (job: Job<InferenceJobData, InferenceJobResult>): Promise<InferenceJobResult> => {
+  const process = async (job: Job<InferenceJobData, InferenceJobResult>, from: Worker<InferenceJobData, InferenceJobResult>): Promise<InferenceJobResult> => {
     const { doc } = job.data;
     let entities: Entity[];
     try {
@@ -111,7 +99,7 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
         // The server is down or overloaded: pause this worker and put the job back
         // without spending one of its attempts.
         log.warn({ jobId: job.id, code, backoffMs: outageBackoffMs }, 'output unavailable, backing off');
-        await worker.rateLimit(outageBackoffMs);
+        await from.rateLimit(outageBackoffMs);
         throw Worker.RateLimitError();
       }
       log.warn({ jobId: job.id, attempt: job.attemptsMade + 1, code }, 'output failed');
@@ -124,28 +112,35 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
     return { entities: entities.length, ...summary };
   };
 
-  const worker: Worker<InferenceJobData, InferenceJobResult> = new Worker<InferenceJobData, InferenceJobResult>(
-    o.queueName,
-    async (job, token) => {
-      if (job.name !== JOB_NAME) throw new UnrecoverableError(`unknown job ${job.name}`);
-      return processJob(job, token);
-    },
-    {
-      connection: { url: o.redisUrl, maxRetriesPerRequest: null },
-      prefix: o.prefix ?? 'medner',
-      concurrency: o.concurrency ?? o.batchSize * 2,
-      lockDuration: o.lockDurationMs ?? 30_000,
-      stalledInterval: o.stalledIntervalMs ?? 30_000,
-      // A worker killed mid-batch stalls its jobs; they go back to the queue instead of failing.
-      maxStalledCount: 5,
-    },
-  );
-  worker.on('error', (err) => log.error({ code: errorCode(err), err: safeMessage(err) }, 'worker error'));
+  const startWorker = (queueName: string, concurrency: number): Worker<InferenceJobData, InferenceJobResult> => {
+    const w: Worker<InferenceJobData, InferenceJobResult> = new Worker<InferenceJobData, InferenceJobResult>(
+      queueName,
+      async (job) => {
+        if (job.name !== JOB_NAME) throw new UnrecoverableError(`unknown job ${job.name}`);
+        return process(job, w);
+      },
+      {
+        connection: { url: o.redisUrl, maxRetriesPerRequest: null },
+        prefix: o.prefix ?? 'medner',
+        concurrency,
+        lockDuration: o.lockDurationMs ?? 30_000,
+        stalledInterval: o.stalledIntervalMs ?? 30_000,
+        // A worker killed mid-batch stalls its jobs; they go back to the queue instead of failing.
+        maxStalledCount: 5,
+      },
+    );
+    w.on('error', (err) => log.error({ queue: queueName, code: errorCode(err), err: safeMessage(err) }, 'worker error'));
+    return w;
+  };
+  // Both feed the one batcher: replay documents share batches with live ones but never hold more than replayLimit slots.
+  const worker = startWorker(o.queueName, o.concurrency ?? o.batchSize * 2);
+  const replayWorker = startWorker(replayQueueName(o.queueName), replayLimit);
 
   return {
     worker,
+    replayWorker,
     async close(force = false) {
-      await worker.close(force);
+      await Promise.all([worker.close(force), replayWorker.close(force)]);
       await batcher.close();
     },
   };

@@ -5,7 +5,9 @@ import { integrationServices } from '../support/services.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { createStages } from '../../src/pipeline/stages.ts';
 import { startWorkerApp, type WorkerApp } from '../../src/pipeline/worker-app.ts';
+import { Queue } from 'bullmq';
 import { runReplay } from '../../src/pipeline/replay.ts';
+import { replayQueueName } from '../../src/queue/inference-queue.ts';
 import type { Config } from '../../src/config/config.ts';
 import type { Stages } from '../../src/pipeline/ports.ts';
 import { deadLetterRecord } from '../../src/formats/dead-letter.ts';
@@ -161,6 +163,17 @@ test('replaying a processed range re-runs every document and leaves the FHIR ser
     assert.deepEqual(summaries.map((s) => s.records), [2, 1]);
     assert.deepEqual(summaries.map((s) => s.deadLettered), [0, 0]);
     assert.equal(done, 1);
+    // Replay jobs ran on the replay queue, the live feed's on its own (completed jobs are kept an hour).
+    const completedIds = async (name: string) => {
+      const q = new Queue(name, { connection: { url: config.redis.url }, prefix: 'medner' });
+      try {
+        return (await q.getJobs(['completed'])).map((j) => (j.id ?? '').split('@')[0]).sort();
+      } finally {
+        await q.close();
+      }
+    };
+    assert.deepEqual(await completedIds(config.redis.queueName), ['k', 'k', 'k']);
+    assert.deepEqual(await completedIds(replayQueueName(config.redis.queueName)), ['r', 'r', 'r']);
 
     const replayed = await readTopic(config, config.topics.output, 6);
     assert.equal(replayed.length, 6, 'the replay published every document again');

@@ -6,6 +6,7 @@ import { createStages } from '../../pipeline/stages.ts';
 import { runReplay, type ReplaySummary } from '../../pipeline/replay.ts';
 import { startWorkerApp, type WorkerApp } from '../../pipeline/worker-app.ts';
 import type { Stages } from '../../pipeline/ports.ts';
+import { replayQueueName } from '../../queue/inference-queue.ts';
 
 function isoDate(v: string): Date {
   const d = new Date(v);
@@ -19,9 +20,9 @@ function partitionList(v: string): number[] {
   return list.map(Number);
 }
 
-/** Live inference workers on this queue, so the replay does not wait on nobody. */
+/** Running inference workers that serve the replay queue, so the replay does not wait on nobody. */
 async function workersOnQueue(config: Config): Promise<number> {
-  const q = new Queue(config.redis.queueName, { connection: { url: config.redis.url, maxRetriesPerRequest: null }, prefix: 'medner' });
+  const q = new Queue(replayQueueName(config.redis.queueName), { connection: { url: config.redis.url, maxRetriesPerRequest: null }, prefix: 'medner' });
   try {
     return (await q.getWorkers()).length;
   } finally {
