@@ -10,6 +10,40 @@ export interface Entity {
   label: string;
   /** Aggregated softmax score in [0, 1]. */
   score: number;
+  /**
+   * Spans that qualify this entity, attached by relation (a value to its test, a dose, frequency
+   * or route to its drug, a severity or body site to its finding). Absent or empty when none.
+   */
+  attributes?: EntityAttribute[];
+  /** Concept codes from the terminology linker, best first; absent when none was confident. */
+  codes?: ConceptCode[];
+}
+
+/** What an attribute span says about the entity it is attached to. */
+export type AttributeKind = 'value' | 'dose' | 'frequency' | 'route' | 'severity' | 'bodySite' | 'duration';
+
+/** A span attached to an entity. Invariant: text === document.text.slice(start, end). */
+export interface EntityAttribute {
+  kind: AttributeKind;
+  /** The NER label of the attribute span (e.g. "Lab_value", "Dosage"). */
+  label: string;
+  start: number;
+  end: number;
+  text: string;
+  score: number;
+}
+
+/** A code the linker gives a mention. */
+export interface ConceptCode {
+  /** FHIR code system URI, e.g. http://hl7.org/fhir/sid/icd-10-cm. */
+  system: string;
+  code: string;
+  /** Display exactly as in the terminology table. */
+  display?: string;
+  /** Code system version, e.g. "2022". */
+  version?: string;
+  /** Linker confidence in [0, 1]. */
+  score: number;
 }
 
 export type Aggregation = 'first' | 'simple' | 'average' | 'max';
