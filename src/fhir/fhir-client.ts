@@ -104,6 +104,43 @@ export class FhirClient {
     return out;
   }
 
+  /**
+   * GET an attachment url (DocumentReference/DiagnosticReport attachment.url): a relative url
+   * ("Binary/123") resolves against the FHIR base. Credentials (static bearer or OAuth2 client
+   * credentials, refreshed once on a 401) go only to the FHIR server's own origin, never to another
+   * host an attachment names. Returns the raw bytes and content type (a Binary in JSON is left for
+   * intake to unwrap). Failures are FhirError: FHIR_UNAVAILABLE (retriable: network, timeout, 429,
+   * 5xx) or FHIR_REJECTED (other statuses).
+   */
+  async readAttachment(url: string): Promise<{ contentType?: string; data: Buffer }> {
+    const absolute = /^https?:\/\//i.test(url) ? url : `${this.base}/${url.replace(/^\/+/, '')}`;
+    const sameOrigin = new URL(absolute).origin === new URL(this.base).origin;
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = { accept: '*/*' };
+      const auth = sameOrigin ? await this.authorization() : undefined;
+      if (auth) headers.authorization = auth;
+      let res: Response;
+      try {
+        res = await this.fetchImpl(absolute, { headers, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      } catch (err) {
+        throw new FhirError('FHIR_UNAVAILABLE', `attachment GET ${describe(absolute)}: network error or timeout`, { retriable: true, cause: err });
+      }
+      if (res.status === 401 && auth && this.opts.auth.kind === 'oauth2' && attempt === 0) {
+        this.token = undefined; // expired or revoked: one fresh token
+        await res.arrayBuffer().catch(() => undefined);
+        continue;
+      }
+      if (!res.ok) {
+        await res.arrayBuffer().catch(() => undefined);
+        const retriable = res.status === 429 || res.status >= 500;
+        throw new FhirError(retriable ? 'FHIR_UNAVAILABLE' : 'FHIR_REJECTED', `attachment GET ${describe(absolute)}: HTTP ${res.status}`, { retriable, status: res.status });
+      }
+      const data = Buffer.from(await res.arrayBuffer());
+      const contentType = res.headers.get('content-type');
+      return contentType === null ? { data } : { contentType, data };
+    }
+  }
+
   /** One request with retries. `path` is relative to the base, or an absolute URL the server gave us (paging links). */
   private async request(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<unknown> {
     const maxRetries = this.opts.maxRetries ?? 4;

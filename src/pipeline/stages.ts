@@ -9,7 +9,6 @@ import type { Config } from '../config/config.ts';
 import type { ClinicalDocument } from '../formats/clinical-document.ts';
 import { parseDocuments } from '../formats/intake.ts';
 import { deadLetterRecord } from '../formats/dead-letter.ts';
-import { IntakeError } from '../formats/errors.ts';
 import { buildDocumentTransaction } from '../fhir/document-output.ts';
 import { FhirClient } from '../fhir/fhir-client.ts';
 import { FhirServerWriter } from '../fhir/fhir-writer.ts';
@@ -41,36 +40,6 @@ export function createFhirClient(config: Config): FhirClient {
   return new FhirClient({ baseUrl: config.fhir.baseUrl, timeoutMs: config.fhir.timeoutMs, auth: config.fhir.auth });
 }
 
-/** Resolves attachment URLs (relative ones against the FHIR base) for intake. */
-function binaryFetcher(config: Config) {
-  return async (url: string) => {
-    const abs = /^https?:\/\//.test(url) ? url : `${config.fhir.baseUrl}/${url.replace(/^\/+/, '')}`;
-    const headers: Record<string, string> = { accept: '*/*' };
-    if (config.fhir.auth.kind === 'bearer') headers.authorization = `Bearer ${config.fhir.auth.token}`;
-    let res: Response;
-    try {
-      res = await fetch(abs, { headers, signal: AbortSignal.timeout(config.fhir.timeoutMs) });
-    } catch (err) {
-      throw new IntakeError('BINARY_FETCH_FAILED', 'attachment URL could not be fetched (network)', { cause: err });
-    }
-    if (!res.ok) throw new IntakeError('BINARY_FETCH_FAILED', `attachment URL answered HTTP ${res.status}`);
-    const ct = res.headers.get('content-type') ?? undefined;
-    const data = Buffer.from(await res.arrayBuffer());
-    // A FHIR Binary read as JSON wraps the bytes.
-    if (ct?.includes('json')) {
-      try {
-        const b = JSON.parse(data.toString('utf8')) as { resourceType?: string; contentType?: string; data?: string };
-        if (b.resourceType === 'Binary' && typeof b.data === 'string') {
-          return { ...(b.contentType ? { contentType: b.contentType } : {}), data: Buffer.from(b.data, 'base64') };
-        }
-      } catch {
-        // not a Binary resource: hand the bytes over as they are
-      }
-    }
-    return { ...(ct ? { contentType: ct } : {}), data };
-  };
-}
-
 export interface StagesOptions {
   /** Override the label mapping (tests use one that makes outputs deterministic). */
   mapping?: LabelMapping;
@@ -84,7 +53,8 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
   const client = createFhirClient(config);
   const writer = new FhirServerWriter(client);
   const mapping = opts.mapping ?? labelMappingFor(config.model.dir).mapping;
-  const fetchBinary = binaryFetcher(config);
+  // Attachment urls are read through the FHIR client: its auth (bearer or OAuth2), only to the FHIR server's origin.
+  const fetchBinary = (url: string) => client.readAttachment(url);
 
   const output: OutputPort = {
     async write(doc: ClinicalDocument, entities: Entity[], model: ModelInfo) {

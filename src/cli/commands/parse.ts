@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
 import { errorCode } from '../../ops/errors.ts';
-import { httpBinaryFetcher } from '../../formats/fhir/http-binary.ts';
+import { FhirClient } from '../../fhir/fhir-client.ts';
 import type { FetchBinary } from '../../formats/fhir/to-documents.ts';
 import { parseDocuments } from '../../formats/intake.ts';
 
@@ -19,7 +19,8 @@ function lazyFetcher(): FetchBinary {
   return (url) => {
     if (!fetcher) {
       const { fhir } = loadConfig();
-      fetcher = httpBinaryFetcher({ baseUrl: fhir.baseUrl, timeoutMs: fhir.timeoutMs, ...(fhir.auth.kind === 'bearer' ? { bearerToken: fhir.auth.token } : {}) });
+      const client = new FhirClient({ baseUrl: fhir.baseUrl, timeoutMs: fhir.timeoutMs, auth: fhir.auth });
+      fetcher = (url) => client.readAttachment(url);
     }
     return fetcher(url);
   };
