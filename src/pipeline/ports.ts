@@ -1,6 +1,6 @@
 /**
  * The seams between the pipeline and the stages other modules implement.
- * The pipeline only sees these; src/pipeline/wiring.ts builds the real ones.
+ * The pipeline only sees these; src/pipeline/stages.ts (createStages) builds the real ones.
  */
 import type { ClinicalDocument, SourceCoordinates, SourceFormat } from '../formats/clinical-document.ts';
 import type { Entity, ModelInfo } from '../nlp/entity.ts';
