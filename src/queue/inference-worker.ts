@@ -10,6 +10,7 @@ import type { Logger } from '../ops/logger.ts';
 import { errorCode, isRetriable } from '../ops/errors.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
 import type { Entity } from '../nlp/entity.ts';
+import { attachAttributes } from '../nlp/attributes.ts';
 import type { NerPort, OutputPort } from '../pipeline/ports.ts';
 import { MicroBatcher } from './batcher.ts';
 import { JOB_NAME, replayQueueName } from './inference-queue.ts';
@@ -64,7 +65,8 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
   const batcher = new MicroBatcher<string, Entity[]>({
     maxSize: o.batchSize,
     maxWaitMs: o.batchWaitMs,
-    run: (texts) => o.engine.extract(texts),
+    // NER, then attributes by relation (a value to its test, a dose to its drug): src/nlp/attributes.ts.
+    run: async (texts) => (await o.engine.extract(texts)).map((entities, i) => attachAttributes(texts[i]!, entities)),
     onBatch: (size, ms) => {
       o.metrics?.batchSize.observe(size);
       o.metrics?.inferenceMs.observe(ms);

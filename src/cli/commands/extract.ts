@@ -7,6 +7,7 @@ import { errorCode } from '../../ops/errors.ts';
 import type { ClinicalDocument } from '../../formats/clinical-document.ts';
 import type { Aggregation, Entity, ModelInfo } from '../../nlp/entity.ts';
 import { createNerEngine, type NerEngine } from '../../nlp/engine.ts';
+import { attachAttributes } from '../../nlp/attributes.ts';
 
 const AGGREGATIONS = ['first', 'simple', 'average', 'max'] as const;
 /** Documents per engine call: bounds memory for large inputs while batching well. */
@@ -97,7 +98,7 @@ export function registerExtract(program: Command): void {
         };
         for (let i = 0; i < texts.length; i += CHUNK) {
           const chunk = texts.slice(i, i + CHUNK);
-          const out = await engine.extract(chunk);
+          const out = (await engine.extract(chunk)).map((entities, k) => attachAttributes(chunk[k]!, entities));
           out.forEach((entities, k) => write({ documentId: `text-${i + k + 1}`, entities }));
         }
         let failed = 0;
@@ -106,7 +107,7 @@ export function registerExtract(program: Command): void {
           if (pending.length === 0) return;
           const docs = pending;
           pending = [];
-          const out = await engine.extract(docs.map((d) => d.text));
+          const out = (await engine.extract(docs.map((d) => d.text))).map((entities, k) => attachAttributes(docs[k]!.text, entities));
           docs.forEach((doc, k) => write(fhir ? fhir.build(doc, out[k]!, engine.model) : { documentId: doc.id, entities: out[k]! }));
         };
         for (const file of files) {

@@ -1,0 +1,252 @@
+import { readFileSync } from 'node:fs';
+import { MednerError } from '../ops/errors.ts';
+import { schemaErrors, schemaValidator } from '../fhir/json-schema.ts';
+import type { AttributeKind, Entity, EntityAttribute } from './entity.ts';
+
+/**
+ * Attributes by relation: attaches each attribute span (a Lab_value, Dosage, Frequency,
+ * Administration, Severity, Biological_structure, ...) to the head entity it qualifies
+ * (a Diagnostic_procedure, Medication, Sign_symptom, ...). Rule-based and pure: the rules
+ * are data (src/nlp/attribute-rules.json, schemas/attribute-rules.schema.json).
+ *
+ * For every attribute span, the candidates are the entities with a head label its rule names,
+ * in the same sentence and within `maxWords` words. Each candidate gets a cost: the words
+ * between the two spans, plus penalties for the non-preferred side, for commas, semicolons and
+ * brackets in between, for other heads of the same label in between and for other attribute
+ * spans of the same label in between. Pairs are then taken cheapest first, one attribute span
+ * to one head, and a head that already has an attribute of the same kind pays `sharedHead`
+ * (so "WBC 12,700, ESR 7 and CRP 2.4" gives each test its own value). Finally an attribute
+ * distributes over a coordinated list of heads ("WBC, ESR and CRP were normal") to the list
+ * members that have no attribute of that kind of their own.
+ */
+
+export interface AttributeRule {
+  /** NER label of the attribute span (e.g. "Lab_value"). */
+  label: string;
+  kind: AttributeKind;
+  /** NER labels of the entities it may qualify, in order of preference (earlier = cheaper by `labelOrderPenalty`). */
+  heads: string[];
+  /** Side of the attribute span where its head usually is. */
+  prefer: 'left' | 'right';
+  /** Words at most between the spans. */
+  maxWords: number;
+}
+
+export interface AttributeCosts {
+  /** Added when the head lies on the side the rule does not prefer. */
+  otherSide: number;
+  /** Per comma between the spans. */
+  comma: number;
+  /** Per semicolon, colon or bracket between the spans. */
+  strongPunct: number;
+  /** Per other entity with a head label of this rule between the spans. */
+  headBetween: number;
+  /** Per other attribute span of the same label between the spans. */
+  attributeBetween: number;
+  /** When the head already carries an attribute of this kind. */
+  sharedHead: number;
+  /** Per position of the head's label in the rule's `heads` list. */
+  labelOrderPenalty: number;
+  /** Share (0..1) of the words of other attribute spans of the same head (a dose between drug and frequency) not counted as distance. */
+  siblingWordDiscount: number;
+}
+
+export interface AttributeRules {
+  rules: AttributeRule[];
+  costs: AttributeCosts;
+  /** Regular expression (source) of what ends a sentence; matched against the text between two spans. */
+  sentenceBreak: string;
+  /** Regular expression (source) of the text allowed between two members of a coordinated list. */
+  listSeparator: string;
+}
+
+const RULES_FILE = new URL('./attribute-rules.json', import.meta.url);
+let defaults: AttributeRules | undefined;
+
+/** The shipped rules (src/nlp/attribute-rules.json). */
+export function defaultAttributeRules(): AttributeRules {
+  defaults ??= parseAttributeRules(JSON.parse(readFileSync(RULES_FILE, 'utf8')), RULES_FILE.pathname);
+  return defaults;
+}
+
+/** Validates against schemas/attribute-rules.schema.json; throws MednerError RULES_INVALID. */
+export function parseAttributeRules(raw: unknown, source = 'attribute rules'): AttributeRules {
+  const validate = schemaValidator('attribute-rules.schema.json');
+  if (!validate(raw)) throw new MednerError('RULES_INVALID', `${source} are invalid:\n  ${schemaErrors(validate.errors).join('\n  ')}`);
+  const r = raw as AttributeRules;
+  for (const re of [r.sentenceBreak, r.listSeparator]) {
+    try {
+      new RegExp(re, 'u');
+    } catch (err) {
+      throw new MednerError('RULES_INVALID', `${source}: bad regular expression ${JSON.stringify(re)}`, { cause: err });
+    }
+  }
+  return r;
+}
+
+/** Labels whose spans are attributes under these rules (they never become resources of their own). */
+export function attributeLabels(rules: AttributeRules = defaultAttributeRules()): Set<string> {
+  return new Set(rules.rules.map((r) => r.label));
+}
+
+interface Pair {
+  attr: number;
+  head: number;
+  cost: number;
+  rule: AttributeRule;
+}
+
+function overlaps(a: Entity, b: Entity): boolean {
+  return a.start < b.end && b.start < a.end;
+}
+
+function wordCount(s: string): number {
+  const m = s.match(/[\p{L}\p{N}]+/gu);
+  return m ? m.length : 0;
+}
+
+/**
+ * The links an attachment makes: for each head index, the attribute indexes attached to it.
+ * Exposed for evaluation; `attachAttributes` is what the pipeline calls.
+ */
+export function attributeLinks(text: string, entities: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Map<number, number[]> {
+  const byLabel = new Map<string, AttributeRule>(rules.rules.map((r) => [r.label, r]));
+  const c = rules.costs;
+  const sentenceBreak = new RegExp(rules.sentenceBreak, 'u');
+  const listSep = new RegExp(`^(?:${rules.listSeparator})$`, 'iu');
+  const order = entities.map((_, i) => i).sort((a, b) => entities[a]!.start - entities[b]!.start || entities[a]!.end - entities[b]!.end);
+
+  // "Visual acuity (VA) was 20/20": an abbreviation in brackets right after a head of the same label
+  // stands for it; what attaches to the abbreviation goes to the long form.
+  const aliasOf = new Map<number, number>();
+  for (let k = 1; k < order.length; k++) {
+    const hi = order[k]!;
+    const h = entities[hi]!;
+    const prev = order.slice(0, k).reverse().find((j) => entities[j]!.label === h.label && entities[j]!.end <= h.start);
+    if (prev === undefined) continue;
+    if (/^\s*\($/.test(text.slice(entities[prev]!.end, h.start)) && /^\s*\)/.test(text.slice(h.end, h.end + 3))) aliasOf.set(hi, aliasOf.get(prev) ?? prev);
+  }
+
+  const pairs: Pair[] = [];
+  for (let ai = 0; ai < entities.length; ai++) {
+    const a = entities[ai]!;
+    const rule = byLabel.get(a.label);
+    if (!rule) continue;
+    const headSet = new Set(rule.heads);
+    for (let hi = 0; hi < entities.length; hi++) {
+      if (hi === ai) continue;
+      const h = entities[hi]!;
+      if (!headSet.has(h.label)) continue;
+      let cost: number;
+      if (overlaps(a, h)) {
+        cost = 0;
+      } else {
+        const left = h.end <= a.start;
+        const gapStart = left ? h.end : a.end;
+        const gapEnd = left ? a.start : h.start;
+        const gap = text.slice(gapStart, gapEnd);
+        if (sentenceBreak.test(gap)) continue;
+        const words = wordCount(gap);
+        if (words > rule.maxWords) continue;
+        cost = words;
+        if ((left ? 'left' : 'right') !== rule.prefer) cost += c.otherSide;
+        cost += (gap.match(/,/g)?.length ?? 0) * c.comma;
+        cost += (gap.match(/[;:()[\]]/g)?.length ?? 0) * c.strongPunct;
+        for (const oi of order) {
+          const o = entities[oi]!;
+          if (oi === ai || oi === hi || o.start < gapStart || o.end > gapEnd) continue;
+          if (headSet.has(o.label)) cost += c.headBetween;
+          else if (o.label === a.label) cost += c.attributeBetween;
+          // Other attributes of the same head ("metoprolol 25 mg orally twice daily") are not distance.
+          if (o.label !== a.label && byLabel.get(o.label)?.heads.includes(h.label)) cost -= wordCount(o.text) * c.siblingWordDiscount;
+        }
+      }
+      cost += rule.heads.indexOf(h.label) * c.labelOrderPenalty;
+      pairs.push({ attr: ai, head: aliasOf.get(hi) ?? hi, cost, rule });
+    }
+  }
+
+  // Cheapest first; ties by position so the result does not depend on input order.
+  const links = new Map<number, number[]>();
+  const kindsOf = new Map<number, Set<AttributeKind>>();
+  const assigned = new Set<number>();
+  let pending = pairs;
+  while (pending.length > 0) {
+    let best: Pair | undefined;
+    let bestCost = Infinity;
+    for (const p of pending) {
+      const cost = p.cost + (kindsOf.get(p.head)?.has(p.rule.kind) ? c.sharedHead : 0);
+      if (cost < bestCost || (cost === bestCost && best && tieBreak(entities, p, best) < 0)) {
+        best = p;
+        bestCost = cost;
+      }
+    }
+    if (!best) break;
+    assigned.add(best.attr);
+    link(links, kindsOf, best.head, best.attr, best.rule.kind);
+    pending = pending.filter((p) => !assigned.has(p.attr));
+  }
+
+  // Coordinated lists: "WBC, ESR and CRP were normal" -> normal qualifies all three.
+  const headOrder = (label: string): number[] => order.filter((i) => entities[i]!.label === label);
+  for (const [head, attrs] of [...links]) {
+    for (const ai of attrs) {
+      const rule = byLabel.get(entities[ai]!.label)!;
+      const same = headOrder(entities[head]!.label);
+      const pos = same.indexOf(head);
+      for (const dir of [-1, 1]) {
+        for (let k = pos + dir; k >= 0 && k < same.length; k += dir) {
+          const prev = entities[same[k - dir]!]!;
+          const cur = entities[same[k]!]!;
+          const gap = dir > 0 ? text.slice(prev.end, cur.start) : text.slice(cur.end, prev.start);
+          if (!listSep.test(gap)) break;
+          // Only towards the far side of the list from the attribute: the list must not contain the attribute.
+          const a = entities[ai]!;
+          if ((dir < 0 && a.end <= cur.start) || (dir > 0 && a.start >= cur.end)) break;
+          if (kindsOf.get(same[k]!)?.has(rule.kind)) break;
+          link(links, kindsOf, same[k]!, ai, rule.kind);
+        }
+      }
+    }
+  }
+  return links;
+}
+
+function tieBreak(entities: readonly Entity[], p: Pair, q: Pair): number {
+  const pa = entities[p.attr]!;
+  const qa = entities[q.attr]!;
+  const ph = entities[p.head]!;
+  const qh = entities[q.head]!;
+  return pa.start - qa.start || pa.end - qa.end || ph.start - qh.start || ph.end - qh.end;
+}
+
+function link(links: Map<number, number[]>, kindsOf: Map<number, Set<AttributeKind>>, head: number, attr: number, kind: AttributeKind): void {
+  const list = links.get(head) ?? [];
+  if (!list.includes(attr)) list.push(attr);
+  links.set(head, list);
+  const kinds = kindsOf.get(head) ?? new Set<AttributeKind>();
+  kinds.add(kind);
+  kindsOf.set(head, kinds);
+}
+
+/**
+ * The entities with `attributes` set on every head that got some (sorted by start); attribute
+ * spans stay in the list as they are. Pure: the input is not modified. Entities that already
+ * carry attributes keep them (and nothing is added to them).
+ */
+export function attachAttributes(text: string, entities: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
+  if (entities.some((e) => e.attributes !== undefined)) return [...entities];
+  const byLabel = new Map<string, AttributeRule>(rules.rules.map((r) => [r.label, r]));
+  const links = attributeLinks(text, entities, rules);
+  return entities.map((e, i) => {
+    const attrs = links.get(i);
+    if (!attrs || attrs.length === 0) return e;
+    const attributes: EntityAttribute[] = attrs
+      .map((ai) => {
+        const a = entities[ai]!;
+        return { kind: byLabel.get(a.label)!.kind, label: a.label, start: a.start, end: a.end, text: a.text, score: a.score };
+      })
+      .sort((x, y) => x.start - y.start || x.end - y.end);
+    return { ...e, attributes };
+  });
+}

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { attachAttributes, attributeLabels, defaultAttributeRules, parseAttributeRules } from '../../src/nlp/attributes.ts';
+import type { Entity } from '../../src/nlp/entity.ts';
+import { MednerError } from '../../src/ops/errors.ts';
+
+/** Entities from (text, label) pairs, found left to right in the sentence. */
+function ents(text: string, spans: [string, string][]): Entity[] {
+  let from = 0;
+  return spans.map(([t, label]) => {
+    const start = text.indexOf(t, from);
+    assert.ok(start >= 0, `${t} not in text`);
+    from = start + t.length;
+    return { start, end: start + t.length, text: t, label, score: 0.9 };
+  });
+}
+
+const attrsOf = (out: Entity[], text: string): string[] => (out.find((e) => e.text === text)?.attributes ?? []).map((a) => `${a.kind}:${a.text}`);
+
+test('each test gets its own value in a run of results', () => {
+  const text = 'WBC count was 12,700, ESR was 7 and CRP was 2.4 mg/dL.';
+  const out = attachAttributes(text, ents(text, [['WBC count', 'Diagnostic_procedure'], ['12,700', 'Lab_value'], ['ESR', 'Diagnostic_procedure'], ['7', 'Lab_value'], ['CRP', 'Diagnostic_procedure'], ['2.4 mg/dL', 'Lab_value']]));
+  assert.deepEqual(attrsOf(out, 'WBC count'), ['value:12,700']);
+  assert.deepEqual(attrsOf(out, 'ESR'), ['value:7']);
+  assert.deepEqual(attrsOf(out, 'CRP'), ['value:2.4 mg/dL']);
+  assert.equal(out.find((e) => e.text === '7')?.attributes, undefined);
+});
+
+test('a value before its test ("elevated CRP") and a value after a coordinated list', () => {
+  const text = 'Labs showed markedly elevated transaminases. Repeat WBC, ESR and CRP were normal.';
+  const out = attachAttributes(text, ents(text, [['elevated', 'Lab_value'], ['transaminases', 'Diagnostic_procedure'], ['WBC', 'Diagnostic_procedure'], ['ESR', 'Diagnostic_procedure'], ['CRP', 'Diagnostic_procedure'], ['normal', 'Lab_value']]));
+  assert.deepEqual(attrsOf(out, 'transaminases'), ['value:elevated']);
+  for (const t of ['WBC', 'ESR', 'CRP']) assert.deepEqual(attrsOf(out, t), ['value:normal'], t);
+});
+
+test('dose, route and frequency go to their drug, not to the next one; nothing crosses a sentence', () => {
+  const text = 'Started metoprolol 25 mg orally twice daily and lisinopril 10 mg daily. Aspirin was stopped. 81 mg';
+  const out = attachAttributes(
+    text,
+    ents(text, [['metoprolol', 'Medication'], ['25 mg', 'Dosage'], ['orally', 'Administration'], ['twice daily', 'Frequency'], ['lisinopril', 'Medication'], ['10 mg', 'Dosage'], ['daily', 'Frequency'], ['Aspirin', 'Medication'], ['81 mg', 'Dosage']]),
+  );
+  assert.deepEqual(attrsOf(out, 'metoprolol'), ['dose:25 mg', 'route:orally', 'frequency:twice daily']);
+  assert.deepEqual(attrsOf(out, 'lisinopril'), ['dose:10 mg', 'frequency:daily']);
+  assert.deepEqual(attrsOf(out, 'Aspirin'), []);
+});
+
+test('severity and body site go to the finding; the abbreviation in brackets stands for its long form', () => {
+  const text = 'She reported severe pain in the left knee. Visual acuity (VA) was 20/40.';
+  const out = attachAttributes(text, ents(text, [['severe', 'Severity'], ['pain', 'Sign_symptom'], ['left knee', 'Biological_structure'], ['Visual acuity', 'Diagnostic_procedure'], ['VA', 'Diagnostic_procedure'], ['20/40', 'Lab_value']]));
+  assert.deepEqual(attrsOf(out, 'pain'), ['severity:severe', 'bodySite:left knee']);
+  assert.deepEqual(attrsOf(out, 'Visual acuity'), ['value:20/40']);
+  assert.deepEqual(attrsOf(out, 'VA'), []);
+});
+
+test('pure: input untouched, order kept, labels without rules pass through, existing attributes kept', () => {
+  const text = 'Chemical X 5 mg given.';
+  const input = ents(text, [['Chemical X', 'Chemical'], ['5 mg', 'Dosage']]);
+  const copy = structuredClone(input);
+  const out = attachAttributes(text, input);
+  assert.deepEqual(input, copy);
+  assert.deepEqual(out, copy);
+  const pre: Entity[] = [{ ...input[0]!, label: 'Medication', attributes: [] }, input[1]!];
+  assert.deepEqual(attachAttributes(text, pre)[0]!.attributes, []);
+});
+
+test('rules are validated by schema; the shipped rules name their attribute labels', () => {
+  assert.throws(() => parseAttributeRules({ rules: [] }), (e: unknown) => e instanceof MednerError && e.code === 'RULES_INVALID');
+  const bad = structuredClone(defaultAttributeRules());
+  bad.sentenceBreak = '([';
+  assert.throws(() => parseAttributeRules(bad), (e: unknown) => e instanceof MednerError && /regular expression/.test(e.message));
+  assert.deepEqual([...attributeLabels()].sort(), ['Administration', 'Biological_structure', 'Dosage', 'Frequency', 'Lab_value', 'Severity']);
+});
