@@ -13,7 +13,7 @@ import { evaluateAttachment, readBratRelations } from '../src/nlp/attributes-eva
 const { values } = parseArgs({ options: { data: { type: 'string' } } });
 const here = path.dirname(new URL(import.meta.url).pathname);
 const data = values.data ?? path.resolve(here, '../../shared/data/clinical/maccrobat/train');
-const docs = readBratRelations(data);
+const docs = await readBratRelations(data);
 
 function objective(r: AttributeRules): number {
   const rep = evaluateAttachment(docs, data, r);

@@ -16,7 +16,7 @@ if (!existsSync(data)) {
   process.stderr.write(`bench:attributes: ${data} not found (give --data DIR with brat .txt/.ann pairs)\n`);
   process.exit(2);
 }
-const report = evaluateAttachment(readBratRelations(data), data);
+const report = evaluateAttachment(await readBratRelations(data), data);
 const outDir = path.resolve(here, '../bench-results');
 mkdirSync(outDir, { recursive: true });
 const out = path.join(outDir, `attributes-${path.basename(data)}.json`);

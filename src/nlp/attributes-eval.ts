@@ -1,7 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { MednerError } from '../ops/errors.ts';
 import { attributeLinks, defaultAttributeRules, type AttributeRules } from './attributes.ts';
+import { readBratDir, resolveEntity, type BratDocument } from './brat.ts';
 import type { Entity } from './entity.ts';
 
 /**
@@ -18,50 +16,29 @@ export interface GoldDocument {
   gold: Map<number, Set<number>>;
 }
 
-/** Reads the `.txt`/`.ann` pairs of a folder: text-bound annotations, events and MODIFY relations only. */
-export function readBratRelations(dir: string): GoldDocument[] {
-  const docs: GoldDocument[] = [];
-  for (const name of readdirSync(dir).filter((f) => f.endsWith('.ann')).sort()) {
-    const annPath = path.join(dir, name);
-    const text = readFileSync(annPath.replace(/\.ann$/, '.txt'), 'utf8');
-    const entities: Entity[] = [];
-    const index = new Map<string, number>();
-    const events = new Map<string, string>();
-    const rels: [string, string, number][] = [];
-    readFileSync(annPath, 'utf8')
-      .split('\n')
-      .forEach((line, n) => {
-        const cols = line.split('\t');
-        const id = cols[0] ?? '';
-        if (id.startsWith('T')) {
-          const m = /^(\S+) (\d+) (?:\d+;\d+ )*(\d+)$/.exec(cols[1] ?? '');
-          if (!m) throw new MednerError('DATA_INVALID', `${annPath}:${n + 1}: malformed text-bound annotation`);
-          const start = Number(m[2]);
-          const end = Number(m[3]);
-          if (end > text.length || start >= end) throw new MednerError('DATA_INVALID', `${annPath}:${n + 1}: offsets ${start}-${end} outside the text`);
-          index.set(id, entities.length);
-          entities.push({ start, end, text: text.slice(start, end), label: m[1]!, score: 1 });
-        } else if (id.startsWith('E')) {
-          const trigger = /^[^:\s]+:(T\d+)/.exec(cols[1] ?? '')?.[1];
-          if (trigger) events.set(id, trigger);
-        } else if (id.startsWith('R')) {
-          const m = /^MODIFY Arg1:(\S+) Arg2:(\S+)/.exec(cols[1] ?? '');
-          if (m) rels.push([m[1]!, m[2]!, n + 1]);
-        }
-      });
-    const resolve = (x: string): number | undefined => index.get(events.get(x) ?? x);
+/** Gold documents from brat documents (src/nlp/brat.ts): every text-bound entity at its full extent, MODIFY relations as links. */
+export function goldFromBrat(docs: readonly BratDocument[]): GoldDocument[] {
+  return docs.map((doc) => {
+    const index = new Map<string, number>(doc.entities.map((t, i) => [t.id, i]));
+    const entities: Entity[] = doc.entities.map((t) => ({ start: t.start, end: t.end, text: doc.text.slice(t.start, t.end), label: t.label, score: 1 }));
     const gold = new Map<number, Set<number>>();
-    for (const [a, h] of rels) {
-      const ai = resolve(a);
-      const hi = resolve(h);
-      if (ai === undefined || hi === undefined) continue;
+    for (const r of doc.relations) {
+      if (r.type !== 'MODIFY') continue;
+      const a = resolveEntity(doc, r.arg1);
+      const h = resolveEntity(doc, r.arg2);
+      if (!a || !h) continue;
+      const ai = index.get(a.id)!;
       const set = gold.get(ai) ?? new Set<number>();
-      set.add(hi);
+      set.add(index.get(h.id)!);
       gold.set(ai, set);
     }
-    docs.push({ id: name.replace(/\.ann$/, ''), text, entities, gold });
-  }
-  return docs;
+    return { id: doc.name, text: doc.text, entities, gold };
+  });
+}
+
+/** Reads a folder of `.txt`/`.ann` pairs as gold documents (errors: BratError naming file and line). */
+export async function readBratRelations(dir: string): Promise<GoldDocument[]> {
+  return goldFromBrat(await readBratDir(dir));
 }
 
 export interface AttachmentScore {
