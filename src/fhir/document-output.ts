@@ -1,13 +1,14 @@
 import type * as fhir4 from 'fhir/r4.js';
 import type { ClinicalDocument } from '../formats/clinical-document.ts';
 import type { Entity, ModelInfo } from '../nlp/entity.ts';
-import { detectAssertions, type AssertedEntityWithRelation, type AssertionRules } from '../nlp/assertions.ts';
+import { detectAssertions, screenEntities, type AssertedEntityWithRelation, type AssertionRules, type DropReason } from '../nlp/assertions.ts';
+import { findSections } from '../nlp/sections.ts';
 import { MednerError } from '../ops/errors.ts';
 import { buildDocumentReference, documentIdentifier } from './document-reference.ts';
 import { fhirDateTime, fhirInstant } from './fhir-dates.ts';
 import {
   conditionalUrl,
-  derivedIdentifierValue,
+  conceptIdentifierValue,
   deterministicUuid,
   deviceId,
   documentKey,
@@ -42,12 +43,22 @@ export interface DocumentOutput {
   patientKey: string;
   /** Business keys of the derived resources (for dead-letter records and reconciliation). */
   resourceIdentifiers: { resourceType: string; system: string; value: string }[];
+  /** Mentions that became no resource of their own, by reason (for the medner_mentions_dropped_total metric). */
+  dropped: Partial<Record<MentionDropReason, number>>;
 }
 
+/**
+ * Why a mention made no resource of its own: screened out (header, trigger word, no-known-allergy,
+ * fragment), merged into another mention's resource (same concept and assertion), an allergy
+ * reaction (it went into AllergyIntolerance.reaction), a negated allergy, or an allergy-context
+ * finding with no substance to attach it to.
+ */
+export type MentionDropReason = DropReason | 'merged' | 'allergy-reaction' | 'negated-allergy' | 'allergy-unlinked';
+
 /** Resource types we derive from entities (and retract on a new version). */
-export const DERIVED_RESOURCE_TYPES = ['Condition', 'Observation', 'MedicationStatement', 'Procedure', 'FamilyMemberHistory'] as const;
+export const DERIVED_RESOURCE_TYPES = ['Condition', 'Observation', 'MedicationStatement', 'Procedure', 'FamilyMemberHistory', 'AllergyIntolerance'] as const;
 export type DerivedResourceType = (typeof DERIVED_RESOURCE_TYPES)[number];
-type Derived = fhir4.Condition | fhir4.Observation | fhir4.MedicationStatement | fhir4.Procedure | fhir4.FamilyMemberHistory;
+type Derived = fhir4.Condition | fhir4.Observation | fhir4.MedicationStatement | fhir4.Procedure | fhir4.FamilyMemberHistory | fhir4.AllergyIntolerance;
 
 const AIAST: fhir4.Coding = { system: HL7.v3ObservationValue, code: 'AIAST', display: 'Artificial Intelligence asserted' };
 
@@ -150,15 +161,37 @@ export function buildDocumentTransaction(args: {
 
   // Derived resources
   const derived: { resource: Derived; id: string; fullUrl: string; identifier: { system: string; value: string } }[] = [];
+  const dropped: Partial<Record<MentionDropReason, number>> = {};
+  const drop = (reason: MentionDropReason) => (dropped[reason] = (dropped[reason] ?? 0) + 1);
   if (!isCancelled(doc)) {
-    const seen = new Set<string>();
-    const asserted = detectAssertions(doc.text, entities, args.rules);
-    for (const e of [...asserted].sort((a, b) => a.start - b.start || a.end - b.end || a.label.localeCompare(b.label) || b.score - a.score)) {
+    const sections = findSections(doc.text);
+    const screened = screenEntities(doc.text, entities, args.rules, sections);
+    for (const d of screened.dropped) drop(d.reason);
+    const asserted = detectAssertions(doc.text, screened.kept, args.rules, sections);
+    const sorted = [...asserted].sort((a, b) => a.start - b.start || a.end - b.end || a.label.localeCompare(b.label) || b.score - a.score);
+    const reactions = allergyReactions(ctx, sorted, drop);
+    // One resource per concept and assertion: later mentions add their span to the first one's resource.
+    const byKey = new Map<string, { resource: Derived; spans: AssertedEntityWithRelation[] }>();
+    for (const e of sorted) {
+      if (reactions.isReaction.has(e)) continue;
       const resource = deriveResource(ctx, e);
-      if (!resource) continue;
-      const value = derivedIdentifierValue(docKey, e.start, e.end, e.label, resource.resourceType);
-      if (seen.has(value)) continue;
-      seen.add(value);
+      if (!resource) {
+        if (e.assertion.allergy && e.assertion.negated) drop('negated-allergy');
+        continue;
+      }
+      const key = mergeKey(resource.resourceType, e);
+      const group = byKey.get(key);
+      if (group) {
+        if (!group.spans.some((x) => x.start === e.start && x.end === e.end)) group.spans.push(e);
+        drop('merged');
+        continue;
+      }
+      byKey.set(key, { resource, spans: [e] });
+    }
+    for (const [key, { resource, spans }] of byKey) {
+      if (spans.length > 1) mergeSpans(ctx, resource, spans);
+      if (resource.resourceType === 'AllergyIntolerance') addReactions(ctx, resource, spans.flatMap((e) => reactions.of.get(e) ?? []));
+      const value = conceptIdentifierValue(docKey, key);
       const id = ownedResourceId(value);
       resource.identifier = [{ system: URI.derivedIdentifier, value }];
       derived.push({
@@ -221,6 +254,7 @@ export function buildDocumentTransaction(args: {
     bundle: { resourceType: 'Bundle', type: 'transaction', entry },
     patientKey: sha256Hex('patient', patientKeySource),
     resourceIdentifiers: derived.map((d) => ({ resourceType: d.resource.resourceType, ...d.identifier })),
+    dropped,
   };
 }
 
@@ -316,6 +350,83 @@ function extensionsFor(ctx: Context, e: AssertedEntityWithRelation): fhir4.Exten
   return ext;
 }
 
+/** The same concept: the linker's best code when there is one, else the mention's normalized text (without a bracketed semantic tag). */
+export function conceptKey(e: Entity): string {
+  const c = e.codes?.[0];
+  return c ? `code:${c.system}|${c.code}` : `text:${normalizeMention(e.text)}`;
+}
+
+function normalizeMention(s: string): string {
+  return s
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/\s*\([\p{L} /-]+\)\s*$/u, '')
+    .replace(/\s+/g, ' ')
+    .replace(/^[\p{P}\s]+|[\p{P}\s]+$/gu, '');
+}
+
+/** Mentions with equal keys become one resource: resource type, concept, what the note asserts, and attribute values. */
+function mergeKey(resourceType: string, e: AssertedEntityWithRelation): string {
+  const a = e.assertion;
+  const assertion = [a.negated, a.uncertain, a.hypothetical, a.historical, a.experiencer, a.relationship ?? '', a.clinicalStatus ?? '', a.medicationStatus ?? '', a.allergy ?? '', a.criticality ?? ''].join('|');
+  const attributes = (e.attributes ?? []).map((x) => `${x.kind}=${normalizeMention(x.text)}`).sort().join(';');
+  return JSON.stringify([resourceType, conceptKey(e), assertion, attributes]);
+}
+
+/** The first mention's resource, with one derivation-reference per span (in text order) and the best score. */
+function mergeSpans(ctx: Context, resource: Derived, spans: AssertedEntityWithRelation[]): void {
+  const refs = [...spans].sort((a, b) => a.start - b.start).map((e) => extensionsFor(ctx, e)[0]!);
+  const ext = resource.extension ?? [];
+  const rest = ext.filter((x) => x.url !== HL7.derivationReference);
+  const score = Math.max(...spans.map((e) => e.score));
+  for (const x of rest) if (x.url === URI.nlpScore) x.valueDecimal = Math.round(score * 100) / 100;
+  resource.extension = [...refs, ...rest];
+}
+
+/**
+ * Allergy context: a finding (a label mapped to Condition or Observation) on the same line as a
+ * substance in that context is the reaction to it ("allergic to penicillin (hives)"), not a
+ * resource of its own. Returns the findings linked to each substance mention.
+ */
+function allergyReactions(
+  ctx: Context,
+  mentions: AssertedEntityWithRelation[],
+  drop: (r: MentionDropReason) => void,
+): { isReaction: Set<AssertedEntityWithRelation>; of: Map<AssertedEntityWithRelation, AssertedEntityWithRelation[]> } {
+  const isReaction = new Set<AssertedEntityWithRelation>();
+  const of = new Map<AssertedEntityWithRelation, AssertedEntityWithRelation[]>();
+  const text = ctx.doc.text;
+  const lineOf = (pos: number) => [text.lastIndexOf('\n', pos - 1) + 1, (text.indexOf('\n', pos) + 1 || text.length + 1) - 1] as const;
+  const kind = (e: AssertedEntityWithRelation) => targetFor(ctx.mapping, e.label)?.resourceType;
+  const substances = mentions.filter((e) => e.assertion.allergy && !e.assertion.negated && kind(e) === 'MedicationStatement');
+  for (const f of mentions) {
+    if (!f.assertion.allergy || f.assertion.negated) continue;
+    const k = kind(f);
+    if (k !== 'Condition' && k !== 'Observation') continue;
+    const [ls, le] = lineOf(f.start);
+    const onLine = substances.filter((s) => s.start >= ls && s.end <= le);
+    const before = onLine.filter((s) => s.end <= f.start).at(-1);
+    const substance = before ?? onLine.find((s) => s.start >= f.end);
+    if (!substance) continue;
+    isReaction.add(f);
+    of.set(substance, [...(of.get(substance) ?? []), f]);
+    drop('allergy-reaction');
+  }
+  return { isReaction, of };
+}
+
+function addReactions(ctx: Context, allergy: fhir4.AllergyIntolerance, findings: AssertedEntityWithRelation[]): void {
+  const seen = new Set<string>();
+  const manifestation: fhir4.CodeableConcept[] = [];
+  for (const f of [...findings].sort((a, b) => a.start - b.start)) {
+    const k = conceptKey(f);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    manifestation.push(concept(ctx, f));
+  }
+  if (manifestation.length > 0) allergy.reaction = [{ manifestation }];
+}
+
 function concept(ctx: Context, e: Entity): fhir4.CodeableConcept {
   const coding = codingsFor(ctx.mapping, e.label, e.text);
   return coding.length > 0 ? { coding, text: e.text } : { text: e.text };
@@ -330,13 +441,17 @@ function deriveResource(ctx: Context, e: AssertedEntityWithRelation): Derived | 
   if (a.hypothetical) return undefined; // not asserted by the note
   if (a.experiencer === 'family') return familyHistory(ctx, e, target);
   if (a.experiencer !== 'patient') return undefined;
+  // A substance in an allergy context is an allergy, never a medication taken; a denied allergy gives nothing.
+  if (a.allergy && target.resourceType === 'MedicationStatement') return a.negated ? undefined : allergyIntolerance(ctx, e);
 
   const base = { meta: structuredClone(ctx.meta), extension: extensionsFor(ctx, e) };
   switch (target.resourceType) {
     case 'Condition': {
+      const clinical = conditionClinicalStatus(a);
       const c: fhir4.Condition = {
         resourceType: 'Condition',
         ...base,
+        ...(clinical ? { clinicalStatus: { coding: [{ system: HL7.conditionClinical, code: clinical, display: CLINICAL_DISPLAY[clinical] }] } } : {}),
         verificationStatus: {
           coding: [
             a.negated
@@ -375,7 +490,8 @@ function deriveResource(ctx: Context, e: AssertedEntityWithRelation): Derived | 
       const m: fhir4.MedicationStatement = {
         resourceType: 'MedicationStatement',
         ...base,
-        status: a.negated ? 'not-taken' : a.uncertain ? 'unknown' : a.historical ? 'completed' : 'active',
+        // A medication mentioned in past history is still taken unless the text says it was stopped.
+        status: a.negated ? 'not-taken' : (a.medicationStatus ?? (a.uncertain ? 'unknown' : 'active')),
         medicationCodeableConcept: concept(ctx, e),
         subject: ctx.subject,
         derivedFrom: [ctx.docRef],
@@ -388,7 +504,15 @@ function deriveResource(ctx: Context, e: AssertedEntityWithRelation): Derived | 
       const p: fhir4.Procedure = {
         resourceType: 'Procedure',
         ...base,
-        status: a.negated ? 'not-done' : a.historical ? 'completed' : 'unknown',
+        status: a.negated
+          ? 'not-done'
+          : a.medicationStatus === 'intended'
+            ? 'preparation'
+            : a.medicationStatus === 'stopped' || a.medicationStatus === 'on-hold'
+              ? a.medicationStatus
+              : a.historical || a.sectionContext === 'performed'
+                ? 'completed'
+                : 'unknown',
         code: concept(ctx, e),
         subject: ctx.subject,
       };
@@ -396,6 +520,38 @@ function deriveResource(ctx: Context, e: AssertedEntityWithRelation): Derived | 
       return p;
     }
   }
+}
+
+const CLINICAL_DISPLAY: Record<string, string> = { active: 'Active', inactive: 'Inactive', resolved: 'Resolved' };
+
+/**
+ * Condition.clinicalStatus where the text supports it: a current mention of the patient's condition is
+ * active; a historical one takes its trigger's status ("history of" inactive, "resolved" resolved), and
+ * none when the text does not say (a past-history section lists chronic conditions too); a refuted one has none.
+ */
+function conditionClinicalStatus(a: AssertedEntityWithRelation['assertion']): 'active' | 'inactive' | 'resolved' | undefined {
+  if (a.negated) return undefined;
+  if (a.historical) return a.clinicalStatus;
+  return 'active';
+}
+
+/** A substance in an allergy context: AllergyIntolerance (reactions are added by the caller). */
+function allergyIntolerance(ctx: Context, e: AssertedEntityWithRelation): fhir4.AllergyIntolerance {
+  const a = e.assertion;
+  const r: fhir4.AllergyIntolerance = {
+    resourceType: 'AllergyIntolerance',
+    meta: structuredClone(ctx.meta),
+    extension: extensionsFor(ctx, e),
+    clinicalStatus: { coding: [{ system: HL7.allergyClinical, code: 'active', display: 'Active' }] },
+    patient: ctx.subject,
+  };
+  if (a.uncertain) r.verificationStatus = { coding: [{ system: HL7.allergyVerification, code: 'unconfirmed', display: 'Unconfirmed' }] };
+  r.type = a.allergy === 'intolerance' ? 'intolerance' : 'allergy';
+  if (a.criticality) r.criticality = a.criticality;
+  r.code = concept(ctx, e);
+  if (ctx.encounter) r.encounter = ctx.encounter;
+  if (ctx.date) r.recordedDate = ctx.date;
+  return r;
 }
 
 /** A relative's condition: FamilyMemberHistory, never a Condition on the patient. Negated family mentions are skipped. */

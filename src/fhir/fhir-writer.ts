@@ -114,6 +114,13 @@ export function retract(type: DerivedResourceType, resource: fhir4.Resource): fh
     delete c.clinicalStatus; // con-5: no clinicalStatus on an entered-in-error Condition
     return c;
   }
+  if (type === 'AllergyIntolerance') {
+    const a = r as unknown as fhir4.AllergyIntolerance;
+    if (a.verificationStatus?.coding?.some((x) => x.code === 'entered-in-error')) return undefined;
+    a.verificationStatus = { coding: [{ system: HL7.allergyVerification, code: 'entered-in-error', display: 'Entered in Error' }] };
+    delete a.clinicalStatus; // ait-2: no clinicalStatus on an entered-in-error AllergyIntolerance
+    return a;
+  }
   if (r.status === 'entered-in-error') return undefined;
   r.status = 'entered-in-error';
   return r;

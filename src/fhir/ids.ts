@@ -24,6 +24,15 @@ export function derivedIdentifierValue(docKey: string, start: number, end: numbe
   return sha256Hex('derived', docKey, start, end, label, resourceType);
 }
 
+/**
+ * Identifier value of a derived resource that stands for one concept of a document: hash of the
+ * document key and the merge key (resource type, concept code or normalized text, assertion,
+ * attributes; see document-output.ts mergeKey). Every mention of that concept shares it.
+ */
+export function conceptIdentifierValue(docKey: string, mergeKey: string): string {
+  return sha256Hex('derived-concept', docKey, mergeKey);
+}
+
 export function modelCode(model: ModelInfo): string {
   return `${model.name}@${model.version}`;
 }

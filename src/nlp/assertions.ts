@@ -1,23 +1,39 @@
 import { readFileSync } from 'node:fs';
 import type { AssertedEntity, Assertion, Entity } from './entity.ts';
+import { schemaErrors, schemaValidator } from '../fhir/json-schema.ts';
+import { defaultSectionRules, findSections, sectionAt, type Section } from './sections.ts';
 
 /**
  * ConText-style assertion detection (Harkema et al. 2009): trigger phrases
- * modify the mentions in their scope; scope runs forward and/or backward from
- * the trigger to the end of the sentence (., !, ?, ; or a line break) or to a
- * termination phrase ("but", "however", ...). Pure: rules come in as data.
+ * modify the mentions in their scope. Scope runs forward and/or backward from
+ * the trigger within its sentence (., !, ?, ; or a line break) and section,
+ * up to a termination phrase ("but", "however", ...), and over comma lists
+ * only as far as the list is governed by the trigger (see scopeCrosses*).
+ * Sections (src/nlp/sections.ts) add context: allergies, past history, family
+ * history, plan. Pure: rules come in as data (src/nlp/assertion-rules.json,
+ * schemas/assertion-rules.schema.json).
  */
 
-export type AssertionCategory = 'negated' | 'uncertain' | 'hypothetical' | 'historical' | 'family';
+export type AssertionCategory = 'negated' | 'uncertain' | 'hypothetical' | 'historical' | 'family' | 'allergy' | 'medication-status';
 
 export interface AssertionTrigger {
   phrase: string;
   category: AssertionCategory;
   direction: 'forward' | 'backward' | 'both';
+  /** list (default): distributes over a comma list it heads; item: stops at the first comma. */
+  scope?: 'list' | 'item';
   /** Family only: v3-RoleCode of the relative (MTH, FTH, SIS, BRO, FAMMEMB, ...). */
   relationship?: string;
   /** Words the scope may span between trigger and mention; overrides AssertionRules.maxScopeWords. */
   maxScopeWords?: number;
+  /** Historical triggers: the Condition.clinicalStatus they state ("history of" -> inactive, "resolved" -> resolved). */
+  clinicalStatus?: 'active' | 'inactive' | 'resolved';
+  /** medication-status triggers: the MedicationStatement.status they state. */
+  medicationStatus?: 'stopped' | 'on-hold' | 'completed';
+  /** Allergy triggers: allergy or intolerance. */
+  allergy?: 'allergy' | 'intolerance';
+  /** Allergy triggers: criticality they state ("severe allergy to" -> high). */
+  criticality?: 'low' | 'high';
 }
 
 export interface AssertionRules {
@@ -28,6 +44,14 @@ export interface AssertionRules {
   pseudo: string[];
   /** Phrases that end a trigger's scope ("but", "however"). */
   terminations: string[];
+  /** Words that close a list ("and", "or", "nor"). */
+  coordinators?: string[];
+  /** Bracketed semantic tags of coded lists ("(finding)", "(disorder)"), without brackets. */
+  semanticTags?: string[];
+  /** Phrases that state no known allergy ("NKDA"): no resource. */
+  noKnownAllergy?: string[];
+  /** A mention made only of these words (stop words, lone qualifiers) is a fragment and dropped. */
+  fragmentWords?: string[];
 }
 
 /** An assertion with the relative named by a family trigger, when any. */
@@ -40,6 +64,9 @@ export interface AssertedEntityWithRelation extends AssertedEntity {
   assertion: DetectedAssertion;
 }
 
+/** Why a mention was dropped before mapping. */
+export type DropReason = 'header' | 'cue' | 'no-known-allergy' | 'punctuation' | 'digits' | 'stop-words' | 'semantic-tag';
+
 const RULES_FILE = new URL('./assertion-rules.json', import.meta.url);
 
 let defaults: AssertionRules | undefined;
@@ -50,10 +77,10 @@ export function defaultAssertionRules(): AssertionRules {
   return defaults;
 }
 
-const CATEGORIES = new Set<AssertionCategory>(['negated', 'uncertain', 'hypothetical', 'historical', 'family']);
+const CATEGORIES = new Set<AssertionCategory>(['negated', 'uncertain', 'hypothetical', 'historical', 'family', 'allergy', 'medication-status']);
 const DIRECTIONS = new Set(['forward', 'backward', 'both']);
 
-/** Checks the shape of a rules object (e.g. read from a file); throws Error naming the bad entry. */
+/** Checks a rules object (e.g. read from a file) against schemas/assertion-rules.schema.json; throws Error naming the bad entry. */
 export function parseAssertionRules(raw: unknown): AssertionRules {
   const r = raw as Partial<AssertionRules> | null;
   if (!r || !Array.isArray(r.triggers) || !Array.isArray(r.pseudo) || !Array.isArray(r.terminations)) {
@@ -64,24 +91,16 @@ export function parseAssertionRules(raw: unknown): AssertionRules {
     if (!CATEGORIES.has(t.category)) throw new Error(`assertion rules: triggers[${i}].category must be one of ${[...CATEGORIES].join(', ')}`);
     if (!DIRECTIONS.has(t.direction)) throw new Error(`assertion rules: triggers[${i}].direction must be forward, backward or both`);
   });
-  for (const [k, list] of [['pseudo', r.pseudo], ['terminations', r.terminations]] as const) {
-    list.forEach((p, i) => {
-      if (typeof p !== 'string' || p.trim() === '') throw new Error(`assertion rules: ${k}[${i}] must be a non-empty string`);
-    });
-  }
   const limits = [r.maxScopeWords, ...r.triggers.map((t) => t.maxScopeWords)];
   if (limits.some((n) => n !== undefined && !(Number.isInteger(n) && n >= 0))) throw new Error('assertion rules: maxScopeWords must be a non-negative integer');
-  return {
-    triggers: r.triggers,
-    pseudo: r.pseudo,
-    terminations: r.terminations,
-    ...(r.maxScopeWords !== undefined ? { maxScopeWords: r.maxScopeWords } : {}),
-  };
+  const validate = schemaValidator('assertion-rules.schema.json');
+  if (!validate(raw)) throw new Error(`assertion rules: ${schemaErrors(validate.errors).join('; ')}`);
+  return r as AssertionRules;
 }
 
 type Match =
   | { kind: 'trigger'; start: number; end: number; trigger: AssertionTrigger }
-  | { kind: 'pseudo' | 'termination'; start: number; end: number };
+  | { kind: 'pseudo' | 'termination' | 'nka'; start: number; end: number };
 
 /** A phrase as a whole-word, case-insensitive, whitespace-tolerant pattern. */
 function phrasePattern(phrase: string): string {
@@ -95,6 +114,9 @@ function phrasePattern(phrase: string): string {
 interface CompiledRules {
   regex: RegExp;
   kinds: { kind: Match['kind']; trigger?: AssertionTrigger }[];
+  coordinator: RegExp;
+  tag: RegExp | undefined;
+  fragment: Set<string>;
 }
 
 const compiled = new WeakMap<AssertionRules, CompiledRules>();
@@ -103,6 +125,7 @@ function compile(rules: AssertionRules): CompiledRules {
   const cached = compiled.get(rules);
   if (cached) return cached;
   const entries: { phrase: string; kind: Match['kind']; trigger?: AssertionTrigger }[] = [
+    ...(rules.noKnownAllergy ?? []).map((phrase) => ({ phrase, kind: 'nka' as const })),
     ...rules.pseudo.map((phrase) => ({ phrase, kind: 'pseudo' as const })),
     ...rules.terminations.map((phrase) => ({ phrase, kind: 'termination' as const })),
     ...rules.triggers.map((trigger) => ({ phrase: trigger.phrase, kind: 'trigger' as const, trigger })),
@@ -111,8 +134,12 @@ function compile(rules: AssertionRules): CompiledRules {
   const order = entries.map((e, i) => i).sort((a, b) => entries[b]!.phrase.length - entries[a]!.phrase.length);
   const groups = order.map((i) => `(${phrasePattern(entries[i]!.phrase)})`);
   const regex = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${groups.join('|')})(?![\\p{L}\\p{N}_])`, 'giu');
-  const kinds = order.map((i) => ({ kind: entries[i]!.kind, trigger: entries[i]!.trigger }));
-  const c = { regex, kinds };
+  const kinds = order.map((i) => ({ kind: entries[i]!.kind, ...(entries[i]!.trigger ? { trigger: entries[i]!.trigger } : {}) }));
+  const coords = rules.coordinators ?? ['and', 'or', 'nor'];
+  const coordinator = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${coords.map(phrasePattern).join('|') || '(?!)'})(?![\\p{L}\\p{N}_])`, 'iu');
+  const tags = rules.semanticTags ?? [];
+  const tag = tags.length > 0 ? new RegExp(`\\(\\s*(?:${tags.map(phrasePattern).join('|')})\\s*\\)`, 'iu') : undefined;
+  const c: CompiledRules = { regex, kinds, coordinator, tag, fragment: new Set((rules.fragmentWords ?? []).map((w) => w.toLowerCase())) };
   compiled.set(rules, c);
   return c;
 }
@@ -132,17 +159,23 @@ function findMatches(text: string, rules: AssertionRules): Match[] {
   return out;
 }
 
-/** Sentence/clause boundaries: [start, end) ranges of text. */
-function sentenceRanges(text: string): [number, number][] {
-  const out: [number, number][] = [];
+/** Sentence/clause boundaries: [start, end) ranges of text; section headers also split. */
+function sentenceRanges(text: string, sections: Section[]): [number, number][] {
+  const cuts = new Set<number>();
   const boundary = /[.!?;](?=\s|$)|\r?\n/g;
-  let start = 0;
-  for (let m = boundary.exec(text); m !== null; m = boundary.exec(text)) {
-    const end = m.index + m[0].length;
-    out.push([start, end]);
-    start = end;
+  for (let m = boundary.exec(text); m !== null; m = boundary.exec(text)) cuts.add(m.index + m[0].length);
+  for (const s of sections) {
+    cuts.add(s.headerStart);
+    cuts.add(s.start);
   }
-  if (start < text.length || out.length === 0) out.push([start, text.length]);
+  const sorted = [...cuts].filter((c) => c > 0 && c < text.length).sort((a, b) => a - b);
+  const out: [number, number][] = [];
+  let start = 0;
+  for (const c of sorted) {
+    out.push([start, c]);
+    start = c;
+  }
+  out.push([start, text.length]);
   return out;
 }
 
@@ -155,48 +188,159 @@ function emptyAssertion(): DetectedAssertion {
 }
 
 /**
- * Assigns negated / uncertain / hypothetical / historical / family to each
- * entity. Triggers overlapping an entity are ignored (the mention is not its
- * own modifier). Offsets are UTF-16 code units, as in Entity.
+ * Whether a forward trigger's scope reaches over `gap` (the text between the
+ * trigger and the mention). Without a comma: yes. An item-scoped trigger stops
+ * at the first comma. A list closed by a coordinator ends at the next comma
+ * ("denies A or B, C": not C). A trigger inside a list of coded items
+ * (a comma before it in its sentence) stops at an item ending in a semantic
+ * tag ("not in labor force (finding), CKD": not CKD).
  */
-export function detectAssertions(text: string, entities: Entity[], rules: AssertionRules = defaultAssertionRules()): AssertedEntityWithRelation[] {
-  const matches = findMatches(text, rules).filter((m) => !entities.some((e) => m.start < e.end && e.start < m.end));
-  const sentences = sentenceRanges(text);
+function forwardCrosses(c: CompiledRules, t: AssertionTrigger, gap: string, beforeTrigger: string): boolean {
+  const lastComma = gap.lastIndexOf(',');
+  if (lastComma < 0) return true;
+  if (t.scope === 'item') return false;
+  if (c.coordinator.test(gap.slice(0, lastComma))) return false;
+  if (c.tag && beforeTrigger.includes(',') && c.tag.test(gap)) return false;
+  return true;
+}
+
+/** A backward trigger reaches over a comma only when a coordinator follows the last comma ("A, B and C were negative") or nothing does ("pneumonia, now resolved"). */
+function backwardCrosses(c: CompiledRules, t: AssertionTrigger, gap: string): boolean {
+  const lastComma = gap.lastIndexOf(',');
+  if (lastComma < 0) return true;
+  if (t.scope === 'item') return false;
+  if (c.tag?.test(gap)) return false;
+  const after = gap.slice(lastComma + 1);
+  // "pneumonia, now resolved": the trigger right after the comma speaks of what precedes it
+  return wordsIn(after) === 0 || c.coordinator.test(after);
+}
+
+/**
+ * Mentions that must not become resources: header words, trigger words
+ * ("Allergic" in "allergic to"), mentions inside a no-known-allergy phrase,
+ * and fragments (only punctuation, digits, stop words or a bracketed semantic tag).
+ */
+export function screenEntities<E extends Entity>(
+  text: string,
+  entities: E[],
+  rules: AssertionRules = defaultAssertionRules(),
+  sections: Section[] = findSections(text, defaultSectionRules()),
+): { kept: E[]; dropped: { entity: E; reason: DropReason }[] } {
+  const c = compile(rules);
+  const matches = findMatches(text, rules);
+  const kept: E[] = [];
+  const dropped: { entity: E; reason: DropReason }[] = [];
+  for (const e of entities) {
+    const reason = dropReason(c, text, e, matches, sections);
+    if (reason) dropped.push({ entity: e, reason });
+    else kept.push(e);
+  }
+  return { kept, dropped };
+}
+
+function dropReason(c: CompiledRules, text: string, e: Entity, matches: Match[], sections: Section[]): DropReason | undefined {
+  if (sections.some((s) => e.start < s.headerEnd && s.headerStart < e.end)) return 'header';
+  if (matches.some((m) => m.kind === 'nka' && e.start < m.end && m.start < e.end)) return 'no-known-allergy';
+  if (matches.some((m) => (m.kind === 'trigger' || m.kind === 'pseudo') && m.start <= e.start && e.end <= m.end)) return 'cue';
+  const t = e.text.trim();
+  if (/^[\p{P}\p{S}\s]*$/u.test(t)) return 'punctuation';
+  if (/^[\p{N}\p{P}\p{S}\s]*$/u.test(t)) return 'digits';
+  const bare = t.replace(/^[\s([]+|[\s)\]]+$/g, '');
+  const bracketed = /^\(.*\)$/.test(t) || (text[e.start - 1] === '(' && text[e.end] === ')');
+  if (bracketed && c.tag?.test(`(${bare})`)) return 'semantic-tag';
+  const words = t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (words.length > 0 && words.every((w) => c.fragment.has(w) || /^\p{N}+$/u.test(w))) return 'stop-words';
+  return undefined;
+}
+
+/**
+ * Assigns negated / uncertain / hypothetical / historical / family, allergy,
+ * medication status and section context to each entity. Triggers overlapping
+ * an entity are ignored (the mention is not its own modifier). Offsets are
+ * UTF-16 code units, as in Entity.
+ */
+export function detectAssertions(
+  text: string,
+  entities: Entity[],
+  rules: AssertionRules = defaultAssertionRules(),
+  sections: Section[] = findSections(text, defaultSectionRules()),
+): AssertedEntityWithRelation[] {
+  const c = compile(rules);
+  const matches = findMatches(text, rules).filter(
+    (m) => !entities.some((e) => m.start < e.end && e.start < m.end && !(m.start <= e.start && e.end <= m.end)) && !sections.some((s) => m.start < s.headerEnd && s.headerStart < m.end),
+  );
+  const sentences = sentenceRanges(text, sections);
   const sentenceOf = (pos: number): [number, number] => sentences.find(([s, e]) => pos >= s && pos < e) ?? [0, text.length];
 
   return entities.map((entity) => {
     const assertion = emptyAssertion();
     const [sStart, sEnd] = sentenceOf(entity.start);
     const inSentence = matches.filter((m) => m.start >= sStart && m.end <= sEnd);
+    const terminated = (from: number, to: number) => inSentence.some((x) => x.kind === 'termination' && x.start >= from && x.end <= to);
     for (const m of inSentence) {
       if (m.kind !== 'trigger') continue;
-      const dir = m.trigger.direction;
-      const maxWords = m.trigger.maxScopeWords ?? rules.maxScopeWords ?? Infinity;
+      if (m.start <= entity.start && entity.end <= m.end) continue; // the mention is the trigger word itself
+      const t = m.trigger;
+      const dir = t.direction;
+      const maxWords = t.maxScopeWords ?? rules.maxScopeWords ?? Infinity;
       let applies = false;
       if ((dir === 'forward' || dir === 'both') && m.end <= entity.start) {
-        // forward: within reach, and nothing that ends the scope between trigger and mention
-        applies =
-          wordsIn(text.slice(m.end, entity.start)) <= maxWords &&
-          !inSentence.some((x) => x.kind === 'termination' && x.start >= m.end && x.end <= entity.start);
+        const gap = text.slice(m.end, entity.start);
+        applies = wordsIn(gap) <= maxWords && !terminated(m.end, entity.start) && forwardCrosses(c, t, gap, text.slice(sStart, m.start));
       }
       if (!applies && (dir === 'backward' || dir === 'both') && m.start >= entity.end) {
-        applies =
-          wordsIn(text.slice(entity.end, m.start)) <= maxWords &&
-          !inSentence.some((x) => x.kind === 'termination' && x.start >= entity.end && x.end <= m.start);
+        const gap = text.slice(entity.end, m.start);
+        applies = wordsIn(gap) <= maxWords && !terminated(entity.end, m.start) && backwardCrosses(c, t, gap);
       }
       if (!applies) continue;
-      const t = m.trigger;
-      if (t.category === 'family') {
-        assertion.experiencer = 'family';
-        // the nearest specific relative wins over a generic "family history"
-        if (assertion.relationship === undefined || assertion.relationship === 'FAMMEMB') assertion.relationship = t.relationship ?? 'FAMMEMB';
-      } else {
-        assertion[t.category] = true;
+      switch (t.category) {
+        case 'family':
+          assertion.experiencer = 'family';
+          // the nearest specific relative wins over a generic "family history"
+          if (assertion.relationship === undefined || assertion.relationship === 'FAMMEMB') assertion.relationship = t.relationship ?? 'FAMMEMB';
+          break;
+        case 'allergy':
+          assertion.allergy = t.allergy ?? 'allergy';
+          if (t.criticality) assertion.criticality = t.criticality;
+          break;
+        case 'medication-status':
+          if (t.medicationStatus) assertion.medicationStatus = t.medicationStatus;
+          break;
+        case 'historical':
+          assertion.historical = true;
+          // "resolved" is the more specific statement
+          if (t.clinicalStatus && assertion.clinicalStatus !== 'resolved') assertion.clinicalStatus = t.clinicalStatus;
+          break;
+        default:
+          assertion[t.category] = true;
       }
       const phrase = t.phrase.toLowerCase();
       if (!assertion.triggers.includes(phrase)) assertion.triggers.push(phrase);
     }
+    const section = sectionAt(sections, entity.start);
+    if (section) {
+      assertion.section = section.id;
+      assertion.sectionContext = section.context;
+      switch (section.context) {
+        case 'allergy':
+          assertion.allergy ??= 'allergy';
+          break;
+        case 'historical':
+          assertion.historical = true;
+          break;
+        case 'family':
+          if (assertion.experiencer === 'patient') {
+            assertion.experiencer = 'family';
+            assertion.relationship ??= 'FAMMEMB';
+          }
+          break;
+        case 'plan':
+          assertion.medicationStatus ??= 'intended';
+          break;
+        default:
+          break;
+      }
+    }
     return { ...entity, assertion };
   });
 }
-

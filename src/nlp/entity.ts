@@ -57,6 +57,18 @@ export interface Assertion {
   experiencer: 'patient' | 'family' | 'other';
   /** The trigger phrases that fired, for explainability (not patient text: fixed vocabulary). */
   triggers: string[];
+  /** Condition.clinicalStatus the text supports (a historical trigger's status, e.g. "history of" -> inactive). */
+  clinicalStatus?: 'active' | 'inactive' | 'resolved';
+  /** MedicationStatement.status stated by the text ("discontinued" -> stopped, "held" -> on-hold, plan -> intended). */
+  medicationStatus?: 'stopped' | 'on-hold' | 'completed' | 'intended';
+  /** Set when the mention is a substance in an allergy context ("allergic to", "Allergies:" section). */
+  allergy?: 'allergy' | 'intolerance';
+  /** AllergyIntolerance.criticality where the text states it ("severe allergy to" -> high). */
+  criticality?: 'low' | 'high';
+  /** Id of the section the mention is in (src/nlp/sections.json), when a header was recognized. */
+  section?: string;
+  /** The section's context: a plan section -> intended, a procedures-done list -> performed, ... */
+  sectionContext?: string;
 }
 
 export interface AssertedEntity extends Entity {

@@ -15,6 +15,7 @@ export interface PipelineMetrics {
   endToEndSeconds: Histogram<'feed'>;
   consumerLag: Gauge<'topic' | 'partition'>;
   paused: Gauge;
+  mentionsDropped: Counter<'reason'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): PipelineMetrics {
@@ -57,6 +58,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Pipeline
       registers,
     }),
     consumerLag: new Gauge({ name: 'medner_consumer_lag', help: 'Records behind the end of each input partition (committed offsets)', labelNames: ['topic', 'partition'], registers }),
+    mentionsDropped: new Counter({
+      name: 'medner_mentions_dropped_total',
+      help: 'Entity mentions that made no resource of their own, by reason (header, cue, no-known-allergy, punctuation, digits, stop-words, semantic-tag, merged, allergy-reaction, negated-allergy)',
+      labelNames: ['reason'],
+      registers,
+    }),
     paused: new Gauge({ name: 'medner_ingest_paused', help: '1 while consumers are paused for backpressure', registers }),
   };
 }

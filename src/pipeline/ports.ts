@@ -18,6 +18,8 @@ export interface OutputSummary {
   resources: number;
   fhirWritten: boolean;
   published: boolean;
+  /** Mentions that made no resource of their own, by reason (DocumentOutput.dropped). */
+  dropped?: Record<string, number>;
 }
 
 /** Writes a document's results durably: FHIR transaction committed and output topic acknowledged. */

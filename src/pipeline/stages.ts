@@ -62,7 +62,7 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
       if (config.fhir.write) await writer.writeDocument(doc, out);
       const rec = outputRecord(out, doc, model);
       await producer.send(config.topics.output, [rec]);
-      return { resources: out.resourceIdentifiers.length, fhirWritten: config.fhir.write, published: true };
+      return { resources: out.resourceIdentifiers.length, fhirWritten: config.fhir.write, published: true, dropped: out.dropped };
     },
   };
 

@@ -111,6 +111,7 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
       o.metrics?.endToEndSeconds.observe({ feed: job.data.run ? 'replay' : 'live' }, (Date.now() - job.data.producedAt) / 1000);
     }
     o.metrics?.documentsOut.inc({ format: doc.format });
+    for (const [reason, n] of Object.entries(summary.dropped ?? {})) o.metrics?.mentionsDropped.inc({ reason }, n);
     return { entities: entities.length, ...summary };
   };
 

@@ -171,7 +171,7 @@ test('Provenance targets every derived resource, source = DocumentReference, age
   assert.notEqual(v2.bundle.entry!.at(-2)!.request!.url, device.request!.url, 'another model version, another Device');
 });
 
-test('identifiers are stable across runs and differ across spans, labels and resource types', () => {
+test('identifiers are stable across runs and differ across concepts and resource types', () => {
   const a = v2Output().out;
   const b = v2Output().out;
   assert.equal(JSON.stringify(a.bundle), JSON.stringify(b.bundle), 'same input, byte-identical bundle');
@@ -191,7 +191,10 @@ test('identifiers are stable across runs and differ across spans, labels and res
   assert.equal(one({ ...base, score: 0.7 }), id, 'score does not change identity');
   assert.notEqual(one({ ...base, start: 13, text: 'neumonia' }), id);
   assert.notEqual(one({ ...base, end: 20, text: 'pneumoni' }), id);
-  assert.notEqual(one({ ...base, label: 'disease' }), id);
+  // one resource per concept: identity is the concept (code, else normalized text) and the assertion, not the span or label
+  assert.equal(one({ ...base, label: 'disease' }), id);
+  assert.equal(one({ ...base, text: 'Pneumonia' }), id);
+  assert.notEqual(one({ ...base, codes: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'J18.9', score: 0.9 }] }), id);
   assert.notEqual(one(base, parseLabelMapping({ labels: { Disease: { resourceType: 'Observation' } } })), id);
   assert.notEqual(buildDocumentTransaction({ doc: { ...doc, id: 'DOC-0002' }, entities: [base], model: MODEL, mapping: bc5cdr }).resourceIdentifiers[0]!.value, id);
 });

@@ -33,6 +33,14 @@ test('retract marks each derived type entered-in-error the way its R4 definition
     assert.equal(out.status, 'entered-in-error', t);
     assert.equal(retract(t, out as unknown as fhir4.Resource), undefined, t);
   }
+
+  const allergy: fhir4.AllergyIntolerance = { resourceType: 'AllergyIntolerance', id: 'a1', clinicalStatus: { coding: [{ code: 'active' }] }, patient: { reference: 'Patient/1' } };
+  const ra = retract('AllergyIntolerance', allergy) as fhir4.AllergyIntolerance;
+  assert.equal(ra.verificationStatus?.coding?.[0]?.code, 'entered-in-error');
+  assert.equal(ra.verificationStatus?.coding?.[0]?.system, 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification');
+  assert.equal(ra.clinicalStatus, undefined, 'ait-2');
+  assert.equal((ra as unknown as { status?: string }).status, undefined, 'AllergyIntolerance has no status element');
+  assert.equal(retract('AllergyIntolerance', ra), undefined);
 });
 
 test('reconcile on edits, replacements, amendments and cancellations only', () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { detectAssertions, defaultAssertionRules, parseAssertionRules, type AssertionRules } from '../../src/nlp/assertions.ts';
+import { detectAssertions, defaultAssertionRules, parseAssertionRules, screenEntities, type AssertionRules } from '../../src/nlp/assertions.ts';
+import { findSections, parseSectionRules } from '../../src/nlp/sections.ts';
 import type { Entity } from '../../src/nlp/entity.ts';
 
 /** Marks the mention with [brackets]; returns text without them and the entity. */
@@ -123,4 +124,97 @@ test('offsets are UTF-16 code units: text before the mention with astral charact
   const start = text.indexOf('fever');
   const out = detectAssertions(text, [{ start, end: start + 5, text: 'fever', label: 'Disease', score: 1 }]);
   assert.equal(out[0]!.assertion.negated, true);
+});
+
+// ---- issue 17: scope over lists, post-triggers, tests' targets, status, allergies, sections (one test per rule) ----
+
+type Expect17 = Expect & Partial<{ clinicalStatus: string; medicationStatus: string; allergy: string; criticality: string; section: string }>;
+
+const scopeTable: [string, Expect17][] = [
+  // a trigger distributes over the coordinated list it governs
+  ['Denies fever, [chills] or night sweats.', { negated: true }],
+  ['Denies fever, chills or [night sweats].', { negated: true }],
+  ['No [nausea], vomiting, or diarrhea.', { negated: true }],
+  // ... and stops at the comma after a list it closed
+  ['Denies fever or chills, [cough] for two weeks.', { negated: false }],
+  // ... and at list items not coordinated with it
+  ['Patient has a history of part-time employment (finding), not in labor force (finding), [chronic kidney disease stage 1].', { negated: false, historical: true }],
+  ['Patient has a history of acute bronchitis (disorder), [viral sinusitis] (disorder), stress (finding).', { historical: true, clinicalStatus: 'inactive', negated: false }],
+  ['Not in labor force (finding), [hypertension].', { negated: false }],
+  // sentence, section ends and but/however
+  ['No fever.\nAssessment: [pneumonia].', { negated: false }],
+  ['Denies chest pain but has [dyspnea].', { negated: false }],
+  ['Denies chest pain; however [dyspnea] is present.', { negated: false }],
+  // post-triggers
+  ['[Pulmonary embolism] has been ruled out.', { negated: true }],
+  ['Rapid strep test [negative] and [influenza] negative.'.replace('[negative]', 'negative'), { negated: true }],
+  ['[Influenza A] and B negative.', { negated: true }],
+  ['[Chest pain], troponin negative.', { negated: false }],
+  ['Blood, urine and [sputum cultures] were negative.', { negated: true }],
+  // rule out / evaluate for / testing for / possible -> unconfirmed
+  ['Rule out [pulmonary embolism].', { uncertain: true, negated: false }],
+  ['CT to evaluate for [appendicitis].', { uncertain: true }],
+  ['Stool testing for [Salmonella] and Shigella.', { uncertain: true }],
+  ['Stool testing for Salmonella and [Shigella].', { uncertain: true }],
+  ['Possible [pneumonia] in the right lower lobe.', { uncertain: true }],
+  // historical -> clinicalStatus, not verification
+  ['History of [hypertension].', { historical: true, clinicalStatus: 'inactive', negated: false, uncertain: false }],
+  ['[Pneumonia], now resolved.', { historical: true, clinicalStatus: 'resolved' }],
+  ['Prior to admission she developed [heart failure].', { historical: false }],
+  // medication status: history keeps it active, stop words set it
+  ['History of hypertension on [lisinopril].', { medicationStatus: undefined as unknown as string }],
+  ['[Metformin] was discontinued.', { medicationStatus: 'stopped' }],
+  ['Lisinopril held because of the kidney injury.'.replace('Lisinopril', '[Lisinopril]'), { medicationStatus: 'on-hold' }],
+  ['Stopped [atorvastatin] last month.', { medicationStatus: 'stopped' }],
+  ['Aspirin discontinued, [metoprolol] continued.', { medicationStatus: undefined as unknown as string }],
+  // allergies
+  ['Allergic to [penicillin].', { allergy: 'allergy', negated: false }],
+  ['Allergy to penicillin and [sulfa drugs].', { allergy: 'allergy' }],
+  ['Intolerant of [codeine] (nausea).', { allergy: 'intolerance' }],
+  ['Severe allergy to [peanuts].', { allergy: 'allergy', criticality: 'high' }],
+  ['[Penicillin] allergy.', { allergy: 'allergy' }],
+  ['Not allergic to [penicillin].', { allergy: 'allergy', negated: true }],
+  ['Allergies:\n[Penicillin] (hives)', { allergy: 'allergy', section: 'allergies' }],
+  // sections
+  ['Family History:\nMother - [breast cancer].', { experiencer: 'family', relationship: 'MTH', section: 'family-history' }],
+  ['Family History: [diabetes].', { experiencer: 'family', relationship: 'FAMMEMB' }],
+  ['Past Medical History:\n[Asthma]', { historical: true, section: 'past-medical-history' }],
+  ['Plan:\nStart [metformin] 500 mg daily.', { medicationStatus: 'intended', section: 'plan' }],
+  ['# Medications\n[acetaminophen] 325 mg oral tablet', { section: 'medications', allergy: undefined as unknown as string }],
+];
+
+for (const [marked, expect] of scopeTable) {
+  test(`assertion (scope rules): ${JSON.stringify(marked)}`, () => {
+    const text = marked.replace(/\[|\]/g, '');
+    const start = marked.indexOf('[');
+    const end = marked.indexOf(']') - 1;
+    const [out] = detectAssertions(text, [{ start, end, text: text.slice(start, end), label: 'Disease', score: 0.9 }]);
+    for (const [k, v] of Object.entries(expect)) {
+      assert.equal((out!.assertion as unknown as Record<string, unknown>)[k], v, `${k} for ${JSON.stringify(marked)} (triggers ${out!.assertion.triggers.join(',')})`);
+    }
+  });
+}
+
+test('screenEntities drops header words, trigger words, no-known-allergy mentions and fragments, and keeps the rest', () => {
+  const text = 'Allergies: No Known Allergies.\nAllergic to penicillin.\nHx: acute bronchitis (disorder), a / 3 acute\nPlan: aspirin';
+  const words = ['Allergies', 'Known Allergies', 'Allergic', 'penicillin', 'acute bronchitis', 'disorder', 'a', '/', '3', 'acute', 'Plan', 'aspirin'];
+  let from = 0;
+  const ents: Entity[] = words.map((w) => {
+    const start = text.indexOf(w, from);
+    from = start + w.length;
+    return { start, end: start + w.length, text: w, label: 'Disease', score: 0.9 };
+  });
+  const { kept, dropped } = screenEntities(text, ents);
+  assert.deepEqual(kept.map((e) => e.text), ['penicillin', 'acute bronchitis', 'aspirin']);
+  assert.deepEqual(
+    dropped.map((d) => `${d.entity.text}:${d.reason}`),
+    ['Allergies:header', 'Known Allergies:no-known-allergy', 'Allergic:cue', 'disorder:semantic-tag', 'a:stop-words', '/:punctuation', '3:digits', 'acute:stop-words', 'Plan:header'],
+  );
+});
+
+test('the shipped rules and sections validate against their schemas; a bad file is named', () => {
+  assert.ok(defaultAssertionRules().triggers.length > 100);
+  assert.throws(() => parseAssertionRules({ triggers: [{ phrase: 'x', category: 'negated', direction: 'forward', scope: 'wide' }], pseudo: [], terminations: [] }), /scope/);
+  assert.ok(findSections('Allergies: none\nPlan: rest').map((s) => s.id).join() === 'allergies,plan');
+  assert.throws(() => parseSectionRules({ sections: [{ id: 'x', context: 'nowhere', headers: ['x'] }] }), /RULES_INVALID|invalid/);
 });
