@@ -1,6 +1,7 @@
 /**
  * Operations endpoints on node:http: GET /health (the process is alive),
- * GET /ready (every dependency check passes), GET /metrics (Prometheus text).
+ * GET /ready (every dependency check passes), GET /metrics (Prometheus text), plus the
+ * JSON routes a role adds (GET /queue: the BullMQ backlog, on ingest roles).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,7 +31,10 @@ export async function runReadiness(checks: ReadinessCheck[], timeoutMs = 3_000):
   return { ready: results.every(([, ok]) => ok), checks: Object.fromEntries(results) };
 }
 
-export async function startOpsServer(opts: { host: string; port: number; registry: Registry; checks: ReadinessCheck[] }): Promise<OpsServer> {
+/** Extra GET endpoints answering JSON (e.g. `/queue`); a rejection answers 503. */
+export type JsonRoutes = Record<string, () => Promise<unknown>>;
+
+export async function startOpsServer(opts: { host: string; port: number; registry: Registry; checks: ReadinessCheck[]; routes?: JsonRoutes }): Promise<OpsServer> {
   const server = http.createServer((req, res) => {
     const send = (status: number, body: string, type = 'application/json') => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -50,6 +54,14 @@ export async function startOpsServer(opts: { host: string; port: number; registr
       void opts.registry.metrics().then(
         (text) => send(200, text, opts.registry.contentType),
         () => send(500, JSON.stringify({ error: 'metrics unavailable' })),
+      );
+      return;
+    }
+    const route = path !== undefined && opts.routes && Object.hasOwn(opts.routes, path) ? opts.routes[path] : undefined;
+    if (route) {
+      void route().then(
+        (body: unknown) => send(200, JSON.stringify(body)),
+        () => send(503, JSON.stringify({ error: 'unavailable' })),
       );
       return;
     }

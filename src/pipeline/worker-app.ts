@@ -6,10 +6,11 @@
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../ops/logger.ts';
 import { createMetrics, type PipelineMetrics } from '../ops/metrics.ts';
-import { startOpsServer, type OpsServer, type ReadinessCheck } from '../ops/http-server.ts';
+import { startOpsServer, type JsonRoutes, type OpsServer, type ReadinessCheck } from '../ops/http-server.ts';
 import { createConsumer, createKafka, type ConsumerPort } from '../ingest/kafka.ts';
 import { IngestRunner } from '../ingest/ingest-runner.ts';
 import { InferenceQueue } from '../queue/inference-queue.ts';
+import { BacklogReader } from '../queue/queue-backlog.ts';
 import { startInferenceWorker, type InferenceWorker } from '../queue/inference-worker.ts';
 import type { NerPort, Stages } from './ports.ts';
 
@@ -132,8 +133,12 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
   checks.push({ name: 'fhir', check: () => stages.fhirReachable() });
   if (o.role !== 'ingest') checks.push({ name: 'model', check: async () => engines.length > 0 });
 
-  const http = (o.http ?? true) ? await startOpsServer({ host: config.http.host, port: config.http.port, registry: metrics.registry, checks }) : undefined;
-  if (http) logger.info({ url: http.url }, 'operations endpoints: /health /ready /metrics');
+  // GET /queue on ingest roles: the backlog the inference autoscaler reads (deploy/k8s/keda).
+  // Ingest, not inference, serves it, so inference can scale to zero and still be woken.
+  const backlog = o.role !== 'inference' && (o.http ?? true) ? new BacklogReader({ redisUrl: config.redis.url, queueName: config.redis.queueName, ...(o.queuePrefix ? { prefix: o.queuePrefix } : {}) }) : undefined;
+  const routes: JsonRoutes = backlog ? { '/queue': () => backlog.read() } : {};
+  const http = (o.http ?? true) ? await startOpsServer({ host: config.http.host, port: config.http.port, registry: metrics.registry, checks, routes }) : undefined;
+  if (http) logger.info({ url: http.url }, `operations endpoints: /health /ready /metrics${backlog ? ' /queue' : ''}`);
 
   let stopped: Promise<void> | undefined;
   return {
@@ -150,6 +155,7 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
         await Promise.allSettled(workers.map((w) => w.close()));
         await Promise.allSettled(engines.map((e) => e.close()));
         await queue.close();
+        await backlog?.close();
         await http?.close();
       })();
       return stopped;

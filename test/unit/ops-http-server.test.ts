@@ -46,3 +46,26 @@ test('a readiness check that hangs or throws counts as not ready', async () => {
   );
   assert.deepEqual(r, { ready: false, checks: { hangs: false, throws: false, ok: true } });
 });
+
+test('JSON routes: 200 with the body, 503 when the handler rejects, 404 for other paths and inherited names', async () => {
+  let fail = false;
+  const srv = await startOpsServer({
+    host: '127.0.0.1',
+    port: 0,
+    registry: createMetrics({ defaultMetrics: false }).registry,
+    checks: [],
+    routes: { '/queue': async () => (fail ? Promise.reject(new Error('down')) : { live: { total: 3 }, total: 3 }) },
+  });
+  try {
+    const ok = await fetch(`${srv.url}/queue?x=1`);
+    assert.equal(ok.status, 200);
+    assert.match(ok.headers.get('content-type') ?? '', /application\/json/);
+    assert.deepEqual(await ok.json(), { live: { total: 3 }, total: 3 });
+    fail = true;
+    assert.equal((await fetch(`${srv.url}/queue`)).status, 503);
+    assert.equal((await fetch(`${srv.url}/constructor`)).status, 404);
+    assert.equal((await fetch(`${srv.url}/nope`)).status, 404);
+  } finally {
+    await srv.close();
+  }
+});
