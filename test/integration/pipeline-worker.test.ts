@@ -106,6 +106,9 @@ test('an HL7 v2 note and a FHIR note go end to end; a poison record is dead-lett
     // The FHIR server may answer slowly right after a burst: /ready gets a few tries.
     await waitFor('/ready 200', async () => (await fetch(`${w.app.http!.url}/ready`)).status === 200, 30_000);
     assert.equal((await fetch(`${w.app.http!.url}/health`)).status, 200);
+    // The backlog the inference autoscaler reads: every job is done, nothing waits or runs.
+    const backlog = (await (await fetch(`${w.app.http!.url}/queue`)).json()) as { live: { total: number }; replay: { total: number }; total: number };
+    assert.deepEqual([backlog.live.total, backlog.replay.total, backlog.total], [0, 0, 0]);
   } finally {
     await w.stop();
   }
