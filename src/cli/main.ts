@@ -11,6 +11,7 @@ import { registerSend } from './commands/send.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerStart } from './commands/start.ts';
+import { registerView } from './commands/view.ts';
 
 const program = new Command('medner')
   .description('Streaming clinical-NLP worker: clinical documents from Kafka to coded FHIR R4')
@@ -28,6 +29,7 @@ for (const register of [
   registerDemo,
   registerConfig,
   registerStart,
+  registerView,
 ]) {
   register(program);
 }

@@ -52,6 +52,13 @@ const envSchema = z.object({
     .default('auto')
     .transform((v) => (v === 'auto' ? undefined : v === 'off' ? Infinity : Number(v))),
 
+  VIEW_HOST: z.string().min(1).default('127.0.0.1'),
+  VIEW_PORT: intIn(0, 65535).default(9465),
+  VIEW_BEARER_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  VIEW_BASIC_AUTH: z.string().regex(/^[^:]+:.{8,}$/, 'expected user:password (a password of 8 characters or more)').optional(),
+  VIEW_FHIR_LINKS: z.enum(['auto', 'direct', 'proxy']).default('auto'),
+  VIEW_FHIR_PUBLIC_URL: url.optional(),
+  VIEW_PAGE_SIZE: intIn(1, 200).default(25),
   HTTP_PORT: intIn(0, 65535).default(9464),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -97,6 +104,18 @@ export interface Config {
     maxPadding: number | undefined;
   };
   http: { host: string; port: number };
+  /** `medner view`: the read-only web viewer over the FHIR server. */
+  view: {
+    host: string;
+    port: number;
+    /** Access to the pages themselves (a front for a reverse proxy / SSO): none, a static bearer token, or basic auth. */
+    auth: { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic'; user: string; password: string };
+    /** Where a highlight's resource link points: the FHIR server itself, or the viewer's read-through (`/fhir/Type/id`, with the FHIR credentials). */
+    fhirLinks: 'direct' | 'proxy';
+    /** Base URL browsers use for direct links (default FHIR_BASE_URL). */
+    fhirPublicUrl?: string;
+    pageSize: number;
+  };
   logLevel: Env['LOG_LEVEL'];
   stackDir: string;
   /** Database of the local FHIR server that `medner stack up` starts. */
@@ -142,6 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (oauthSet.length > 0 && e.FHIR_BEARER_TOKEN !== undefined) {
     problems.push('FHIR_BEARER_TOKEN: set either a bearer token or OAuth2 client credentials, not both');
   }
+  if (e.VIEW_BEARER_TOKEN !== undefined && e.VIEW_BASIC_AUTH !== undefined) {
+    problems.push('VIEW_BEARER_TOKEN: set either a bearer token or VIEW_BASIC_AUTH for the viewer, not both');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const auth: Config['fhir']['auth'] =
@@ -186,6 +208,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPadding: e.BATCH_MAX_PADDING,
     },
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    view: {
+      host: e.VIEW_HOST,
+      port: e.VIEW_PORT,
+      auth: e.VIEW_BEARER_TOKEN
+        ? { kind: 'bearer', token: e.VIEW_BEARER_TOKEN }
+        : e.VIEW_BASIC_AUTH
+          ? { kind: 'basic', user: e.VIEW_BASIC_AUTH.slice(0, e.VIEW_BASIC_AUTH.indexOf(':')), password: e.VIEW_BASIC_AUTH.slice(e.VIEW_BASIC_AUTH.indexOf(':') + 1) }
+          : { kind: 'none' },
+      // auto: the browser can open the FHIR server's JSON itself only when the server needs no credentials.
+      fhirLinks: e.VIEW_FHIR_LINKS === 'auto' ? (auth.kind === 'none' ? 'direct' : 'proxy') : e.VIEW_FHIR_LINKS,
+      ...(e.VIEW_FHIR_PUBLIC_URL ? { fhirPublicUrl: e.VIEW_FHIR_PUBLIC_URL.replace(/\/+$/, '') } : {}),
+      pageSize: e.VIEW_PAGE_SIZE,
+    },
     logLevel: e.LOG_LEVEL,
     stackDir: e.STACK_DIR,
     fhirServerDb: e.FHIR_SERVER_DB,

@@ -194,6 +194,7 @@ export function buildDocumentTransaction(args: {
       const value = conceptIdentifierValue(docKey, key);
       const id = ownedResourceId(value);
       resource.identifier = [{ system: URI.derivedIdentifier, value }];
+      withAssertionTags(resource);
       derived.push({
         resource: withId(resource, id),
         id,
@@ -256,6 +257,13 @@ export function buildDocumentTransaction(args: {
     resourceIdentifiers: derived.map((d) => ({ resourceType: d.resource.resourceType, ...d.identifier })),
     dropped,
   };
+}
+
+/** Repeats the resource's nlp-assertion extension codes as meta.tag (URI.assertionTag), so they can be searched. */
+export function withAssertionTags(resource: fhir4.DomainResource): void {
+  const codes = [...new Set((resource.extension ?? []).filter((x) => x.url === URI.nlpAssertion && x.valueCode).map((x) => x.valueCode!))];
+  if (codes.length === 0) return;
+  resource.meta = { ...resource.meta, tag: [...(resource.meta?.tag ?? []), ...codes.map((code) => ({ system: URI.assertionTag, code }))] };
 }
 
 /** The resource with its logical id, placed right after resourceType. */

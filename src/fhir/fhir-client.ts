@@ -141,6 +141,19 @@ export class FhirClient {
     }
   }
 
+  /**
+   * GET one page: a path relative to the base (`Type?params`, `Type/id/_history/v`) or an absolute
+   * URL under the base (a paging link). Returns the JSON body (a Bundle for searches, includes kept).
+   */
+  async get<T = unknown>(path: string): Promise<T> {
+    return (await this.request('GET', path)) as T;
+  }
+
+  /** The base URL, without a trailing slash. */
+  get baseUrl(): string {
+    return this.base;
+  }
+
   /** One request with retries. `path` is relative to the base, or an absolute URL the server gave us (paging links). */
   private async request(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<unknown> {
     const maxRetries = this.opts.maxRetries ?? 4;

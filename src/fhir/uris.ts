@@ -9,6 +9,12 @@ export const URI = {
   nlpScore: `${MEDNER_FHIR_BASE}/StructureDefinition/nlp-score`,
   /** Extension, repeated: an assertion flag that fired (valueCode negated | uncertain | historical | family). */
   nlpAssertion: `${MEDNER_FHIR_BASE}/StructureDefinition/nlp-assertion`,
+  /**
+   * meta.tag system repeating each nlp-assertion flag (code negated | uncertain | historical | family | ...): tags are
+   * searchable (`_tag`, also chained from Provenance.target), extensions are not. The extension stays the truth: HAPI keeps
+   * a resource's old tags when it is updated, so a tag can outlive the flag (the viewer checks the extension).
+   */
+  assertionTag: `${MEDNER_FHIR_BASE}/CodeSystem/nlp-assertion`,
   /** Identifier system of every derived resource (value = sha256 hex, see ids.ts). */
   derivedIdentifier: `${MEDNER_FHIR_BASE}/identifier/derived-resource`,
   /** meta.tag system whose code ties a derived resource to its source document (sha256 hex of the document key). */

@@ -327,3 +327,16 @@ test('the Kafka output record: Bundle value that validates, patient key, source 
   broken.entry![2]!.request!.url = 'Condition?identifier=a|b';
   assert.equal(validateOutputMessage(broken).ok, false, 'a raw | in a request URL is refused');
 });
+
+test('each assertion flag is repeated as a searchable meta.tag (URI.assertionTag), exactly the extension codes', () => {
+  const { out } = v2Output();
+  const derived = resources(out).filter((r) => !['Device', 'Provenance', 'DocumentReference', 'Patient'].includes(r.resourceType)) as fhir4.DomainResource[];
+  assert.ok(derived.length >= 4);
+  for (const r of derived) {
+    const flags = (r.extension ?? []).filter((x) => x.url === URI.nlpAssertion).map((x) => x.valueCode).sort();
+    const tags = (r.meta?.tag ?? []).filter((t) => t.system === URI.assertionTag).map((t) => t.code).sort();
+    assert.deepEqual(tags, flags, `${r.resourceType} ${JSON.stringify(flags)}`);
+  }
+  assert.ok(derived.some((r) => r.meta?.tag?.some((t) => t.system === URI.assertionTag && t.code === 'negated')));
+  assert.ok(derived.some((r) => r.meta?.tag?.some((t) => t.system === URI.assertionTag && t.code === 'family')));
+});

@@ -10,6 +10,7 @@ export function registerConfig(program: Command): void {
       const masked = {
         ...c,
         fhir: { ...c.fhir, auth: c.fhir.auth.kind === 'none' ? c.fhir.auth : { kind: c.fhir.auth.kind, secret: '***' } },
+        view: { ...c.view, auth: c.view.auth.kind === 'none' ? c.view.auth : { kind: c.view.auth.kind, secret: '***' } },
       };
       process.stdout.write(`${JSON.stringify(masked, null, 2)}\n`);
     });

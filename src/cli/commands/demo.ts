@@ -47,6 +47,27 @@ async function landed(config: Config, bundle: fhir4.Bundle): Promise<{ type: str
   return out;
 }
 
+/**
+ * A FHIR sample names its own DocumentReference (resourceType/id), which the derived resources
+ * point at: put it on the FHIR server first, as a hospital's server would already hold it, so the
+ * viewer can show the note. Best effort: the demo goes on without it.
+ */
+async function putSourceDocument(config: Config, value: Buffer | Uint8Array | string): Promise<void> {
+  let r: { resourceType?: unknown; id?: unknown };
+  try {
+    r = JSON.parse(Buffer.from(value).toString('utf8')) as typeof r;
+  } catch {
+    return;
+  }
+  if (typeof r.resourceType !== 'string' || !['DocumentReference', 'DiagnosticReport'].includes(r.resourceType) || typeof r.id !== 'string') return;
+  const headers: Record<string, string> = { 'content-type': 'application/fhir+json' };
+  if (config.fhir.auth.kind === 'bearer') headers.authorization = `Bearer ${config.fhir.auth.token}`;
+  await fetch(`${config.fhir.baseUrl}/${r.resourceType}/${encodeURIComponent(r.id)}`, { method: 'PUT', headers, body: JSON.stringify(r) }).then(
+    (res) => res.body?.cancel(),
+    () => undefined,
+  );
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
@@ -84,6 +105,7 @@ export function registerDemo(program: Command): void {
         for (const f of files) {
           const file = path.join(SAMPLES_DIR, f);
           for (const [i, d] of documentsFromFile(file, readFileSync(file)).entries()) {
+            if (d.format === 'fhir') await putSourceDocument(config, d.value);
             for (const doc of await stages.parse(d.value, { kind: 'file', path: file, index: i }, d.format)) expected.set(doc.id, f);
             await producer.send(d.format === 'hl7v2' ? config.topics.hl7In : config.topics.fhirIn, [{ key: d.key, value: d.value }]);
           }
@@ -106,6 +128,12 @@ export function registerDemo(program: Command): void {
           out.write(`\n${file} (document ${id}): ${[...counts].map(([t, n]) => `${n} ${t}`).join(', ')}\n`);
           for (const it of items) out.write(`  ${config.fhir.baseUrl}/${it.type}/${it.id}${it.label ? `  ${it.label}` : ''}\n`);
         }
+        const viewUrl = `http://${config.view.host.includes(':') ? `[${config.view.host}]` : config.view.host}:${config.view.port}`;
+        const runs = [...expected.keys()]
+          .map((id) => results.get(id)?.entry?.find((e) => e.resource?.resourceType === 'Provenance')?.resource?.id)
+          .filter((x): x is string => !!x);
+        out.write(`\nViewer (\`npx medner view\`, or \`npm start\`, serves it): ${viewUrl}/documents\n`);
+        for (const id of runs) out.write(`  ${viewUrl}/documents/${id}\n`);
         const missing = [...expected.keys()].filter((id) => !results.has(id)).length;
         if (missing > 0) process.exitCode = 1;
       } finally {

@@ -4,6 +4,7 @@ import { createLogger } from '../../ops/logger.ts';
 import { onShutdown } from '../../ops/shutdown.ts';
 import { createStages } from '../../pipeline/stages.ts';
 import { startWorkerApp, type WorkerApp, type WorkerRole } from '../../pipeline/worker-app.ts';
+import { runViewer } from './view.ts';
 
 export interface RunWorkerOptions {
   role: WorkerRole;
@@ -50,13 +51,18 @@ export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description('run the ingest side (Kafka -> queue), the inference pool (queue -> NER -> FHIR + Kafka), or both')
-    .option('--role <role>', 'ingest | inference | all', 'all')
+    .option('--role <role>', 'ingest | inference | all | view (the web viewer alone, see `medner view`)', 'all')
     .option('--no-http', 'do not serve /health, /ready and /metrics')
     .option('--lock-ms <ms>', 'job lock: a dead worker\'s jobs are retried after this long', positiveInt)
     .option('--session-ms <ms>', 'Kafka consumer session timeout (how soon a dead worker\'s partitions move)', positiveInt)
     .option('--drain-ms <ms>', 'on SIGTERM, how long to wait for in-flight documents', positiveInt)
     .action(async (o: { role: string; http: boolean; lockMs?: number; drainMs?: number; sessionMs?: number }) => {
-      if (!['ingest', 'inference', 'all'].includes(o.role)) throw new Error(`--role must be ingest, inference or all (got ${o.role})`);
+      if (!['ingest', 'inference', 'all', 'view'].includes(o.role)) throw new Error(`--role must be ingest, inference, all or view (got ${o.role})`);
+      if (o.role === 'view') {
+        const server = await runViewer();
+        process.stderr.write(`viewer at ${server.url}/documents\n`);
+        return;
+      }
       await runWorker({ role: o.role as WorkerRole, http: o.http, ...(o.lockMs ? { lockMs: o.lockMs } : {}), ...(o.drainMs ? { drainMs: o.drainMs } : {}), ...(o.sessionMs ? { sessionMs: o.sessionMs } : {}) });
       // Keeps running until a signal.
     });
