@@ -112,6 +112,15 @@ export async function startViewServer(o: ViewServerOptions): Promise<ViewServer>
       route = 'health';
       return send(200, JSON.stringify({ status: 'ok' }), 'application/json');
     }
+    if (path === '/ready') {
+      route = 'ready';
+      // Ready when the FHIR server answers (the viewer has nothing else to wait for).
+      void client.get('metadata?_summary=true').then(
+        () => send(200, JSON.stringify({ status: 'ready', checks: { fhir: true } }), 'application/json'),
+        () => send(503, JSON.stringify({ status: 'not ready', checks: { fhir: false } }), 'application/json'),
+      );
+      return;
+    }
     if (!authorized(view.auth, req.headers.authorization)) {
       route = 'unauthorized';
       return send(401, errorPage(401, 'Authorization required.'), undefined, view.auth.kind === 'basic' ? { 'www-authenticate': 'Basic realm="medner view", charset="UTF-8"' } : { 'www-authenticate': 'Bearer' });

@@ -5,8 +5,12 @@ import { onShutdown } from '../../ops/shutdown.ts';
 import { startViewServer, type ViewServer } from '../../view/server.ts';
 
 /** Starts the viewer (VIEW_HOST:VIEW_PORT) and stops it on SIGTERM/SIGINT. */
-export async function runViewer(config: Config = loadConfig(), logger: Logger = createLogger(config.logLevel)): Promise<ViewServer> {
-  const server = await startViewServer({ config, logger });
+export async function runViewer(
+  config: Config = loadConfig(),
+  logger: Logger = createLogger(config.logLevel),
+  where: { host?: string; port?: number } = {},
+): Promise<ViewServer> {
+  const server = await startViewServer({ config, logger, ...where });
   onShutdown(logger, () => server.close());
   return server;
 }
@@ -26,8 +30,14 @@ export function registerView(program: Command): void {
   program
     .command('view')
     .description('the read-only web viewer: processed documents with their entities highlighted, linked to the resources in the FHIR server (VIEW_HOST:VIEW_PORT, default 127.0.0.1:9465)')
-    .action(async () => {
-      const server = await runViewer();
+    .option('--host <host>', 'interface to bind (overrides VIEW_HOST)')
+    .option('--port <port>', 'port (overrides VIEW_PORT)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port: expected 0-65535, got ${v}`);
+      return n;
+    })
+    .action(async (o: { host?: string; port?: number }) => {
+      const server = await runViewer(undefined, undefined, { ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}) });
       process.stderr.write(`viewer at ${server.url}/documents (reads ${loadConfig().fhir.baseUrl}); Ctrl-C stops\n`);
     });
 }
