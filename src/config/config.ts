@@ -65,6 +65,17 @@ const envSchema = z.object({
   STACK_DIR: z.string().min(1).default('.stack'),
   FHIR_SERVER_DB: z.string().regex(/^(auto|h2|postgres|jdbc:(postgresql|h2):.+)$/, 'expected auto, h2, postgres or a jdbc:postgresql:/jdbc:h2: URL').default('auto'),
   FHIR_SERVER_JIT: z.enum(['full', 'quick']).default('full'),
+  FHIR_SERVER_HEAP: z.string().regex(/^\d+[mMgG]$/, 'expected a JVM heap size like 768m or 2g').default('1g'),
+  FHIR_SERVER_MAX_REQUEST_BYTES: intIn(65_536, 1_073_741_824).default(16 * 1024 * 1024),
+
+  // Bounds on the work one document can cause (issue 20); each counts in medner_limit_exceeded_total when it bites.
+  MAX_NARRATIVE_BYTES: intIn(1_024, 1_073_741_824).default(256 * 1024),
+  MAX_ENTITIES_PER_DOCUMENT: intIn(1, 1_000_000).default(2_000),
+  MAX_SPANS_PER_RESOURCE: intIn(1, 100_000).default(50),
+  MAX_TRANSACTION_ENTRIES: intIn(10, 1_000_000).default(2_500),
+  MAX_TRANSACTION_BYTES: intIn(65_536, 1_073_741_824).default(8 * 1024 * 1024),
+  DEAD_LETTER_ATTEMPTS: intIn(1, 1_000).default(10),
+  FHIR_MAX_OUTAGE_MS: intIn(1_000, 7 * 24 * 3_600_000).default(15 * 60_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -122,6 +133,25 @@ export interface Config {
   fhirServerDb: string;
   /** JIT of the local FHIR server: `full` (C2, for throughput once warm) or `quick` (C1 only: short runs such as CI). */
   fhirServerJit: Env['FHIR_SERVER_JIT'];
+  /** The local FHIR server's JVM heap (-Xmx) and its request-size limit (413 above it). */
+  fhirServer: { heap: string; maxRequestBytes: number };
+  /** Bounds on the work one document can cause. */
+  limits: {
+    /** UTF-8 bytes of one document's extracted narrative; above: dead letter DOCUMENT_TOO_LARGE. */
+    maxNarrativeBytes: number;
+    /** Entities the model may find in one document; above: dead letter OUTPUT_TOO_LARGE. */
+    maxEntitiesPerDocument: number;
+    /** Source spans (derivation-reference extensions) kept per resource; the rest are counted and dropped. */
+    maxSpansPerResource: number;
+    /** Entries in one FHIR transaction; above: dead letter OUTPUT_TOO_LARGE. */
+    maxTransactionEntries: number;
+    /** Serialized bytes of one FHIR transaction; above: dead letter OUTPUT_TOO_LARGE. */
+    maxTransactionBytes: number;
+    /** Tries to write one dead-letter record before the consumer stops (unhealthy). */
+    deadLetterAttempts: number;
+    /** How long a job waits for an unavailable FHIR server before it spends its attempts. */
+    fhirMaxOutageMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -225,6 +255,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stackDir: e.STACK_DIR,
     fhirServerDb: e.FHIR_SERVER_DB,
     fhirServerJit: e.FHIR_SERVER_JIT,
+    fhirServer: { heap: e.FHIR_SERVER_HEAP, maxRequestBytes: e.FHIR_SERVER_MAX_REQUEST_BYTES },
+    limits: {
+      maxNarrativeBytes: e.MAX_NARRATIVE_BYTES,
+      maxEntitiesPerDocument: e.MAX_ENTITIES_PER_DOCUMENT,
+      maxSpansPerResource: e.MAX_SPANS_PER_RESOURCE,
+      maxTransactionEntries: e.MAX_TRANSACTION_ENTRIES,
+      maxTransactionBytes: e.MAX_TRANSACTION_BYTES,
+      deadLetterAttempts: e.DEAD_LETTER_ATTEMPTS,
+      fhirMaxOutageMs: e.FHIR_MAX_OUTAGE_MS,
+    },
   };
 }
 

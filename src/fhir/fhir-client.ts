@@ -1,11 +1,13 @@
 import type * as fhir4 from 'fhir/r4.js';
 import type { Config } from '../config/config.ts';
 import { MednerError } from '../ops/errors.ts';
+import { LimitError } from './bounds.ts';
 
 /**
  * The one module that talks HTTP to the FHIR server. Classifies every failure
  * once into a MednerError:
  *   FHIR_UNAVAILABLE       retriable: 429, 5xx, 409 (concurrent create of one id, or conditional create), timeouts, network errors, after our own retries
+ *   FHIR_REQUEST_TOO_LARGE not retriable: 413 (the request is over the server's size limit)
  *   FHIR_MULTIPLE_MATCHES  not retriable: 412 (a conditional create or update matched several resources)
  *   FHIR_REJECTED          not retriable: other 4xx; carries the server's OperationOutcome
  *   FHIR_AUTH              not retriable: the token endpoint refused our client credentials
@@ -112,7 +114,7 @@ export class FhirClient {
    * intake to unwrap). Failures are FhirError: FHIR_UNAVAILABLE (retriable: network, timeout, 429,
    * 5xx) or FHIR_REJECTED (other statuses).
    */
-  async readAttachment(url: string): Promise<{ contentType?: string; data: Buffer }> {
+  async readAttachment(url: string, opts: { maxBytes?: number } = {}): Promise<{ contentType?: string; data: Buffer }> {
     const absolute = /^https?:\/\//i.test(url) ? url : `${this.base}/${url.replace(/^\/+/, '')}`;
     const sameOrigin = new URL(absolute).origin === new URL(this.base).origin;
     for (let attempt = 0; ; attempt++) {
@@ -135,7 +137,7 @@ export class FhirClient {
         const retriable = res.status === 429 || res.status >= 500;
         throw new FhirError(retriable ? 'FHIR_UNAVAILABLE' : 'FHIR_REJECTED', `attachment GET ${describe(absolute)}: HTTP ${res.status}`, { retriable, status: res.status });
       }
-      const data = Buffer.from(await res.arrayBuffer());
+      const data = opts.maxBytes === undefined ? Buffer.from(await res.arrayBuffer()) : await readBounded(res, opts.maxBytes);
       const contentType = res.headers.get('content-type');
       return contentType === null ? { data } : { contentType, data };
     }
@@ -231,6 +233,8 @@ export class FhirClient {
       const ra = retryAfterMs(res.headers.get('retry-after'));
       throw new FhirError('FHIR_UNAVAILABLE', what, { retriable: true, status, ...(outcome ? { outcome } : {}), ...(ra !== undefined ? { retryAfterMs: ra } : {}) });
     }
+    // The server's request-size limit (deploy/fhir-server answers 413): the same request will never fit.
+    if (status === 413) throw new FhirError('FHIR_REQUEST_TOO_LARGE', what, { status, ...(outcome ? { outcome } : {}) });
     if (status === 412) throw new FhirError('FHIR_MULTIPLE_MATCHES', what, { status, ...(outcome ? { outcome } : {}) });
     throw new FhirError('FHIR_REJECTED', what, { status, ...(outcome ? { outcome } : {}) });
   }
@@ -269,6 +273,25 @@ export class FhirClient {
     const ttlS = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in ?? 300);
     return { value: body.access_token, expiresAt: Date.now() + Math.max(0, (Number.isFinite(ttlS) ? ttlS : 300) - 30) * 1000 };
   }
+}
+
+/** A response body, failing with DOCUMENT_TOO_LARGE as soon as it passes `maxBytes` (declared or read). */
+async function readBounded(res: Response, maxBytes: number): Promise<Buffer> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new LimitError('DOCUMENT_TOO_LARGE', 'attachment_bytes', declared, maxBytes);
+  }
+  if (!res.body) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    // Throwing leaves the loop, which cancels the stream.
+    if (total > maxBytes) throw new LimitError('DOCUMENT_TOO_LARGE', 'attachment_bytes', total, maxBytes);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
 }
 
 function parseJson(text: string): unknown {

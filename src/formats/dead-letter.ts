@@ -15,8 +15,14 @@ export interface DeadLetterRecord {
   retriable: boolean;
   source: SourceCoordinates;
   headers: Record<string, string>;
-  /** The original bytes, base64. */
+  /** The original bytes, base64 ('' when `payloadLocation` is `source-record`). */
   payload: string;
+  /**
+   * Where the original bytes are: absent or `inline` (in `payload`), or `source-record` (a claim check:
+   * a record too large for the dead-letter topic even so; the bytes stay in the input record at
+   * `source`, which `payloadSha256` identifies).
+   */
+  payloadLocation?: 'inline' | 'source-record';
   payloadBytes: number;
   /** sha256 of the original bytes, hex. */
   payloadSha256: string;
@@ -33,6 +39,32 @@ export function deadLetterId(source: SourceCoordinates): string {
 }
 
 const MAX_MESSAGE = 1000;
+/** Record headers kept in a dead-letter record, at most (bytes of names plus values); the rest are left out. */
+export const MAX_DEAD_LETTER_HEADER_BYTES = 16 * 1024;
+
+/**
+ * The max.message.bytes a dead-letter topic needs so that any input record the broker accepted
+ * (value up to `inputMaxBytes`) fits once wrapped: base64 of the value, the bounded headers, the envelope.
+ */
+export function deadLetterTopicMaxBytes(inputMaxBytes: number): number {
+  return Math.ceil(inputMaxBytes / 3) * 4 + 2 * MAX_DEAD_LETTER_HEADER_BYTES + 64 * 1024;
+}
+
+/** The claim-check form of a record: the bytes stay in the source record (Kafka), named by hash. */
+export function withPayloadBySource(rec: DeadLetterRecord): DeadLetterRecord {
+  return { ...rec, payload: '', payloadLocation: 'source-record' };
+}
+
+function boundedHeaders(h: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  let size = 0;
+  for (const [k, v] of Object.entries(h ?? {})) {
+    size += Buffer.byteLength(k) + Buffer.byteLength(v);
+    if (size > MAX_DEAD_LETTER_HEADER_BYTES) break;
+    out[k] = v;
+  }
+  return out;
+}
 
 /**
  * Our own errors (MednerError) carry messages written to be free of patient data; anything
@@ -64,7 +96,7 @@ export function deadLetterRecord(args: {
     stage: args.stage,
     retriable: args.error instanceof MednerError ? args.error.retriable : false,
     source: args.source,
-    headers: { ...(args.headers ?? {}) },
+    headers: boundedHeaders(args.headers),
     payload: bytes.toString('base64'),
     payloadBytes: bytes.length,
     payloadSha256: createHash('sha256').update(bytes).digest('hex'),

@@ -14,6 +14,7 @@ import { jobIdFor } from '../queue/job-id.ts';
 import { backpressureAction } from './backpressure.ts';
 import type { ConsumedMessage, ConsumerPort } from './kafka.ts';
 import { WatermarkTracker } from './watermark.ts';
+import { checkNarrative, LimitError } from '../fhir/bounds.ts';
 
 export interface PartitionRange {
   topic: string;
@@ -47,6 +48,12 @@ export interface IngestOptions {
   run?: string;
   /** Replay: process only these ranges, then resolve `finished`. */
   ranges?: PartitionRange[];
+  /** UTF-8 bytes of one document's narrative (MAX_NARRATIVE_BYTES); above: dead letter DOCUMENT_TOO_LARGE. */
+  maxNarrativeBytes?: number;
+  /** Tries to write one dead-letter record (DEAD_LETTER_ATTEMPTS) before the consumer stops, unhealthy. */
+  deadLetterAttempts?: number;
+  /** Called once when the consumer stopped for good (a record could not be dead-lettered). */
+  onFatal?: (reason: string) => void;
   /** Called once per record when it is durably done (progress bars). */
   onRecordDone?: (m: { topic: string; partition: number; offset: string; deadLettered: boolean }) => void;
   /** Overrides how a record is turned into dead-letter metadata (dead-letter replay links originals). */
@@ -60,6 +67,8 @@ export class IngestRunner {
   private readonly log: Logger;
   private stopping = false;
   private paused = false;
+  /** Set when a record could not be dead-lettered: the consumer stopped and the process is unhealthy. */
+  private fatalReason: string | undefined;
   private committing: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
   private readonly settling = new Set<Promise<void>>();
@@ -86,6 +95,18 @@ export class IngestRunner {
     this.timers.push(setInterval(() => void this.checkBackpressure(), this.o.pollIntervalMs ?? 250));
     if (this.o.metrics) this.timers.push(setInterval(() => void this.updateLag(), this.o.lagIntervalMs ?? 10_000));
     this.checkRangesDone();
+  }
+
+  /** Why the consumer stopped for good, if it did (health reports it). */
+  get fatal(): string | undefined {
+    return this.fatalReason;
+  }
+
+  /** Whether the consumer is a member of its group and owns its partitions (after a rebalance or a broker restart: only once it joined again). */
+  get ownsPartitions(): boolean {
+    const owns = this.fatalReason === undefined && !this.stopping && this.o.consumer.ownsPartitions();
+    this.o.metrics?.consumerAssigned.set(owns ? 1 : 0);
+    return owns;
   }
 
   /** Records read and not yet durably done. */
@@ -121,7 +142,7 @@ export class IngestRunner {
   }
 
   private async handle(m: ConsumedMessage): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping || this.fatalReason !== undefined) return;
     const range = this.ranges.get(key(m.topic, m.partition));
     if (this.ranges.size > 0) {
       if (!range || BigInt(m.offset) < range.start) return;
@@ -155,7 +176,9 @@ export class IngestRunner {
     let docs;
     try {
       docs = await this.parseWithRetry(raw, source, unwrapped?.format ?? this.o.formatOf(m.topic));
+      if (this.o.maxNarrativeBytes !== undefined) for (const d of docs) checkNarrative(d.text, this.o.maxNarrativeBytes);
     } catch (err) {
+      if (err instanceof LimitError) this.o.metrics?.limitExceeded.inc({ limit: err.limit });
       this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, code: errorCode(err) }, 'intake failed, dead-lettering');
       await dead(err, 'intake');
       return this.done(m, true);
@@ -202,10 +225,40 @@ export class IngestRunner {
   }
 
   private async deadLetter(m: ConsumedMessage, input: Parameters<DeadLetterPort>[0]): Promise<void> {
-    const ok = await this.untilDone('dead-letter', async () => (await this.o.deadLetter(input), true));
-    if (ok === undefined) throw new MednerError('STOPPING', 'stopped before the dead-letter record was written');
+    const maxAttempts = this.o.deadLetterAttempts ?? 10;
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping) throw new MednerError('STOPPING', 'stopped before the dead-letter record was written');
+      if (this.fatalReason !== undefined) throw new MednerError('CONSUMER_STOPPED', 'the consumer stopped; the record will be redelivered');
+      try {
+        await this.o.deadLetter(input);
+        break;
+      } catch (err) {
+        this.o.metrics?.deadLetterFailures.inc();
+        if (attempt >= maxAttempts) {
+          this.stopForGood(m, errorCode(err), attempt);
+          throw new MednerError('DEAD_LETTER_FAILED', `dead-letter record not written after ${attempt} tries`, { cause: err });
+        }
+        this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, attempt, code: errorCode(err) }, 'dead-letter write failed; retrying');
+        await sleep(Math.min(10_000, 200 * 2 ** Math.min(attempt, 6)));
+      }
+    }
     this.o.metrics?.deadLettered.inc({ stage: input.stage, reason: errorCode(input.error) });
     this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, stage: input.stage, code: errorCode(input.error) }, 'dead-lettered');
+  }
+
+  /**
+   * A record that can be neither processed nor dead-lettered: stop consuming (every partition, so
+   * nothing is committed past it) and say so loudly: log at fatal, medner_consumer_stopped 1, /health 503.
+   * A restart (the orchestrator's, on the failed health check) redelivers it.
+   */
+  private stopForGood(m: ConsumedMessage, code: string, attempts: number): void {
+    if (this.fatalReason !== undefined) return;
+    this.fatalReason = `record ${m.topic}/${m.partition}@${m.offset} could not be dead-lettered after ${attempts} tries (${code})`;
+    this.o.consumer.pause(this.o.topics.map((topic) => ({ topic })));
+    this.o.metrics?.consumerStopped.set(1);
+    this.o.metrics?.consumerAssigned.set(0);
+    this.log.fatal({ topic: m.topic, partition: m.partition, offset: m.offset, attempts, code }, 'consumer stopped: a record could not be dead-lettered; restart the worker once the dead-letter topic takes writes');
+    this.o.onFatal?.(this.fatalReason);
   }
 
   private async parseWithRetry(raw: Buffer, source: SourceCoordinates, format: SourceFormat | undefined) {
@@ -250,7 +303,7 @@ export class IngestRunner {
   }
 
   private async checkBackpressure(): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping || this.fatalReason !== undefined) return;
     try {
       const depth = await this.o.queue.depth();
       this.o.metrics?.queueDepth.set(depth);

@@ -8,6 +8,8 @@ export interface TopicSpec {
   topic: string;
   partitions: number;
   replicationFactor: number;
+  /** Topic configs set at creation (e.g. max.message.bytes). */
+  configs?: Record<string, string>;
 }
 
 export interface TopicInfo {
@@ -21,6 +23,10 @@ export interface KafkaAdmin {
   createTopics(specs: TopicSpec[]): Promise<string[]>;
   describeTopics(topics: string[]): Promise<TopicInfo[]>;
   deleteTopics(topics: string[]): Promise<void>;
+  /** Effective value of one config of each topic (topic override or broker default). */
+  topicConfig(topics: string[], name: string): Promise<Map<string, string>>;
+  /** Sets topic configs (Kafka's AlterConfigs: replaces the topic's overrides with these). */
+  setTopicConfig(topic: string, configs: Record<string, string>): Promise<void>;
   clusterInfo(): Promise<{ clusterId: string; brokers: number; controller: number | null }>;
   close(): Promise<void>;
 }
@@ -31,6 +37,9 @@ export interface KafkaAdminOptions {
   /** Short timeouts and no retries, for probing whether a broker answers. */
   probe?: boolean;
 }
+
+/** kafkajs ConfigResourceTypes.TOPIC (a TypeScript enum, not reliably exported at run time under ESM). */
+const TOPIC_RESOURCE = 2;
 
 export async function connectKafkaAdmin(opts: KafkaAdminOptions): Promise<KafkaAdmin> {
   const kafka = new Kafka({
@@ -52,7 +61,12 @@ export async function connectKafkaAdmin(opts: KafkaAdminOptions): Promise<KafkaA
       try {
         await admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor })),
+          topics: missing.map((s) => ({
+            topic: s.topic,
+            numPartitions: s.partitions,
+            replicationFactor: s.replicationFactor,
+            ...(s.configs ? { configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })) } : {}),
+          })),
         });
       } catch (err) {
         // Another process may have created them between list and create.
@@ -66,6 +80,21 @@ export async function connectKafkaAdmin(opts: KafkaAdminOptions): Promise<KafkaA
     },
     async deleteTopics(topics) {
       if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 10_000 });
+    },
+    async topicConfig(topics, name) {
+      const r = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((t) => ({ type: TOPIC_RESOURCE, name: t, configNames: [name] })) });
+      const out = new Map<string, string>();
+      for (const res of r.resources) {
+        const v = res.configEntries.find((e) => e.configName === name)?.configValue;
+        if (v !== undefined) out.set(res.resourceName, v);
+      }
+      return out;
+    },
+    async setTopicConfig(topic, configs) {
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: TOPIC_RESOURCE, name: topic, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+      });
     },
     async clusterInfo() {
       const c = await admin.describeCluster();

@@ -40,6 +40,12 @@ export interface ConsumerPort {
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
   /** Called with the partitions this member owns after every group join. */
   onAssignment(cb: (owned: TopicPartitions[]) => void): void;
+  /**
+   * Whether this member owns its partitions now: joined its group (GROUP_JOIN) with no rebalance,
+   * crash, stop or disconnect since, and heard from the broker (heartbeat, fetch or join) within
+   * `freshMs`. After a broker restart it turns true only once the consumer joined again.
+   */
+  ownsPartitions(freshMs?: number): boolean;
   /** Kafka's end offset and our group's committed offset per partition, for the lag metric. */
   lag(topics: string[]): Promise<{ topic: string; partition: number; lag: number }[]>;
   stop(): Promise<void>;
@@ -92,7 +98,17 @@ export function createConsumer(
   const admin = kafka.admin();
   let adminConnected = false;
   const assignmentListeners: ((owned: TopicPartitions[]) => void)[] = [];
+  let joined = false;
+  let lastContact = 0;
+  const contact = () => void (lastContact = Date.now());
+  consumer.on(consumer.events.HEARTBEAT, contact);
+  consumer.on(consumer.events.FETCH, contact);
+  for (const lost of [consumer.events.REBALANCING, consumer.events.CRASH, consumer.events.STOP, consumer.events.DISCONNECT]) {
+    consumer.on(lost, () => void (joined = false));
+  }
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    joined = true;
+    contact();
     const owned = Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions }));
     for (const cb of assignmentListeners) cb(owned);
   });
@@ -136,6 +152,7 @@ export function createConsumer(
       if (offsets.length > 0) await consumer.commitOffsets(offsets);
     },
     onAssignment: (cb) => void assignmentListeners.push(cb),
+    ownsPartitions: (freshMs = Math.max(15_000, 3 * (opts.heartbeatIntervalMs ?? 3_000))) => joined && Date.now() - lastContact <= freshMs,
     async lag(topics) {
       if (!adminConnected) {
         await admin.connect();

@@ -4,6 +4,27 @@
  */
 import path from 'node:path';
 import type { SourceFormat } from '../formats/clinical-document.ts';
+import { MednerError } from '../ops/errors.ts';
+
+/** Why `medner send` cannot send a file (the command reports it and exits non-zero). */
+export class SendError extends MednerError {
+  constructor(code: 'EMPTY_INPUT' | 'UNKNOWN_FORMAT' | 'BAD_ENCODING' | 'NO_MESSAGES', message: string) {
+    super(code, message);
+    this.name = 'SendError';
+  }
+}
+
+/**
+ * The bytes of a file without its byte order mark: UTF-8's is dropped; UTF-16's (LE or BE)
+ * means the file is UTF-16 text, re-encoded to UTF-8 (HL7 v2 over the wire and FHIR JSON are
+ * 8-bit; a UTF-16 HL7 file is a Windows editor's doing).
+ */
+export function withoutBom(buf: Buffer): Buffer {
+  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return buf.subarray(3);
+  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return Buffer.from(new TextDecoder('utf-16le').decode(buf.subarray(2)), 'utf8');
+  if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) return Buffer.from(new TextDecoder('utf-16be').decode(buf.subarray(2)), 'utf8');
+  return buf;
+}
 
 export interface OutgoingDocument {
   format: SourceFormat;
@@ -36,6 +57,11 @@ export function splitHl7(text: string): string[] {
   return out.map((m) => `${m.join('\r')}\r`);
 }
 
+/** A key read through latin1, as the UTF-8 text its bytes most likely are. */
+function utf8Key(k: string | undefined): string | undefined {
+  return k === undefined ? undefined : Buffer.from(k, 'latin1').toString('utf8');
+}
+
 function hl7DocumentId(msg: string): string | undefined {
   const seg = (name: string) => msg.split('\r').find((s) => s.startsWith(`${name}|`));
   const txa12 = seg('TXA')?.split('|')[12]?.split('^')[0];
@@ -49,14 +75,30 @@ function fhirDocumentId(json: unknown): string | undefined {
   return r.masterIdentifier?.value ?? (r.id ? `${r.resourceType ?? 'Resource'}/${r.id}` : undefined);
 }
 
-export function documentsFromFile(file: string, content: Buffer): OutgoingDocument[] {
+/**
+ * The records of one file. A byte order mark is not an error (see withoutBom); an empty file, one
+ * that is neither HL7 v2 nor FHIR, FHIR JSON that is not UTF-8, or an HL7 file without a message
+ * throws SendError, so nothing is silently dropped. HL7 v2 bytes are passed through unchanged
+ * (latin1 maps byte to char one to one): their character set is MSH-18's business, read by intake.
+ */
+export function documentsFromFile(file: string, original: Buffer): OutgoingDocument[] {
   const name = path.basename(file);
+  if (original.length === 0) throw new SendError('EMPTY_INPUT', `${name}: the file is empty`);
+  const content = withoutBom(original);
+  if (content.toString('latin1').trim() === '') throw new SendError('EMPTY_INPUT', `${name}: the file holds only white space`);
   const format = sniffFormat(content);
-  if (format === undefined) throw new Error(`${name}: neither HL7 v2 (MSH...) nor FHIR (JSON or XML)`);
+  if (format === undefined) throw new SendError('UNKNOWN_FORMAT', `${name}: neither HL7 v2 (MSH...) nor FHIR (JSON or XML)`);
   if (format === 'hl7v2') {
-    return splitHl7(content.toString('utf8')).map((m, i) => ({ format, key: hl7DocumentId(m) ?? `${name}#${i}`, value: Buffer.from(m, 'utf8') }));
+    const messages = splitHl7(content.toString('latin1')).map((m, i) => ({ format, key: utf8Key(hl7DocumentId(m)) ?? `${name}#${i}`, value: Buffer.from(m, 'latin1') }));
+    if (messages.length === 0) throw new SendError('NO_MESSAGES', `${name}: no HL7 v2 message (MSH segment) found`);
+    return messages;
   }
-  const text = content.toString('utf8');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(content);
+  } catch {
+    throw new SendError('BAD_ENCODING', `${name}: FHIR JSON/XML must be UTF-8, and this file is not`);
+  }
   if (/\.ndjson$/i.test(file)) {
     return text
       .split('\n')

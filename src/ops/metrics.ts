@@ -16,6 +16,20 @@ export interface PipelineMetrics {
   consumerLag: Gauge<'topic' | 'partition'>;
   paused: Gauge;
   mentionsDropped: Counter<'reason'>;
+  /** A bound on one document's work bit (issue 20): narrative_bytes, entities, spans_per_resource, transaction_*. */
+  limitExceeded: Counter<'limit'>;
+  /** Source spans dropped beyond MAX_SPANS_PER_RESOURCE. */
+  spansDropped: Counter;
+  /** Dead-letter writes that failed (each try). */
+  deadLetterFailures: Counter;
+  /** 1 once the consumer stopped because a record could not be dead-lettered. */
+  consumerStopped: Gauge;
+  /** Seconds jobs spent waiting for an unavailable FHIR server (summed over jobs). */
+  fhirWaitSeconds: Counter;
+  /** Seconds since the FHIR output last worked, while it does not (0 when it does). */
+  fhirOutageSeconds: Gauge;
+  /** 1 while the ingest consumer owns its partitions (joined its group), else 0. */
+  consumerAssigned: Gauge;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): PipelineMetrics {
@@ -65,5 +79,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Pipeline
       registers,
     }),
     paused: new Gauge({ name: 'medner_ingest_paused', help: '1 while consumers are paused for backpressure', registers }),
+    limitExceeded: new Counter({
+      name: 'medner_limit_exceeded_total',
+      help: 'Times a bound on one document bit (MAX_NARRATIVE_BYTES, MAX_ENTITIES_PER_DOCUMENT, MAX_SPANS_PER_RESOURCE, MAX_TRANSACTION_*)',
+      labelNames: ['limit'],
+      registers,
+    }),
+    spansDropped: new Counter({ name: 'medner_spans_dropped_total', help: 'Source spans dropped beyond MAX_SPANS_PER_RESOURCE', registers }),
+    deadLetterFailures: new Counter({ name: 'medner_dead_letter_failures_total', help: 'Failed tries to write a dead-letter record', registers }),
+    consumerStopped: new Gauge({ name: 'medner_consumer_stopped', help: '1 once the consumer stopped because a record could not be dead-lettered (the process is unhealthy)', registers }),
+    fhirWaitSeconds: new Counter({ name: 'medner_fhir_wait_seconds_total', help: 'Seconds jobs spent backing off while the FHIR server was unavailable', registers }),
+    fhirOutageSeconds: new Gauge({ name: 'medner_fhir_outage_seconds', help: 'Seconds since the FHIR output last worked, while it does not (0 when it does)', registers }),
+    consumerAssigned: new Gauge({ name: 'medner_consumer_assigned', help: '1 while the ingest consumer is a member of its group with its partitions', registers }),
   };
 }

@@ -21,7 +21,10 @@ export function unwrapDeadLetter(m: Pick<ConsumedMessage, 'value'>, formatOfTopi
       payload?: unknown;
       source?: SourceCoordinates;
       headers?: Record<string, string>;
+      payloadLocation?: string;
     };
+    // A claim check: the bytes are in the source record, not here (not replayable from the dead-letter topic).
+    if (rec.payloadLocation === 'source-record') return undefined;
     if (rec.schemaVersion !== 1 || typeof rec.id !== 'string' || typeof rec.payload !== 'string' || typeof rec.source !== 'object' || rec.source === null) return undefined;
     const format = rec.source.kind === 'kafka' ? formatOfTopic(rec.source.topic) : undefined;
     return { id: rec.id, raw: Buffer.from(rec.payload, 'base64'), source: rec.source, ...(format ? { format } : {}), headers: rec.headers ?? {} };

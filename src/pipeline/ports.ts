@@ -20,6 +20,8 @@ export interface OutputSummary {
   published: boolean;
   /** Mentions that made no resource of their own, by reason (DocumentOutput.dropped). */
   dropped?: Record<string, number>;
+  /** Source spans dropped beyond MAX_SPANS_PER_RESOURCE. */
+  spansDropped?: number;
 }
 
 /** Writes a document's results durably: FHIR transaction committed and output topic acknowledged. */

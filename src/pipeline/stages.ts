@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config.ts';
 import type { ClinicalDocument } from '../formats/clinical-document.ts';
 import { parseDocuments } from '../formats/intake.ts';
-import { deadLetterRecord } from '../formats/dead-letter.ts';
+import { deadLetterRecord, withPayloadBySource, type DeadLetterRecord } from '../formats/dead-letter.ts';
 import { buildDocumentTransaction } from '../fhir/document-output.ts';
+import { checkEntityCount, checkTransaction, limitSpans } from '../fhir/bounds.ts';
 import { FhirClient } from '../fhir/fhir-client.ts';
 import { FhirServerWriter } from '../fhir/fhir-writer.ts';
 import { BC5CDR_MAPPING_FILE, loadLabelMapping, type LabelMapping } from '../fhir/label-mapping.ts';
@@ -40,6 +41,16 @@ export function createFhirClient(config: Config): FhirClient {
   return new FhirClient({ baseUrl: config.fhir.baseUrl, timeoutMs: config.fhir.timeoutMs, auth: config.fhir.auth });
 }
 
+/** kafkajs's error for a record over the topic's max.message.bytes (Kafka error 10), also when wrapped by its retrier. */
+export function isMessageTooLarge(err: unknown): boolean {
+  for (let e: unknown = err, i = 0; e && i < 5; i++) {
+    const x = e as { type?: unknown; code?: unknown; cause?: unknown; originalError?: unknown };
+    if (x.type === 'MESSAGE_TOO_LARGE' || x.code === 10) return true;
+    e = x.originalError ?? x.cause;
+  }
+  return false;
+}
+
 export interface StagesOptions {
   /** Override the label mapping (tests use one that makes outputs deterministic). */
   mapping?: LabelMapping;
@@ -54,15 +65,20 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
   const writer = new FhirServerWriter(client);
   const mapping = opts.mapping ?? labelMappingFor(config.model.dir).mapping;
   // Attachment urls are read through the FHIR client: its auth (bearer or OAuth2), only to the FHIR server's origin.
-  const fetchBinary = (url: string) => client.readAttachment(url);
+  // An attachment is read only up to a bound (its text at MAX_NARRATIVE_BYTES, times 4 for base64 and markup).
+  const fetchBinary = (url: string) => client.readAttachment(url, { maxBytes: config.limits.maxNarrativeBytes * 4 });
 
   const output: OutputPort = {
     async write(doc: ClinicalDocument, entities: Entity[], model: ModelInfo) {
+      // Bounds first (issue 20): nothing over them reaches the FHIR server or the output topic.
+      checkEntityCount(entities.length, config.limits);
       const out = buildDocumentTransaction({ doc, entities, model, mapping });
+      const spansDropped = limitSpans(out.bundle, config.limits.maxSpansPerResource);
+      checkTransaction(out.bundle, config.limits);
       if (config.fhir.write) await writer.writeDocument(doc, out);
       const rec = outputRecord(out, doc, model);
       await producer.send(config.topics.output, [rec]);
-      return { resources: out.resourceIdentifiers.length, fhirWritten: config.fhir.write, published: true, dropped: out.dropped };
+      return { resources: out.resourceIdentifiers.length, fhirWritten: config.fhir.write, published: true, dropped: out.dropped, ...(spansDropped > 0 ? { spansDropped } : {}) };
     },
   };
 
@@ -86,7 +102,20 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
     async deadLetter(input) {
       const rec = deadLetterRecord(input);
       const key = input.source.kind === 'kafka' ? `${input.source.topic}-${input.source.partition}-${input.source.offset}` : rec.id;
-      await producer.send(config.topics.deadLetter, [{ key, value: JSON.stringify(rec), headers: { 'content-type': 'application/json', 'medner-dead-letter-id': rec.id, 'medner-reason': rec.reasonCode } }]);
+      const send = (r: DeadLetterRecord) =>
+        producer.send(config.topics.deadLetter, [
+          { key, value: JSON.stringify(r), headers: { 'content-type': 'application/json', 'medner-dead-letter-id': r.id, 'medner-reason': r.reasonCode } },
+        ]);
+      try {
+        await send(rec);
+      } catch (err) {
+        // The dead-letter topic is created to fit any accepted input (`medner topics`); should the broker
+        // still refuse the record as too large, keep the bytes where they are (the input record) and
+        // write a claim check that names them by coordinates and hash.
+        if (!isMessageTooLarge(err) || input.source.kind !== 'kafka') throw err;
+        logger.warn({ id: rec.id, payloadBytes: rec.payloadBytes }, 'dead-letter record too large for the topic; writing a claim check to the source record');
+        await send(withPayloadBySource(rec));
+      }
     },
     async fhirReachable() {
       if (!config.fhir.write) return true;

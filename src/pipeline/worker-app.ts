@@ -6,7 +6,10 @@
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../ops/logger.ts';
 import { createMetrics, type PipelineMetrics } from '../ops/metrics.ts';
-import { startOpsServer, type JsonRoutes, type OpsServer, type ReadinessCheck } from '../ops/http-server.ts';
+import { startOpsServer, type HealthCheck, type JsonRoutes, type OpsServer, type ReadinessCheck } from '../ops/http-server.ts';
+import { fitDeadLetterTopic } from '../ingest/topics.ts';
+import { connectKafkaAdmin } from '../ingest/kafka-admin.ts';
+import { errorCode } from '../ops/errors.ts';
 import { createConsumer, createKafka, type ConsumerPort } from '../ingest/kafka.ts';
 import { IngestRunner } from '../ingest/ingest-runner.ts';
 import { InferenceQueue } from '../queue/inference-queue.ts';
@@ -45,6 +48,20 @@ export interface WorkerApp {
   readonly http?: OpsServer;
   /** Graceful: stop fetching, finish in-flight jobs, commit, close. */
   stop(drainMs?: number): Promise<void>;
+}
+
+async function ensureDeadLetterFits(config: Config, logger: Logger): Promise<void> {
+  try {
+    const admin = await connectKafkaAdmin({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-admin` });
+    try {
+      const r = await fitDeadLetterTopic(config, admin);
+      if (r.raised) logger.info({ topic: config.topics.deadLetter, maxMessageBytes: r.bytes, inputMaxBytes: r.inputMaxBytes }, 'dead-letter topic resized to fit the largest input');
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
+  } catch (err) {
+    logger.warn({ topic: config.topics.deadLetter, code: errorCode(err) }, 'could not check the dead-letter topic size; oversized dead letters fall back to claim checks');
+  }
 }
 
 export function inputTopics(config: Config): string[] {
@@ -91,12 +108,15 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
             ...(o.lockDurationMs !== undefined ? { lockDurationMs: o.lockDurationMs } : {}),
             ...(o.stalledIntervalMs !== undefined ? { stalledIntervalMs: o.stalledIntervalMs } : {}),
             ...(o.outageBackoffMs !== undefined ? { outageBackoffMs: o.outageBackoffMs } : {}),
+            maxOutageMs: config.limits.fhirMaxOutageMs,
           }),
         );
       }
       logger.info({ workers: workers.length, model: engines[0]?.model, batchSize: config.model.batchSize }, 'inference workers started');
     }
     if (o.role !== 'inference') {
+      // Dead letters must fit (issue 20): size the dead-letter topic for the largest input (best effort: ACLs may forbid it).
+      await ensureDeadLetterFits(config, logger);
       const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId }, logger);
       consumer = createConsumer(kafka, {
         groupId: config.kafka.groupId,
@@ -113,6 +133,8 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
         metrics,
         highWater: config.redis.highWater,
         lowWater: config.redis.lowWater,
+        maxNarrativeBytes: config.limits.maxNarrativeBytes,
+        deadLetterAttempts: config.limits.deadLetterAttempts,
         ...(o.commitIntervalMs !== undefined ? { commitIntervalMs: o.commitIntervalMs } : {}),
       });
       await ingest.start();
@@ -126,9 +148,12 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
   }
 
   const checks: ReadinessCheck[] = [{ name: 'redis', check: () => queue.ping() }];
-  if (consumer) {
-    const c = consumer;
-    checks.push({ name: 'kafka', check: async () => (await c.lag(inputTopics(config)), true) });
+  const health: HealthCheck[] = [];
+  if (ingest) {
+    const runner = ingest;
+    // Ready only while the consumer owns its partitions (after a Kafka restart: once it joined its group again).
+    checks.push({ name: 'kafka', check: () => runner.ownsPartitions });
+    health.push({ name: 'consumer', problem: () => runner.fatal });
   }
   checks.push({ name: 'fhir', check: () => stages.fhirReachable() });
   if (o.role !== 'ingest') checks.push({ name: 'model', check: async () => engines.length > 0 });
@@ -137,7 +162,7 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
   // Ingest, not inference, serves it, so inference can scale to zero and still be woken.
   const backlog = o.role !== 'inference' && (o.http ?? true) ? new BacklogReader({ redisUrl: config.redis.url, queueName: config.redis.queueName, ...(o.queuePrefix ? { prefix: o.queuePrefix } : {}) }) : undefined;
   const routes: JsonRoutes = backlog ? { '/queue': () => backlog.read() } : {};
-  const http = (o.http ?? true) ? await startOpsServer({ host: config.http.host, port: config.http.port, registry: metrics.registry, checks, routes }) : undefined;
+  const http = (o.http ?? true) ? await startOpsServer({ host: config.http.host, port: config.http.port, registry: metrics.registry, checks, health, routes }) : undefined;
   if (http) logger.info({ url: http.url }, `operations endpoints: /health /ready /metrics${backlog ? ' /queue' : ''}`);
 
   let stopped: Promise<void> | undefined;

@@ -15,6 +15,7 @@ import type { NerPort, OutputPort } from '../pipeline/ports.ts';
 import { MicroBatcher } from './batcher.ts';
 import { JOB_NAME, replayQueueName } from './inference-queue.ts';
 import { encodeFailure, type InferenceJobData, type InferenceJobResult } from './inference-job.ts';
+import { LimitError } from '../fhir/bounds.ts';
 
 export interface InferenceWorkerOptions {
   redisUrl: string;
@@ -77,6 +78,10 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
   const outageBackoffMs = o.outageBackoffMs ?? 2_000;
 
   const replayLimit = Math.max(1, o.replayConcurrency ?? Math.floor(o.batchSize / 4));
+  /** When the output last started failing with a retriable error (undefined while it works). */
+  let outageSince: number | undefined;
+  const outageTimer = setInterval(() => o.metrics?.fhirOutageSeconds.set(outageSince === undefined ? 0 : (Date.now() - outageSince) / 1000), 1_000);
+  outageTimer.unref();
 
   const process = async (job: Job<InferenceJobData, InferenceJobResult>, from: Worker<InferenceJobData, InferenceJobResult>): Promise<InferenceJobResult> => {
     const { doc } = job.data;
@@ -93,6 +98,7 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
     } catch (err) {
       const code = errorCode(err);
       const failure = encodeFailure({ stage: 'output', code, message: safeMessage(err) });
+      if (err instanceof LimitError) o.metrics?.limitExceeded.inc({ limit: err.limit });
       if (!isRetriable(err)) {
         log.warn({ jobId: job.id, code }, 'output failed, not retriable');
         throw new UnrecoverableError(failure);
@@ -101,11 +107,18 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
         // The server is down or overloaded: pause this worker and put the job back
         // without spending one of its attempts.
         log.warn({ jobId: job.id, code, backoffMs: outageBackoffMs }, 'output unavailable, backing off');
+        outageSince ??= Date.now();
+        o.metrics?.fhirWaitSeconds.inc(outageBackoffMs / 1000);
         await from.rateLimit(outageBackoffMs);
         throw Worker.RateLimitError();
       }
       log.warn({ jobId: job.id, attempt: job.attemptsMade + 1, code }, 'output failed');
       throw new Error(failure);
+    }
+    outageSince = undefined;
+    if (summary.spansDropped) {
+      o.metrics?.spansDropped.inc(summary.spansDropped);
+      o.metrics?.limitExceeded.inc({ limit: 'spans_per_resource' });
     }
     if (job.data.producedAt !== undefined) {
       o.metrics?.endToEndSeconds.observe({ feed: job.data.run ? 'replay' : 'live' }, (Date.now() - job.data.producedAt) / 1000);
@@ -143,6 +156,7 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
     worker,
     replayWorker,
     async close(force = false) {
+      clearInterval(outageTimer);
       await Promise.all([worker.close(force), replayWorker.close(force)]);
       await batcher.close();
     },

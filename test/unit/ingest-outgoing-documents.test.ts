@@ -37,3 +37,39 @@ test('NDJSON files give one record per line; unknown content is refused', () => 
   assert.deepEqual(documentsFromFile('x.ndjson', nd).map((d) => d.key), ['DocumentReference/a', 'DocumentReference/b', 'x.ndjson#2']);
   assert.throws(() => documentsFromFile('y.txt', Buffer.from('plain text')), /neither HL7/);
 });
+
+test('a UTF-8 byte order mark is not an error: the HL7 message is sent without it', () => {
+  const msg = 'MSH|^~\\&|LAB||||||ORU^R01|M1|P|2.5\rPID|1||123\rOBX|1|TX|||Gr\u00fc\u00dfe\r';
+  const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(msg, 'utf8')]);
+  const docs = documentsFromFile('lab.hl7', withBom);
+  assert.equal(docs.length, 1);
+  assert.equal(docs[0]?.key, 'M1');
+  // Bytes pass through unchanged (after the BOM): UTF-8 stays UTF-8, not re-encoded.
+  assert.deepEqual(docs[0]?.value, Buffer.from(msg, 'utf8'));
+  const json = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"resourceType":"DocumentReference","id":"d"}')]);
+  assert.equal(documentsFromFile('d.json', json)[0]?.value.toString('utf8'), '{"resourceType":"DocumentReference","id":"d"}');
+});
+
+test('latin1 HL7 bytes are passed through byte for byte (MSH-18 decides at intake)', () => {
+  const bytes = Buffer.from('MSH|^~\\&|A|||||||MDM^T02|1|P|2.5|||||8859/1\rOBX|1|TX|||caf\xe9\r', 'latin1');
+  assert.deepEqual(documentsFromFile('a.hl7', bytes)[0]?.value, bytes);
+});
+
+test('a UTF-16 file (BOM) is re-encoded to UTF-8', () => {
+  const text = '{"resourceType":"DocumentReference","id":"u16"}';
+  const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+  assert.deepEqual(documentsFromFile('u.json', le).map((d) => [d.key, d.value.toString('utf8')]), [['DocumentReference/u16', text]]);
+});
+
+test('empty, blank, unknown, non-UTF-8 JSON and message-less HL7 files are refused with a code', () => {
+  const cases: [string, Buffer, string][] = [
+    ['e.hl7', Buffer.alloc(0), 'EMPTY_INPUT'],
+    ['b.hl7', Buffer.from([0xef, 0xbb, 0xbf, 0x20, 0x0a]), 'EMPTY_INPUT'],
+    ['x.bin', Buffer.from([0x00, 0x01, 0x02, 0xff]), 'UNKNOWN_FORMAT'],
+    ['l.json', Buffer.from('{"a":"caf\xe9"}', 'latin1'), 'BAD_ENCODING'],
+    ['h.hl7', Buffer.from('\x0b\x1c\r'), 'UNKNOWN_FORMAT'],
+  ];
+  for (const [file, buf, code] of cases) {
+    assert.throws(() => documentsFromFile(file, buf), (err: unknown) => (err as { code?: string }).code === code, file);
+  }
+});

@@ -9,6 +9,7 @@ import type { ClinicalDocument } from '../../src/formats/clinical-document.ts';
 import type { DeadLetterInput } from '../../src/pipeline/ports.ts';
 import { IntakeError } from '../../src/formats/errors.ts';
 import { createLogger } from '../../src/ops/logger.ts';
+import { createMetrics } from '../../src/ops/metrics.ts';
 
 /** The ingest runner's offset, dead-letter and backpressure logic with in-memory fakes (no broker). */
 
@@ -31,6 +32,10 @@ class FakeConsumer implements ConsumerPort {
     this.commits.push(o);
   }
   onAssignment() {}
+  owns = true;
+  ownsPartitions() {
+    return this.owns;
+  }
   async lag() {
     return [];
   }
@@ -96,10 +101,12 @@ const msg = (offset: number, value = 'ok', partition = 0): ConsumedMessage => ({
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
-function setup(opts: { high?: number; low?: number } = {}) {
+function setup(opts: { high?: number; low?: number; maxNarrativeBytes?: number; deadLetterFails?: boolean; deadLetterAttempts?: number } = {}) {
   const consumer = new FakeConsumer();
   const queue = new FakeQueue();
   const dead: DeadLetterInput[] = [];
+  const metrics = createMetrics({ defaultMetrics: false });
+  let deadLetterTries = 0;
   const runner = new IngestRunner({
     consumer,
     topics: ['in'],
@@ -107,18 +114,60 @@ function setup(opts: { high?: number; low?: number } = {}) {
     parse: async (raw) => {
       if (raw.toString() === 'poison') throw new IntakeError('NOT_HL7', 'not HL7');
       if (raw.toString() === 'empty') return [];
-      return [doc(raw.toString())];
+      return [{ ...doc(raw.toString()), text: raw.toString() }];
     },
     queue,
-    deadLetter: async (d) => void dead.push(d),
+    deadLetter: async (d) => {
+      deadLetterTries++;
+      if (opts.deadLetterFails) throw Object.assign(new Error('broker says no'), { type: 'NOT_ENOUGH_REPLICAS' });
+      dead.push(d);
+    },
     logger: createLogger('silent'),
+    metrics,
     highWater: opts.high ?? 100,
     lowWater: opts.low ?? 10,
     commitIntervalMs: 10,
     pollIntervalMs: 10,
+    ...(opts.maxNarrativeBytes !== undefined ? { maxNarrativeBytes: opts.maxNarrativeBytes } : {}),
+    ...(opts.deadLetterAttempts !== undefined ? { deadLetterAttempts: opts.deadLetterAttempts } : {}),
   });
-  return { consumer, queue, dead, runner };
+  return { consumer, queue, dead, runner, metrics, deadLetterTries: () => deadLetterTries };
 }
+
+test('a document whose narrative is over MAX_NARRATIVE_BYTES is dead-lettered DOCUMENT_TOO_LARGE with its size, and counted', async () => {
+  const { consumer, queue, dead, runner, metrics } = setup({ maxNarrativeBytes: 1024 });
+  await runner.start();
+  await consumer.handle(msg(0, 'x'.repeat(1024)));
+  await consumer.handle(msg(1, '\u00e9'.repeat(600))); // 600 chars, 1,200 UTF-8 bytes
+  await settle();
+  assert.deepEqual(queue.added, ['k@in@0@0@0'], 'exactly at the bound is processed');
+  assert.equal(dead.length, 1);
+  assert.equal((dead[0]!.error as { code: string }).code, 'DOCUMENT_TOO_LARGE');
+  assert.match((dead[0]!.error as Error).message, /1200 over the limit of 1024/);
+  assert.match(await metrics.registry.getSingleMetricAsString('medner_limit_exceeded_total'), /limit="narrative_bytes"\} 1/);
+  queue.complete('k@in@0@0@0');
+  await settle();
+  assert.equal(consumer.lastCommitted(), '2');
+  await runner.stop(100);
+});
+
+test('a record that cannot be dead-lettered stops the consumer loudly after DEAD_LETTER_ATTEMPTS tries, committing nothing past it', async () => {
+  const { consumer, runner, metrics, deadLetterTries } = setup({ deadLetterFails: true, deadLetterAttempts: 2 });
+  await runner.start();
+  await consumer.handle(msg(0, 'poison'));
+  await settle();
+  assert.equal(deadLetterTries(), 2);
+  assert.match(runner.fatal ?? '', /in\/0@0 could not be dead-lettered after 2 tries/);
+  assert.equal(runner.ownsPartitions, false);
+  assert.ok(consumer.pauses >= 1, 'consumption paused');
+  assert.match(await metrics.registry.getSingleMetricAsString('medner_consumer_stopped'), /medner_consumer_stopped 1/);
+  assert.match(await metrics.registry.getSingleMetricAsString('medner_dead_letter_failures_total'), /medner_dead_letter_failures_total 2/);
+  await consumer.handle(msg(1, 'good'));
+  await settle();
+  assert.notEqual(consumer.lastCommitted(), '1');
+  assert.notEqual(consumer.lastCommitted(), '2');
+  await runner.stop(100);
+});
 
 test('offsets commit only up to the first record whose job is not finished', async () => {
   const { consumer, queue, runner } = setup();

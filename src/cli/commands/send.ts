@@ -15,9 +15,19 @@ export function registerSend(program: Command): void {
       const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
       const producer = createProducer(createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-send` }, logger));
       const counts = new Map<string, number>();
+      const failed: string[] = [];
       try {
         for (const file of files) {
-          const docs = documentsFromFile(file, readFileSync(file));
+          let docs;
+          try {
+            docs = documentsFromFile(file, readFileSync(file));
+          } catch (err) {
+            // Unreadable, empty, unknown or wrongly encoded: say so and fail the command, never drop silently.
+            const code = (err as { code?: unknown }).code;
+            process.stderr.write(`${file}: ${typeof code === 'string' ? `${code}: ` : ''}${err instanceof Error ? err.message : String(err)}\n`);
+            failed.push(file);
+            continue;
+          }
           for (const d of docs) {
             const topic = d.format === 'hl7v2' ? config.topics.hl7In : config.topics.fhirIn;
             await producer.send(topic, [{ key: d.key, value: d.value, headers: { 'medner-sent-from': 'medner-send' } }]);
@@ -29,5 +39,9 @@ export function registerSend(program: Command): void {
         await producer.close();
       }
       for (const [topic, n] of counts) process.stdout.write(`sent ${n} record(s) to ${topic}\n`);
+      if (failed.length > 0) {
+        process.stderr.write(`${failed.length} file(s) not sent\n`);
+        process.exitCode = 2;
+      }
     });
 }

@@ -11,6 +11,10 @@ export function registerTopics(program: Command): void {
       const r = await ensureTopics(config);
       for (const t of r.created) process.stdout.write(`created ${t}\n`);
       for (const t of r.existing) process.stdout.write(`exists  ${t}\n`);
+      if (r.deadLetterMaxBytes) {
+        const d = r.deadLetterMaxBytes;
+        process.stdout.write(`${config.topics.deadLetter}: max.message.bytes ${d.bytes}${d.raised ? ' (raised)' : ''}, fits inputs up to ${d.inputMaxBytes} bytes\n`);
+      }
       for (const m of r.partitionMismatch) {
         process.stderr.write(`warning: topic ${m.topic} has ${m.partitions} partitions, configured ${m.expected}\n`);
       }
