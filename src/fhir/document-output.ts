@@ -20,6 +20,7 @@ import {
   sha256Hex,
 } from './ids.ts';
 import { codingsFor, targetFor, type LabelMapping, type LabelTarget } from './label-mapping.ts';
+import { applyClinicalDetails, effectiveTarget } from './clinical-details.ts';
 import { HL7, URI } from './uris.ts';
 
 /**
@@ -179,6 +180,9 @@ export function buildDocumentTransaction(args: {
         if (e.assertion.allergy && e.assertion.negated) drop('negated-allergy');
         continue;
       }
+      // Values, doses, timing, severity, body site, status from the entity's attributes (clinical-details.ts).
+      const mapped = targetFor(ctx.mapping, e.label);
+      if (mapped) applyClinicalDetails(resource, e, effectiveTarget(mapped, e), doc.text);
       const key = mergeKey(resource.resourceType, e);
       const group = byKey.get(key);
       if (group) {
@@ -442,7 +446,8 @@ function concept(ctx: Context, e: Entity): fhir4.CodeableConcept {
 
 /** The resource an asserted entity becomes, or undefined when it is not emitted (unmapped, low score, hypothetical, not about the patient). */
 function deriveResource(ctx: Context, e: AssertedEntityWithRelation): Derived | undefined {
-  const target = targetFor(ctx.mapping, e.label);
+  const mapped = targetFor(ctx.mapping, e.label);
+  const target = mapped && effectiveTarget(mapped, e); // a test without a value may map to another type
   if (!target || target.resourceType === 'ignore') return undefined;
   if (e.score < (ctx.mapping.minScore ?? 0)) return undefined;
   const a = e.assertion;

@@ -18,6 +18,12 @@ export interface LabelTarget {
   category?: MappedCoding[];
   /** Family mentions become FamilyMemberHistory (default: true for Condition, else the mention is skipped). */
   familyHistory?: boolean;
+  /** category[0].text (e.g. "symptom"), so that kinds sharing a category coding stay distinguishable. */
+  categoryText?: string;
+  /** Observation: category by the test's name from src/fhir/rules/clinical-rules.json, `category` when no rule matches. */
+  categoryRules?: boolean;
+  /** Observation: what a mention with no value attribute becomes instead (e.g. a test that was done: Procedure). */
+  withoutValue?: { resourceType: TargetResourceType | 'ignore'; category?: MappedCoding[]; categoryText?: string };
 }
 
 export interface CodingEntry extends MappedCoding {

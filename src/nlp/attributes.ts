@@ -58,6 +58,8 @@ export interface AttributeRules {
   sentenceBreak: string;
   /** Regular expression (source) of the text allowed between two members of a coordinated list. */
   listSeparator: string;
+  /** Lab analytes labelled as drugs ("potassium 5.9 mmol/L") become tests: see relabelLabAnalytes. */
+  labAnalytes?: { from: string[]; to: string; window: number; terms: string[]; context: string; valueUnits: string };
 }
 
 const RULES_FILE = new URL('./attribute-rules.json', import.meta.url);
@@ -74,7 +76,7 @@ export function parseAttributeRules(raw: unknown, source = 'attribute rules'): A
   const validate = schemaValidator('attribute-rules.schema.json');
   if (!validate(raw)) throw new MednerError('RULES_INVALID', `${source} are invalid:\n  ${schemaErrors(validate.errors).join('\n  ')}`);
   const r = raw as AttributeRules;
-  for (const re of [r.sentenceBreak, r.listSeparator]) {
+  for (const re of [r.sentenceBreak, r.listSeparator, ...(r.labAnalytes ? [r.labAnalytes.context, r.labAnalytes.valueUnits] : [])]) {
     try {
       new RegExp(re, 'u');
     } catch (err) {
@@ -234,8 +236,9 @@ function link(links: Map<number, number[]>, kindsOf: Map<number, Set<AttributeKi
  * spans stay in the list as they are. Pure: the input is not modified. Entities that already
  * carry attributes keep them (and nothing is added to them).
  */
-export function attachAttributes(text: string, entities: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
-  if (entities.some((e) => e.attributes !== undefined)) return [...entities];
+export function attachAttributes(text: string, input: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
+  if (input.some((e) => e.attributes !== undefined)) return [...input];
+  const entities = relabelLabAnalytes(text, input, rules);
   const byLabel = new Map<string, AttributeRule>(rules.rules.map((r) => [r.label, r]));
   const links = attributeLinks(text, entities, rules);
   return entities.map((e, i) => {
@@ -248,5 +251,39 @@ export function attachAttributes(text: string, entities: readonly Entity[], rule
       })
       .sort((x, y) => x.start - y.start || x.end - y.end);
     return { ...e, attributes };
+  });
+}
+
+/**
+ * Lab analytes that NER labelled as drugs become tests (rules.labAnalytes): "potassium 5.9 mmol/L",
+ * "serum potassium was low" give a test, never a MedicationStatement; "potassium chloride 20 mEq
+ * orally" stays a drug (a dose or route is next to it). Returns the input when nothing changes.
+ */
+export function relabelLabAnalytes(text: string, entities: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
+  const la = rules.labAnalytes;
+  if (!la) return [...entities];
+  const from = new Set(la.from);
+  const terms = new Set(la.terms.map((t) => t.toLowerCase()));
+  const sentenceBreak = new RegExp(rules.sentenceBreak, 'u');
+  const context = new RegExp(la.context, 'iu');
+  const valueAfter = new RegExp(String.raw`^\s*(?:(?:was|were|is|of|at|level|levels|:|=)\s*)*(?:<|>|≤|≥)?\s*\d[\d.,]*\s*${la.valueUnits}(?![\p{L}])`, 'iu');
+  const doseLabels = new Set(rules.rules.filter((r) => r.kind === 'dose' || r.kind === 'route' || r.kind === 'frequency').map((r) => r.label));
+  const valueLabels = new Set(rules.rules.filter((r) => r.kind === 'value').map((r) => r.label));
+  const near = (e: Entity, o: Entity): boolean => {
+    const gap = o.start >= e.end ? text.slice(e.end, o.start) : o.end <= e.start ? text.slice(o.end, e.start) : '';
+    return !sentenceBreak.test(gap) && wordCount(gap) <= la.window;
+  };
+  return entities.map((e) => {
+    if (!from.has(e.label) || !terms.has(e.text.toLowerCase().replace(/\s+/g, ' ').trim())) return e;
+    if (entities.some((o) => o !== e && doseLabels.has(o.label) && near(e, o))) return e;
+    const window = (s: number, t: number): string => text.slice(Math.max(0, s), Math.min(text.length, t));
+    const before = window(e.start - 40, e.start).split(sentenceBreak).pop() ?? '';
+    const after = window(e.end, e.end + 60);
+    const lab =
+      entities.some((o) => valueLabels.has(o.label) && near(e, o)) ||
+      valueAfter.test(after) ||
+      context.test(before.split(/\s+/).slice(-2).join(' ')) ||
+      context.test(after.split(sentenceBreak)[0]!.split(/\s+/).slice(0, 3).join(' '));
+    return lab ? { ...e, label: la.to } : e;
   });
 }

@@ -1,0 +1,58 @@
+import type * as fhir4 from 'fhir/r4.js';
+import type { Entity } from '../nlp/entity.ts';
+import { clinicalData, type ClinicalData } from './clinical-rules.ts';
+import { parseQuantity } from './observation-value.ts';
+
+/**
+ * MedicationStatement.dosage from a Medication entity's attributes (dose, route, frequency,
+ * duration). Pure; tables in rules/*.json.
+ * - text: the attribute spans in text order, joined by a space ("25 mg orally twice daily");
+ * - doseAndRate.doseQuantity: the first dose span's number and unit when the unit is in the UCUM table;
+ * - timing: Timing.repeat from the frequency span by the timing rules (bid -> 2 per 1 d, q8h -> 1 per 8 h),
+ *   Timing.code.text the span as written; "prn"/"as needed" sets asNeededBoolean;
+ * - route: text only (SNOMED route codes are not usable here).
+ */
+export function dosageFor(med: Entity, data: ClinicalData = clinicalData()): fhir4.Dosage | undefined {
+  const attrs = (med.attributes ?? []).filter((a) => a.kind === 'dose' || a.kind === 'route' || a.kind === 'frequency' || a.kind === 'duration');
+  if (attrs.length === 0) return undefined;
+  const dosage: fhir4.Dosage = { text: attrs.map((a) => a.text.trim()).join(' ') };
+  const freq = attrs.find((a) => a.kind === 'frequency');
+  const dose = attrs.find((a) => a.kind === 'dose');
+  // A frequency written inside the dose span ("500 mg twice daily") counts too.
+  const timingText = freq?.text ?? dose?.text;
+  if (timingText) {
+    const t = timingFor(timingText, data);
+    if (t.timing || t.asNeeded) {
+      if (t.timing) dosage.timing = freq ? { ...t.timing, code: { text: freq.text.trim() } } : t.timing;
+      if (t.asNeeded) dosage.asNeededBoolean = true;
+    } else if (freq) {
+      dosage.timing = { code: { text: freq.text.trim() } };
+    }
+  }
+  const route = attrs.find((a) => a.kind === 'route');
+  if (route) dosage.route = { text: route.text.trim() };
+  const q = dose ? parseQuantity(dose.text, data) : undefined;
+  if (q) dosage.doseAndRate = [{ doseQuantity: q }];
+  return dosage;
+}
+
+/** Timing.repeat (and as-needed) from a frequency phrase; empty when no rule matches. */
+export function timingFor(text: string, data: ClinicalData = clinicalData()): { timing?: fhir4.Timing; asNeeded?: boolean } {
+  const out: { timing?: fhir4.Timing; asNeeded?: boolean } = {};
+  for (const rule of data.rules.timings) {
+    const m = new RegExp(rule.pattern, 'iu').exec(text);
+    if (!m) continue;
+    if (rule.asNeeded) {
+      out.asNeeded = true;
+      continue; // "q6h prn": the interval may follow in another rule
+    }
+    if (rule.repeat && !out.timing) {
+      const period = rule.repeat.period === '$1' ? Number(m[1]) : rule.repeat.period;
+      if (!(period > 0)) continue;
+      const repeat: fhir4.TimingRepeat = { frequency: rule.repeat.frequency, period, periodUnit: rule.repeat.periodUnit };
+      if (rule.repeat.when) repeat.when = rule.repeat.when as fhir4.TimingRepeat['when'];
+      out.timing = { repeat };
+    }
+  }
+  return out;
+}

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { readFileSync, existsSync } from 'node:fs';
+import { evaluateChecks, goldEntities, loadCheckSet, resourcesFor, summarizeChecks } from '../../src/fhir/clinical-check.ts';
+import { loadLabelMapping } from '../../src/fhir/label-mapping.ts';
+import { validateFhirResource } from '../../src/fhir/validate.ts';
+
+const MAPPING_FILE = fileURLToPath(new URL('../../src/fhir/mappings/maccrobat.label-mapping.json', import.meta.url));
+const mapping = loadLabelMapping(MAPPING_FILE);
+const MODEL = { name: 'gold-entities', version: '0' };
+const set = loadCheckSet();
+
+test('the check set is large enough and covers labs, vitals, doses, procedures, negation and family', () => {
+  assert.ok(set.length >= 50, `${set.length} sentences`);
+  const kinds = new Set(set.flatMap((s) => s.checks.map((c) => c.type ?? `absent ${c.absent}`)));
+  for (const k of ['Observation', 'MedicationStatement', 'Procedure', 'Condition', 'FamilyMemberHistory', 'absent MedicationStatement']) assert.ok(kinds.has(k), k);
+  assert.equal(new Set(set.map((s) => s.id)).size, set.length, 'ids are unique');
+});
+
+test('gold entities -> attributes -> FHIR give every expected outcome of the clinical check set', () => {
+  const results = set.flatMap((s) => evaluateChecks(s, resourcesFor(s, goldEntities(s), mapping, MODEL)));
+  const wrong = results.filter((r) => !r.ok).map((r) => `${r.sentence}#${r.check} ${r.kind}: ${r.why}`);
+  assert.deepEqual(wrong, []);
+  assert.equal(summarizeChecks(results).share, 1);
+});
+
+test('every derived resource of the check set passes the FHIR subset schema', () => {
+  for (const s of set) {
+    for (const r of resourcesFor(s, goldEntities(s), mapping, MODEL)) {
+      assert.deepEqual(validateFhirResource(r).errors, [], `${s.id} ${r.resourceType}`);
+    }
+  }
+});
+
+test('the checks can fail: without attributes, values and doses are missing', () => {
+  // Strip the attribute spans: heads alone must not satisfy the value/dose checks.
+  const results = set.flatMap((s) => {
+    const heads = goldEntities(s).filter((e) => !['Lab_value', 'Dosage', 'Frequency', 'Administration', 'Severity', 'Biological_structure'].includes(e.label));
+    return evaluateChecks(s, resourcesFor(s, heads, mapping, MODEL));
+  });
+  const sum = summarizeChecks(results);
+  assert.ok(sum.share < 0.6, `share without attributes ${sum.share}`);
+  assert.ok(results.some((r) => r.sentence === 'med-metoprolol' && !r.ok));
+  assert.ok(results.some((r) => r.sentence === 'lab-hb' && !r.ok && /became Procedure/.test(r.why ?? '')));
+});
+
+test('a model folder that ships the clinical label mapping ships it unchanged', () => {
+  const shipped = readFileSync(MAPPING_FILE, 'utf8');
+  const models = new URL('../../models/', import.meta.url);
+  for (const name of ['medner-clinical-bge-small']) {
+    const own = fileURLToPath(new URL(`${name}/label-mapping.json`, models));
+    if (!existsSync(own)) continue;
+    assert.deepEqual(JSON.parse(readFileSync(own, 'utf8')), JSON.parse(shipped), `${own} differs from src/fhir/mappings/maccrobat.label-mapping.json`);
+  }
+});

@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Entity } from '../../src/nlp/entity.ts';
+import { interpretationOf, observationCategory, observationFields, parseObservationValue, parseQuantity, ucumUnit } from '../../src/fhir/observation-value.ts';
+import { dosageFor, timingFor } from '../../src/fhir/dosage.ts';
+import { procedureStatusFrom } from '../../src/fhir/clinical-details.ts';
+import { parseClinicalRules, clinicalData } from '../../src/fhir/clinical-rules.ts';
+import { MednerError } from '../../src/ops/errors.ts';
+
+const UCUM = 'http://unitsofmeasure.org';
+
+test('numbers with a known unit become UCUM quantities, with comparators and thousands separators', () => {
+  assert.deepEqual(parseQuantity('9.2 g/dL'), { value: 9.2, unit: 'g/dL', system: UCUM, code: 'g/dL' });
+  assert.deepEqual(parseQuantity('5.9 mmol/l'), { value: 5.9, unit: 'mmol/L', system: UCUM, code: 'mmol/L' });
+  assert.deepEqual(parseQuantity('< 7 g/dL'), { value: 7, comparator: '<', unit: 'g/dL', system: UCUM, code: 'g/dL' });
+  assert.deepEqual(parseQuantity('12,700/mm3'), { value: 12700, unit: '/mm3', system: UCUM, code: '/mm3' });
+  assert.deepEqual(parseQuantity('138 mEq/L'), { value: 138, unit: 'mEq/L', system: UCUM, code: 'meq/L' });
+  assert.deepEqual(parseQuantity('38.9 °C'), { value: 38.9, unit: '°C', system: UCUM, code: 'Cel' });
+  assert.deepEqual(parseQuantity('1 g'), { value: 1, unit: 'g', system: UCUM, code: 'g' });
+  assert.equal(parseQuantity('12 widgets'), undefined);
+  assert.equal(parseQuantity('CRP'), undefined);
+  assert.equal(ucumUnit('MG/DL')?.code, 'mg/dL');
+});
+
+test('values: quantity, bare number, blood pressure components, strings for words, ranges and fractions', () => {
+  assert.deepEqual(parseObservationValue('9.2 g/dL', 'hemoglobin'), { kind: 'quantity', quantity: { value: 9.2, unit: 'g/dL', system: UCUM, code: 'g/dL' } });
+  assert.deepEqual(parseObservationValue('850', 'erythrocyte count'), { kind: 'quantity', quantity: { value: 850 } });
+  const bp = parseObservationValue('150/95 mmHg', 'blood pressure');
+  assert.equal(bp.kind, 'bloodPressure');
+  if (bp.kind === 'bloodPressure') {
+    assert.deepEqual(bp.systolic, { value: 150, unit: 'mmHg', system: UCUM, code: 'mm[Hg]' });
+    assert.equal(bp.diastolic.value, 95);
+  }
+  assert.deepEqual(parseObservationValue('20/40', 'visual acuity'), { kind: 'string', text: '20/40' });
+  assert.deepEqual(parseObservationValue('9.1–9.2 mg/dl', 'calcium'), { kind: 'string', text: '9.1–9.2 mg/dl' });
+  assert.deepEqual(parseObservationValue('unremarkable', 'chest X-ray'), { kind: 'string', text: 'unremarkable' });
+});
+
+test('category by the test name; interpretation with R4 displays, not from reference ranges or after "not"', () => {
+  assert.equal(observationCategory('Blood pressure')?.code, 'vital-signs');
+  assert.equal(observationCategory('CT of the abdomen')?.code, 'imaging');
+  assert.equal(observationCategory('ECG')?.code, 'procedure');
+  assert.equal(observationCategory('serum creatinine'), undefined);
+  assert.deepEqual(interpretationOf('markedly elevated'), { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'HH', display: 'Critical high' });
+  assert.equal(interpretationOf('elevated at 45 mg/L')?.display, 'High');
+  assert.equal(interpretationOf('low')?.code, 'L');
+  assert.equal(interpretationOf('within normal limits')?.code, 'N');
+  assert.equal(interpretationOf('6.04 pmol/L (normal range 12.00–22.00)'), undefined);
+  assert.equal(interpretationOf('not elevated'), undefined);
+});
+
+test('observationFields reads the value attribute and the words between test and value', () => {
+  const text = 'Her hemoglobin was low at 9.2 g/dL.';
+  const e: Entity = { start: 4, end: 14, text: 'hemoglobin', label: 'Diagnostic_procedure', score: 0.9, attributes: [{ kind: 'value', label: 'Lab_value', start: 26, end: 34, text: '9.2 g/dL', score: 0.9 }] };
+  const f = observationFields(text, e);
+  assert.equal(f.value?.kind, 'quantity');
+  assert.equal(f.interpretation?.code, 'L');
+});
+
+test('dosage: text, UCUM dose, timing from frequency, route as text, as needed', () => {
+  const med: Entity = {
+    start: 0, end: 10, text: 'metoprolol', label: 'Medication', score: 0.9,
+    attributes: [
+      { kind: 'dose', label: 'Dosage', start: 11, end: 16, text: '25 mg', score: 0.9 },
+      { kind: 'route', label: 'Administration', start: 17, end: 23, text: 'orally', score: 0.9 },
+      { kind: 'frequency', label: 'Frequency', start: 24, end: 35, text: 'twice daily', score: 0.9 },
+    ],
+  };
+  assert.deepEqual(dosageFor(med), {
+    text: '25 mg orally twice daily',
+    timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' }, code: { text: 'twice daily' } },
+    route: { text: 'orally' },
+    doseAndRate: [{ doseQuantity: { value: 25, unit: 'mg', system: UCUM, code: 'mg' } }],
+  });
+  assert.deepEqual(timingFor('q8h').timing?.repeat, { frequency: 1, period: 8, periodUnit: 'h' });
+  assert.deepEqual(timingFor('every 6 hours as needed'), { asNeeded: true, timing: { repeat: { frequency: 1, period: 6, periodUnit: 'h' } } });
+  assert.deepEqual(timingFor('daily').timing?.repeat, { frequency: 1, period: 1, periodUnit: 'd' });
+  assert.deepEqual(timingFor('TID').timing?.repeat, { frequency: 3, period: 1, periodUnit: 'd' });
+  assert.deepEqual(timingFor('at bedtime').timing?.repeat, { frequency: 1, period: 1, periodUnit: 'd', when: ['HS'] });
+  assert.deepEqual(timingFor('weekly').timing?.repeat, { frequency: 1, period: 1, periodUnit: 'wk' });
+  assert.equal(dosageFor({ ...med, attributes: [] }), undefined);
+});
+
+test('procedure status from the sentence: completed when past, in-progress when ongoing, else unknown', () => {
+  const st = (text: string, word: string) => {
+    const start = text.indexOf(word);
+    return procedureStatusFrom(text, { start, end: start + word.length, text: word, label: 'Therapeutic_procedure', score: 1 });
+  };
+  assert.equal(st('She underwent appendectomy in 2019.', 'appendectomy'), 'completed');
+  assert.equal(st('The abscess was surgically drained.', 'drained'), 'completed');
+  assert.equal(st('He is currently receiving hemodialysis.', 'hemodialysis'), 'in-progress');
+  assert.equal(st('Consider colonoscopy.', 'colonoscopy'), 'unknown');
+});
+
+test('the rule tables are validated', () => {
+  assert.ok(Object.keys(clinicalData().units).length > 50);
+  const bad = structuredClone(clinicalData().rules) as unknown as { timings: { pattern: string }[] };
+  bad.timings.push({ pattern: '([' });
+  assert.throws(() => parseClinicalRules(bad), (e: unknown) => e instanceof MednerError && e.code === 'RULES_INVALID');
+  assert.throws(() => parseClinicalRules({}), (e: unknown) => e instanceof MednerError && e.code === 'RULES_INVALID');
+});
