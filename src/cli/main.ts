@@ -12,6 +12,7 @@ import { registerDemo } from './commands/demo.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerStart } from './commands/start.ts';
 import { registerView } from './commands/view.ts';
+import { registerVerify } from './commands/verify.ts';
 
 const program = new Command('medner')
   .description('Streaming clinical-NLP worker: clinical documents from Kafka to coded FHIR R4')
@@ -30,6 +31,7 @@ for (const register of [
   registerConfig,
   registerStart,
   registerView,
+  registerVerify,
 ]) {
   register(program);
 }

@@ -36,6 +36,7 @@ const envSchema = z.object({
   FHIR_OAUTH_CLIENT_SECRET: z.string().min(1).optional(),
   FHIR_TIMEOUT_MS: intIn(100, 600_000).default(30_000),
   FHIR_WRITE: bool.default(true),
+  FHIR_RECONCILE: z.enum(['provenance', 'full']).default('provenance'),
 
   MODEL_DIR: z.string().min(1).default('models/medner-bc5cdr-bge-small'),
   MODEL_VARIANT: z.enum(['auto', 'fp32', 'int8', 'fp16']).default('auto'),
@@ -51,6 +52,10 @@ const envSchema = z.object({
     .regex(/^(auto|off|\d+(\.\d+)?)$/, 'expected auto, off or a fraction like 0.1')
     .default('auto')
     .transform((v) => (v === 'auto' ? undefined : v === 'off' ? Infinity : Number(v))),
+  BATCH_INVARIANT: z
+    .enum(['auto', 'true', 'false'])
+    .default('auto')
+    .transform((v) => (v === 'auto' ? undefined : v === 'true')),
 
   VIEW_HOST: z.string().min(1).default('127.0.0.1'),
   VIEW_PORT: intIn(0, 65535).default(9465),
@@ -95,6 +100,8 @@ export interface Config {
     baseUrl: string;
     timeoutMs: number;
     write: boolean;
+    /** What the writer reads before writing a document: its Provenance and targets, or (`full`) every resource tagged with it. */
+    reconcile: 'provenance' | 'full';
     auth:
       | { kind: 'none' }
       | { kind: 'bearer'; token: string }
@@ -113,6 +120,8 @@ export interface Config {
     batchWaitMs: number;
     /** Padding an inference batch may add before it is split (fraction of real tokens); undefined: the engine's default for the provider. */
     maxPadding: number | undefined;
+    /** Each window runs alone (results independent of the batch); undefined: the engine's default (on for CPU, off on GPUs). */
+    batchInvariant: boolean | undefined;
   };
   http: { host: string; port: number };
   /** `medner view`: the read-only web viewer over the FHIR server. */
@@ -223,7 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lowWater: e.QUEUE_LOW_WATER,
       jobAttempts: e.JOB_ATTEMPTS,
     },
-    fhir: { baseUrl: e.FHIR_BASE_URL.replace(/\/+$/, ''), timeoutMs: e.FHIR_TIMEOUT_MS, write: e.FHIR_WRITE, auth },
+    fhir: { baseUrl: e.FHIR_BASE_URL.replace(/\/+$/, ''), timeoutMs: e.FHIR_TIMEOUT_MS, write: e.FHIR_WRITE, reconcile: e.FHIR_RECONCILE, auth },
     model: {
       dir: e.MODEL_DIR,
       variant: e.MODEL_VARIANT,
@@ -236,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchSize: e.BATCH_SIZE,
       batchWaitMs: e.BATCH_WAIT_MS,
       maxPadding: e.BATCH_MAX_PADDING,
+      batchInvariant: e.BATCH_INVARIANT,
     },
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
     view: {

@@ -86,11 +86,11 @@ export class FhirClient {
     }
   }
 
-  /** GET [type]?params, following `next` links; returns the matching resources (not includes or outcomes). */
+  /** GET [type]?params, following `next` links; returns the matching resources (not outcomes; includes only with `includes: true`). */
   async search<T extends fhir4.Resource = fhir4.Resource>(
     resourceType: string,
     params: Record<string, string> | URLSearchParams = {},
-    opts: { maxPages?: number } = {},
+    opts: { maxPages?: number; includes?: boolean } = {},
   ): Promise<T[]> {
     const query = new URLSearchParams(params).toString();
     let path: string | undefined = `${resourceType}${query ? `?${query}` : ''}`;
@@ -98,7 +98,9 @@ export class FhirClient {
     for (let page = 0; path !== undefined && page < (opts.maxPages ?? 100); page++) {
       const bundle = (await this.request('GET', path)) as fhir4.Bundle;
       for (const e of bundle.entry ?? []) {
-        if (e.resource && (e.search?.mode ?? 'match') === 'match' && e.resource.resourceType === resourceType) out.push(e.resource as T);
+        if (!e.resource) continue;
+        const mode = e.search?.mode ?? 'match';
+        if ((mode === 'match' && e.resource.resourceType === resourceType) || (opts.includes && mode === 'include')) out.push(e.resource as T);
       }
       const next = bundle.link?.find((l) => l.relation === 'next')?.url;
       path = next;

@@ -1,18 +1,22 @@
 import type * as fhir4 from 'fhir/r4.js';
 import type { ClinicalDocument } from '../formats/clinical-document.ts';
-import { DERIVED_RESOURCE_TYPES, isCancelled, type DerivedResourceType, type DocumentOutput } from './document-output.ts';
+import { DERIVED_RESOURCE_TYPES, isCancelled, type DocumentOutput } from './document-output.ts';
 import { FhirError, type FhirClient } from './fhir-client.ts';
-import { documentKey, documentTagCode, ownedResourceId } from './ids.ts';
-import { HL7, URI } from './uris.ts';
+import { documentKey, documentTagCode } from './ids.ts';
+import { countsOf, keyOf, planWrite, type WriteCounts, type WritePlan } from './reconcile.ts';
+import { URI } from './uris.ts';
 
 /**
- * Writes one document's output to the FHIR server as ONE transaction: the
- * updates of DocumentOutput plus, for a new version or a cancellation, the
- * retraction (entered-in-error) of every resource derived earlier from this
- * document (or from the document it replaces) that the new run no longer
- * produces. One transaction, so the server never shows a half-reconciled
- * document. Errors are FhirError (see fhir-client.ts): the caller retries
- * retriable ones and dead-letters the rest.
+ * Writes one document's output to the FHIR server as ONE transaction, with
+ * only what changes (reconcile.ts): it first reads what the server holds for
+ * the document (its Provenance, the Provenance's targets and source; on a new
+ * version, a cancellation or with `alwaysReconcile` every resource tagged with
+ * the document or the one it replaces), leaves out resources whose content is
+ * unchanged (a replay sends nothing), retracts (entered-in-error) what this run
+ * no longer produces, and deletes a superseded Provenance of the document. One
+ * transaction, so the server never shows a half-reconciled document. Errors are
+ * FhirError (see fhir-client.ts): the caller retries retriable ones and
+ * dead-letters the rest.
  *
  * The shared model Device (`PUT Device/<id>`, the same in every Bundle of a
  * model version) is sent only until a transaction carrying it has succeeded,
@@ -25,10 +29,20 @@ import { HL7, URI } from './uris.ts';
  */
 
 export interface FhirServerWriterOptions {
-  /** Reconcile on every document, not only on new versions and cancellations (catches model changes; 5 searches per document). */
+  /**
+   * Search every derived type by the document's tag on every document, not only on new versions
+   * and cancellations (5 more searches per document): finds resources no Provenance names, such
+   * as those an earlier release left behind. Without it the writer reads the document's
+   * Provenance with its targets (one search), which is enough for what this release writes.
+   */
   alwaysReconcile?: boolean;
   /** How long a written Device is left out of transactions before it is sent again (default 10 minutes). */
   deviceRefreshMs?: number;
+}
+
+export interface WriteResult extends WriteCounts {
+  /** Derived resources this run yields. */
+  written: number;
 }
 
 const DEFAULT_DEVICE_REFRESH_MS = 10 * 60_000;
@@ -42,10 +56,17 @@ export class FhirServerWriter {
     private readonly opts: FhirServerWriterOptions = {},
   ) {}
 
-  async writeDocument(doc: ClinicalDocument, out: DocumentOutput): Promise<{ written: number; retracted: number }> {
-    const retractions = needsReconcile(doc) || this.opts.alwaysReconcile ? await this.retractionsFor(doc, out) : [];
-    const entries = [...(out.bundle.entry ?? []), ...retractions];
-    if (entries.length === 0) return { written: 0, retracted: 0 };
+  /**
+   * Writes what changed (reconcile.ts planWrite): unchanged resources are left out (a replay
+   * sends nothing), resources this run no longer yields are retracted, a superseded Provenance
+   * of the document is deleted. Returns the counts.
+   */
+  async writeDocument(doc: ClinicalDocument, out: DocumentOutput): Promise<WriteResult> {
+    const plan = await this.plan(doc, out);
+    const counts = countsOf(plan);
+    const result = { written: out.resourceIdentifiers.length, ...counts };
+    const entries = plan.entries;
+    if (entries.length === 0) return result;
     const devices = entries.filter(isDeviceEntry).map((e) => e.request!.url);
     const refresh = this.opts.deviceRefreshMs ?? DEFAULT_DEVICE_REFRESH_MS;
     const now = performance.now();
@@ -62,30 +83,35 @@ export class FhirServerWriter {
       written = devices;
     }
     for (const url of written) this.devicesWritten.set(url, performance.now());
-    return { written: out.resourceIdentifiers.length, retracted: retractions.length };
+    return result;
   }
 
-  /** Entries that mark as entered-in-error what an earlier run derived from this document and this run does not. */
-  private async retractionsFor(doc: ClinicalDocument, out: DocumentOutput): Promise<fhir4.BundleEntry[]> {
+  /** What writeDocument would send, and the counts, without writing (medner verify). */
+  async plan(doc: ClinicalDocument, out: DocumentOutput, opts: { full?: boolean } = {}): Promise<WritePlan> {
+    const stored = await this.storedFor(doc, opts.full || this.opts.alwaysReconcile || needsReconcile(doc));
+    return planWrite(out.bundle, stored, DERIVED_RESOURCE_TYPES);
+  }
+
+  /**
+   * What the server holds for the document (and the document it replaces): its Provenance with
+   * the Provenance's targets and source entity; with `full`, every derived resource tagged with it.
+   */
+  async storedFor(doc: ClinicalDocument, full: boolean): Promise<Map<string, fhir4.Resource>> {
     const keys = [documentKey(doc)];
     const parent = 'parentId' in doc.lifecycle ? doc.lifecycle.parentId : undefined;
     if (parent && parent !== doc.id) keys.push(documentKey({ id: parent, ...(doc.idSystem ? { idSystem: doc.idSystem } : {}) }));
     const tagParam = keys.map((k) => `${URI.sourceDocumentTag}|${documentTagCode(k)}`).join(',');
-    // identifier -> the logical id this run writes it under
-    const keep = new Map(out.resourceIdentifiers.map((r) => [`${r.resourceType}|${r.value}`, ownedResourceId(r.value)]));
-    const entries: fhir4.BundleEntry[] = [];
-    for (const type of DERIVED_RESOURCE_TYPES) {
-      const found = await this.client.search(type, { _tag: tagParam, _count: '500' });
-      for (const r of found) {
-        const ours = (r as { identifier?: fhir4.Identifier[] }).identifier?.find((i) => i.system === URI.derivedIdentifier)?.value;
-        // Kept: what this run writes again. A resource with a kept identifier under another id is a
-        // copy that an earlier release wrote by conditional update (server-assigned id): superseded.
-        if (!r.id || (ours !== undefined && keep.get(`${type}|${ours}`) === r.id)) continue;
-        const retracted = retract(type, r);
-        if (retracted) entries.push({ resource: retracted as fhir4.FhirResource, request: { method: 'PUT', url: `${type}/${r.id}` } });
-      }
-    }
-    return entries;
+    const searches: Promise<fhir4.Resource[]>[] = [
+      this.client.search(
+        'Provenance',
+        new URLSearchParams([['_tag', tagParam], ['_include', 'Provenance:target'], ['_include', 'Provenance:entity'], ['_count', '1000']]),
+        { includes: true },
+      ),
+    ];
+    if (full) for (const type of DERIVED_RESOURCE_TYPES) searches.push(this.client.search(type, { _tag: tagParam, _count: '1000' }));
+    const stored = new Map<string, fhir4.Resource>();
+    for (const r of (await Promise.all(searches)).flat()) if (r.id) stored.set(keyOf(r), r);
+    return stored;
   }
 }
 
@@ -99,29 +125,4 @@ export function needsReconcile(doc: ClinicalDocument): boolean {
   return a === 'edit' || a === 'replace' || isCancelled(doc) || doc.docStatus === 'amended';
 }
 
-/** The resource marked entered-in-error, or undefined when it already is. */
-export function retract(type: DerivedResourceType, resource: fhir4.Resource): fhir4.Resource | undefined {
-  const r = structuredClone(resource) as fhir4.Resource & Record<string, unknown>;
-  if (r.meta) {
-    delete r.meta.versionId;
-    delete r.meta.lastUpdated;
-    delete r.meta.source;
-  }
-  if (type === 'Condition') {
-    const c = r as unknown as fhir4.Condition;
-    if (c.verificationStatus?.coding?.some((x) => x.code === 'entered-in-error')) return undefined;
-    c.verificationStatus = { coding: [{ system: HL7.conditionVerStatus, code: 'entered-in-error', display: 'Entered in Error' }] };
-    delete c.clinicalStatus; // con-5: no clinicalStatus on an entered-in-error Condition
-    return c;
-  }
-  if (type === 'AllergyIntolerance') {
-    const a = r as unknown as fhir4.AllergyIntolerance;
-    if (a.verificationStatus?.coding?.some((x) => x.code === 'entered-in-error')) return undefined;
-    a.verificationStatus = { coding: [{ system: HL7.allergyVerification, code: 'entered-in-error', display: 'Entered in Error' }] };
-    delete a.clinicalStatus; // ait-2: no clinicalStatus on an entered-in-error AllergyIntolerance
-    return a;
-  }
-  if (r.status === 'entered-in-error') return undefined;
-  r.status = 'entered-in-error';
-  return r;
-}
+export { retract } from './retract.ts';

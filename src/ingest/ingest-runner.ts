@@ -10,6 +10,7 @@ import { MednerError, errorCode, isRetriable } from '../ops/errors.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
 import type { DeadLetterPort, ParseDocuments } from '../pipeline/ports.ts';
 import type { JobQueuePort, JobOutcome } from '../queue/inference-queue.ts';
+import type { InferenceJobResult } from '../queue/inference-job.ts';
 import { jobIdFor } from '../queue/job-id.ts';
 import { backpressureAction } from './backpressure.ts';
 import type { ConsumedMessage, ConsumerPort } from './kafka.ts';
@@ -55,7 +56,7 @@ export interface IngestOptions {
   /** Called once when the consumer stopped for good (a record could not be dead-lettered). */
   onFatal?: (reason: string) => void;
   /** Called once per record when it is durably done (progress bars). */
-  onRecordDone?: (m: { topic: string; partition: number; offset: string; deadLettered: boolean }) => void;
+  onRecordDone?: (m: { topic: string; partition: number; offset: string; deadLettered: boolean; results?: InferenceJobResult[] }) => void;
   /** Overrides how a record is turned into dead-letter metadata (dead-letter replay links originals). */
   originalDeadLetterIdOf?: (m: ConsumedMessage) => string | undefined;
   /** Replaces record -> (raw, source) (dead-letter replay unwraps the original record). */
@@ -210,7 +211,7 @@ export class IngestRunner {
         const err = new MednerError(out.failure.code, out.failure.message);
         await dead(err, out.failure.stage, out.attempts);
       }
-      this.done(m, deadLettered);
+      this.done(m, deadLettered, outcomes.flatMap((o) => (o.ok ? [o.result] : [])));
     })();
     this.settling.add(settle);
     void settle
@@ -218,9 +219,9 @@ export class IngestRunner {
       .finally(() => this.settling.delete(settle));
   }
 
-  private done(m: ConsumedMessage, deadLettered: boolean): void {
+  private done(m: ConsumedMessage, deadLettered: boolean, results?: InferenceJobResult[]): void {
     this.tracker.finish(m.topic, m.partition, m.offset);
-    this.o.onRecordDone?.({ topic: m.topic, partition: m.partition, offset: m.offset, deadLettered });
+    this.o.onRecordDone?.({ topic: m.topic, partition: m.partition, offset: m.offset, deadLettered, ...(results ? { results } : {}) });
     if (this.ranges.size > 0) this.checkRangesDone();
   }
 

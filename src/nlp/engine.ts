@@ -25,6 +25,15 @@ export interface NerEngineOptions {
    * Default 0.1 on CPU, where a padded token costs as much as a real one; off (Infinity) on GPUs.
    */
   maxPadding?: number;
+  /**
+   * Run every window as its own inference (batch of one row, no padding), so that a document's
+   * entities and scores are a function of its own text only: dynamic int8 quantization takes its
+   * activation scale over the whole input tensor, and padding and other rows would otherwise move
+   * it. Default true on CPU (where a batch of one runs as many documents/s as larger ones, see
+   * README), false on GPUs (which need batches; there results depend on the batch's padding).
+   * Several sessions still run windows in parallel.
+   */
+  batchInvariant?: boolean;
   /** Default: the model config's aggregation. */
   aggregation?: Aggregation;
   /** Drop entities scoring below this; default: the model config's minScore (else 0). */
@@ -49,6 +58,8 @@ export interface NerEngine {
     intraOpThreads: number;
     batchSize: number;
     maxPadding: number;
+    /** Each window runs alone (batch of one, unpadded): results do not depend on other documents. */
+    batchInvariant: boolean;
     minScore: number;
   };
   readonly tokenizer: BertTokenizer;
@@ -114,7 +125,8 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
   }
   const provider = pool.ready.provider;
   const maxPadding = opts.maxPadding ?? (provider === 'cpu' ? DEFAULT_CPU_MAX_PADDING : Infinity);
-  log.info({ model: config.name, version: config.version, variant, provider, sessions, intraOpThreads, batchSize, maxPadding }, 'NER engine ready');
+  const batchInvariant = opts.batchInvariant ?? provider === 'cpu';
+  log.info({ model: config.name, version: config.version, variant, provider, sessions, intraOpThreads, batchSize, maxPadding, batchInvariant }, 'NER engine ready');
 
   const numLabels = config.labels.length;
   const { maxLength, stride } = config;
@@ -161,7 +173,8 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     for (fill(); pending.length > 0 && failure === undefined; fill()) {
       // With several sessions, no batch takes more than its share of what is left, so all get work.
       const share = Math.ceil((pending.length + order.length - next) / pool.size);
-      const batch = pending.splice(0, nextBatchRows(pending.map(windowTokens), Math.min(batchSize, share), maxPadding));
+      const rows = batchInvariant ? 1 : nextBatchRows(pending.map(windowTokens), Math.min(batchSize, share), maxPadding);
+      const batch = pending.splice(0, rows);
       // Errors are collected rather than left to reject unobserved promises.
       const p: Promise<void> = runBatch(batch)
         .then(() => {
@@ -209,7 +222,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     model: { name: config.name, version: config.version },
     config,
     modelDir: opts.modelDir,
-    runtime: { variant, executionProvider: provider, onnxPath, sessions, intraOpThreads, batchSize, maxPadding, minScore },
+    runtime: { variant, executionProvider: provider, onnxPath, sessions, intraOpThreads, batchSize, maxPadding, batchInvariant, minScore },
     tokenizer,
     extract,
     async close() {

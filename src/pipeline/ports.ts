@@ -14,8 +14,20 @@ export interface NerPort {
   close(): Promise<void>;
 }
 
+/** What a write changed on the FHIR server (src/fhir/reconcile.ts). */
+export interface WriteChanges {
+  created: number;
+  updated: number;
+  unchanged: number;
+  retracted: number;
+  /** Superseded Provenance deleted. */
+  deleted: number;
+}
+
 export interface OutputSummary {
   resources: number;
+  /** Absent when FHIR writing is off. */
+  changes?: WriteChanges;
   fhirWritten: boolean;
   published: boolean;
   /** Mentions that made no resource of their own, by reason (DocumentOutput.dropped). */

@@ -13,7 +13,7 @@ import type { PipelineMetrics } from '../ops/metrics.ts';
 import { createConsumer, createKafka, topicOffsets } from '../ingest/kafka.ts';
 import { IngestRunner } from '../ingest/ingest-runner.ts';
 import { InferenceQueue, replayQueueName } from '../queue/inference-queue.ts';
-import type { Stages } from './ports.ts';
+import type { Stages, WriteChanges } from './ports.ts';
 import { rangeSize, replayRanges } from './replay-ranges.ts';
 import { formatOfTopic } from './worker-app.ts';
 import { unwrapDeadLetter } from './dead-letter-unwrap.ts';
@@ -49,6 +49,8 @@ export interface ReplaySummary {
   group: string;
   records: number;
   deadLettered: number;
+  /** What the FHIR writes changed, summed over the replayed documents (all 0 with FHIR writing off). */
+  changes: WriteChanges;
   ms: number;
   ranges: { partition: number; start: string; end: string }[];
 }
@@ -65,12 +67,14 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   });
   const ranges = replayRanges(o.topic, offsets, o.partitions);
   const total = rangeSize(ranges);
+  const changes: WriteChanges = { created: 0, updated: 0, unchanged: 0, retracted: 0, deleted: 0 };
   const summary = (records: number, deadLettered: number): ReplaySummary => ({
     topic: o.topic,
     run,
     group,
     records,
     deadLettered,
+    changes: { ...changes },
     ms: Date.now() - t0,
     ranges: ranges.map((r) => ({ partition: r.partition, start: r.start.toString(), end: r.end.toString() })),
   });
@@ -117,6 +121,10 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     onRecordDone: (r) => {
       done++;
       if (r.deadLettered) deadLettered++;
+      for (const res of r.results ?? []) {
+        if (!res.changes) continue;
+        for (const k of Object.keys(changes) as (keyof WriteChanges)[]) changes[k] += res.changes[k] ?? 0;
+      }
       const secs = (Date.now() - t0) / 1000;
       bar?.update(done, { rate: (done / Math.max(secs, 0.001)).toFixed(1) });
       o.onProgress?.(done, total);

@@ -62,7 +62,7 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-out` }, logger);
   const producer = opts.producer ?? createProducer(kafka);
   const client = createFhirClient(config);
-  const writer = new FhirServerWriter(client);
+  const writer = new FhirServerWriter(client, { alwaysReconcile: config.fhir.reconcile === 'full' });
   const mapping = opts.mapping ?? labelMappingFor(config.model.dir).mapping;
   // Attachment urls are read through the FHIR client: its auth (bearer or OAuth2), only to the FHIR server's origin.
   // An attachment is read only up to a bound (its text at MAX_NARRATIVE_BYTES, times 4 for base64 and markup).
@@ -75,10 +75,18 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
       const out = buildDocumentTransaction({ doc, entities, model, mapping });
       const spansDropped = limitSpans(out.bundle, config.limits.maxSpansPerResource);
       checkTransaction(out.bundle, config.limits);
-      if (config.fhir.write) await writer.writeDocument(doc, out);
+      const w = config.fhir.write ? await writer.writeDocument(doc, out) : undefined;
       const rec = outputRecord(out, doc, model);
       await producer.send(config.topics.output, [rec]);
-      return { resources: out.resourceIdentifiers.length, fhirWritten: config.fhir.write, published: true, dropped: out.dropped, ...(spansDropped > 0 ? { spansDropped } : {}) };
+      const changes = w && { created: w.created, updated: w.updated, unchanged: w.unchanged, retracted: w.retracted, deleted: w.deleted };
+      return {
+        resources: out.resourceIdentifiers.length,
+        ...(changes ? { changes } : {}),
+        fhirWritten: config.fhir.write,
+        published: true,
+        dropped: out.dropped,
+        ...(spansDropped > 0 ? { spansDropped } : {}),
+      };
     },
   };
 
@@ -95,6 +103,7 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
         intraOpThreads: config.model.intraOpThreads,
         batchSize: config.model.batchSize,
         ...(config.model.maxPadding === undefined ? {} : { maxPadding: config.model.maxPadding }),
+        ...(config.model.batchInvariant === undefined ? {} : { batchInvariant: config.model.batchInvariant }),
         logger,
       });
     },

@@ -17,6 +17,8 @@ export interface InferenceJobData {
 export interface InferenceJobResult {
   entities: number;
   resources: number;
+  /** What the FHIR write changed (absent when FHIR writing is off). */
+  changes?: { created: number; updated: number; unchanged: number; retracted: number; deleted: number };
   fhirWritten: boolean;
   published: boolean;
 }

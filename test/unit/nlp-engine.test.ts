@@ -86,17 +86,22 @@ test('batch invariance: a document alone and inside a batch of 64 gives the same
 test('padding budget: on CPU a mixed batch is split (default 0.1), with the entities of one batch padded to its longest', async () => {
   await ready;
   assert.equal(engine.runtime.maxPadding, 0.1);
-  const padded = await createNerEngine({ modelDir, variant: 'fp32', batchSize: 64, maxPadding: Infinity, intraOpThreads: 1 });
+  // The padding budget applies where windows share batches (batchInvariant: false; on CPU each window runs alone by default).
+  assert.equal(engine.runtime.batchInvariant, true);
+  const padded = await createNerEngine({ modelDir, variant: 'fp32', batchSize: 64, maxPadding: Infinity, intraOpThreads: 1, batchInvariant: false });
+  const splitter = await createNerEngine({ modelDir, variant: 'fp32', batchSize: 64, intraOpThreads: 1, batchInvariant: false });
   try {
     assert.equal(padded.runtime.maxPadding, Infinity);
+    assert.equal(splitter.runtime.maxPadding, 0.1);
     const texts = makeDocs(64, 21); // 1 to 60 words each: one padded batch of 64 vs several split ones
-    const [split, whole] = [await engine.extract(texts), await padded.extract(texts)];
+    const [split, whole] = [await splitter.extract(texts), await padded.extract(texts)];
     split.forEach((ents, i) => {
       assert.deepEqual(ents.map((e) => [e.start, e.end, e.label]), whole[i]!.map((e) => [e.start, e.end, e.label]), `doc ${i}`);
       ents.forEach((e, k) => assert.ok(Math.abs(e.score - whole[i]![k]!.score) < 1e-4));
     });
   } finally {
     await padded.close();
+    await splitter.close();
   }
   await assert.rejects(createNerEngine({ modelDir, maxPadding: -1, intraOpThreads: 1 }), /maxPadding -1/);
 });

@@ -63,6 +63,7 @@ export function registerEval(program: Command): void {
         intraOpThreads: model.intraOpThreads,
         batchSize: batchSize ?? model.batchSize,
         ...(model.maxPadding === undefined ? {} : { maxPadding: model.maxPadding }),
+        ...(model.batchInvariant === undefined ? {} : { batchInvariant: model.batchInvariant }),
         ...(opts.aggregation ? { aggregation: opts.aggregation as Aggregation } : {}),
         ...(opts.minScore === undefined ? {} : { minScore: parseMinScore(opts.minScore) }),
       });

@@ -88,6 +88,7 @@ export function registerExtract(program: Command): void {
         intraOpThreads: cfg.intraOpThreads,
         batchSize,
         ...(cfg.maxPadding === undefined ? {} : { maxPadding: cfg.maxPadding }),
+        ...(cfg.batchInvariant === undefined ? {} : { batchInvariant: cfg.batchInvariant }),
         ...(opts.aggregation ? { aggregation: opts.aggregation as Aggregation } : {}),
         ...(opts.minScore === undefined ? {} : { minScore: parseMinScore(opts.minScore) }),
       });

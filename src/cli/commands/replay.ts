@@ -36,6 +36,11 @@ function printSummary(s: ReplaySummary): void {
     `replayed ${s.records} record(s) of ${s.topic} in ${secs.toFixed(1)} s (${(s.records / Math.max(secs, 0.001)).toFixed(1)}/s), ` +
       `${s.deadLettered} dead-lettered; group ${s.group}, run ${s.run}\n`,
   );
+  const c = s.changes;
+  process.stdout.write(
+    `FHIR resources: ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ${c.retracted} retracted (entered-in-error); ` +
+      `${c.deleted} superseded Provenance deleted\n`,
+  );
   for (const r of s.ranges) process.stdout.write(`  partition ${r.partition}: offsets ${r.start}..${r.end} (end exclusive)\n`);
 }
 
