@@ -24,6 +24,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from medner_bert import BertConfig, BertForTokenClassification, load_vocab  # noqa: E402
 from quantize_int8 import quantize  # noqa: E402
+import train as train_mod  # noqa: E402
 from train import encode, read_bio  # noqa: E402
 
 OPSET = 14
@@ -63,6 +64,9 @@ def main(argv=None):
     ap.add_argument("--min-score", type=float, default=0.0,
                     help="config minScore: the runtime drops entities scoring below it (chosen on a dev split)")
     ap.add_argument("--encoder-name", default="all-MiniLM-L6-v2", help="the pretrained encoder, for the config's description")
+    ap.add_argument("--description", default=None, help="config description (default: the BC5CDR model's)")
+    ap.add_argument("--mapping-src", default=os.path.join("src", "fhir", "mappings", "bc5cdr.label-mapping.json"),
+                    help="label mapping copied to the folder as label-mapping.json when the folder has none (relative to the repository)")
     ap.add_argument("--max-length", type=int, default=256)
     ap.add_argument("--stride", type=int, default=64)
     ap.add_argument("--keep-fp32", action="store_true", help="leave model.onnx in the folder (not shipped: ~130 MB for bge-small, ~90 MB for MiniLM)")
@@ -73,6 +77,9 @@ def main(argv=None):
     ckpt = torch.load(args.checkpoint)
     config = BertConfig(**ckpt["config"])
     labels = ckpt["labels"]
+    train_mod.set_labels([l[2:] for l in labels if l.startswith("B-")])
+    if train_mod.LABELS != labels:
+        raise SystemExit(f"checkpoint labels {labels} are not O + B-/I- pairs")
     model = BertForTokenClassification(config, len(labels))
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
@@ -100,7 +107,7 @@ def main(argv=None):
         "aggregation": "first",
         **({"minScore": args.min_score} if args.min_score > 0 else {}),
         "labelMapping": "label-mapping.json",
-        "description": (
+        "description": args.description or (
             f"{args.encoder_name} ({config.layers} layers, hidden {config.hidden}, uncased WordPiece) fine-tuned for Chemical and Disease "
             "NER on BC5CDR train + NCBI-disease train (PubMed abstracts); selected on BC5CDR dev. "
             "See README.md."
@@ -113,7 +120,7 @@ def main(argv=None):
     # label-mapping.json is hand-maintained next to the model; seed it from the FHIR output's
     # BC5CDR mapping (Disease -> Condition, Chemical -> MedicationStatement) when absent.
     mapping_out = os.path.join(args.out, "label-mapping.json")
-    mapping_src = os.path.join(ROOT, "src", "fhir", "mappings", "bc5cdr.label-mapping.json")
+    mapping_src = os.path.join(ROOT, args.mapping_src)
     if not os.path.exists(mapping_out) and os.path.exists(mapping_src):
         mapping = json.load(open(mapping_src, encoding="utf-8"))
         mapping["$schema"] = os.path.relpath(os.path.join(ROOT, "schemas", "label-mapping.schema.json"), os.path.abspath(args.out))

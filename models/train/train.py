@@ -33,6 +33,14 @@ from medner_bert import (  # noqa: E402
 LABEL_ID = {l: i for i, l in enumerate(LABELS)}
 
 
+def set_labels(types: list[str]) -> None:
+    """Replace the BIO label set (default: medner_bert.LABELS, BC5CDR's Chemical and Disease) by
+    O + B-/I- of each entity type, in the given order (--labels)."""
+    global LABELS, LABEL_ID
+    LABELS = ["O"] + [f"{p}-{t}" for t in types for p in ("B", "I")]
+    LABEL_ID = {l: i for i, l in enumerate(LABELS)}
+
+
 def read_bio(path: str) -> list[list[tuple[str, str]]]:
     """token<TAB>tag lines, blank line between sentences."""
     sents, cur = [], []
@@ -210,10 +218,15 @@ def main(argv=None):
                     help="train files without Chemical annotations (NCBI-disease): their O labels where "
                          "--mask-o-checkpoint predicts Chemical become -100 (no loss) instead of O")
     ap.add_argument("--mask-o-checkpoint", help="train.py checkpoint that finds unannotated chemicals in --mask-o-files")
+    ap.add_argument("--labels", default="",
+                    help="comma-separated entity types (default: Chemical,Disease); the BIO labels are O, then B-/I- per type in this order")
+    ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--smoke", action="store_true", help="tiny random encoder, built-in sentences, 2 steps")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
+    if args.labels:
+        set_labels([t for t in args.labels.split(",") if t])
     random.seed(args.seed)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
@@ -237,7 +250,7 @@ def main(argv=None):
         if config.vocab_size != len(vocab):
             raise SystemExit(f"vocabulary has {len(vocab)} entries but the encoder has {config.vocab_size}")
 
-    model = BertForTokenClassification(config)
+    model = BertForTokenClassification(config, len(LABELS))
     if args.encoder_onnx and not args.smoke:
         init_random(model.classifier)
         load_encoder_onnx(model.bert, args.encoder_onnx)
@@ -248,7 +261,10 @@ def main(argv=None):
             print("encoder randomly initialised", flush=True)
 
     if args.init_checkpoint and not args.smoke:
-        model.load_state_dict(torch.load(args.init_checkpoint)["state_dict"])
+        init = torch.load(args.init_checkpoint)
+        if init["labels"] != LABELS:
+            raise SystemExit(f"--init-checkpoint has labels {init['labels']}, this run {LABELS}")
+        model.load_state_dict(init["state_dict"])
         print(f"continuing from {os.path.basename(args.init_checkpoint)}", flush=True)
     train_ex = [encode(s, vocab, True, args.max_length) for s in train_sents]
     if args.mask_o_files and not args.smoke:
@@ -279,7 +295,7 @@ def main(argv=None):
         return max(0.0, (sched_total[0] - step) / max(1, sched_total[0] - warm))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
-    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100, label_smoothing=args.label_smoothing)
     model.train()
     best_f1, best_step, history = -1.0, 0, []
     t0 = t_window = time.time()
@@ -330,12 +346,12 @@ def main(argv=None):
     for path, sents in zip(args.dev or ["smoke"], dev_sents):
         final[os.path.basename(os.path.dirname(path)) or path] = evaluate(model, sents, [encode(s, vocab, True, 512) for s in sents])
     meta = {
-        "seed": args.seed, "lr": args.lr, "batch_size": args.batch_size, "max_length": args.max_length,
+        "seed": args.seed, "lr": args.lr, "labels": LABELS, "label_smoothing": args.label_smoothing, "batch_size": args.batch_size, "max_length": args.max_length,
         "steps": step, "best_step": best_step, "steps_per_epoch": steps_per_epoch, "train_seconds": round(train_s),
         "train_files": args.train, "dev_files": args.dev,
         "mask_o_files": args.mask_o_files, "mask_o_checkpoint": args.mask_o_checkpoint, "history": history, "dev_full": final,
         "init": ("continued from " + os.path.basename(args.init_checkpoint)) if args.init_checkpoint and not args.smoke
-        else "all-MiniLM-L6-v2" if args.encoder_onnx and not args.smoke else "random",
+        else os.path.basename(args.encoder_onnx) if args.encoder_onnx and not args.smoke else "random",
     }
     ckpt["meta"] = meta
     torch.save(ckpt, args.out)

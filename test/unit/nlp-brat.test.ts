@@ -11,7 +11,7 @@ describe('brat reader', () => {
     const docs = await readBratDir(FIXTURES);
     assert.deepEqual(
       docs.map((d) => d.name),
-      ['note1', 'note2'],
+      ['note1', 'note2', 'note3'],
     );
     const d = docs[0]!;
     assert.equal(d.entities.length, 17);

@@ -31,7 +31,9 @@ export function formatReport(r: EvalReport): string {
   const variant = r.model.variant ? ` (${r.model.variant}${r.model.executionProvider ? `, ${r.model.executionProvider}` : ''})` : '';
   return [
     `model ${r.model.name} ${r.model.version}${variant}`,
-    `data ${r.data}: ${r.documents} sentences, ${r.goldEntities} gold entities (strict entity match)`,
+    r.format === 'brat'
+      ? `data ${r.data}: ${r.documents} brat documents, ${r.goldEntities} gold entities of the model's labels (strict entity match; other types ignored)`
+      : `data ${r.data}: ${r.documents} sentences, ${r.goldEntities} gold entities (strict entity match)`,
     formatScores(r.scores),
     `${r.documentsPerSecond.toFixed(1)} documents/s (${r.seconds.toFixed(1)} s in extract)`,
   ].join('\n');
@@ -40,14 +42,14 @@ export function formatReport(r: EvalReport): string {
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('evaluate a model on a token<TAB>BIO file: entity-level strict precision/recall/F1 per label and micro, documents/s')
-    .requiredOption('--data <file>', 'token<TAB>BIO tag file, blank line between sentences')
+    .description('evaluate a model on a token<TAB>BIO file or a brat folder: entity-level strict precision/recall/F1 per label and micro, documents/s')
+    .requiredOption('--data <file|dir>', "token<TAB>BIO tag file (blank line between sentences), or a folder of brat .txt/.ann pairs (scored over the model's labels; gold entities of other types ignored)")
     .option('--model <dir>', 'model folder (default: MODEL_DIR)')
     .option('--variant <variant>', `ONNX variant: ${VARIANTS.join(', ')} (default: MODEL_VARIANT)`)
     .option('--aggregation <mode>', `word aggregation: ${AGGREGATIONS.join(', ')} (default: the model's)`)
     .option('--min-score <p>', "drop entities scoring below this, 0..1 (default: the model's minScore)")
     .option('--batch-size <n>', 'windows per inference batch (default: BATCH_SIZE)')
-    .option('--limit <n>', 'evaluate only the first N sentences')
+    .option('--limit <n>', 'evaluate only the first N sentences (brat: documents)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: EvalCliOptions) => {
       if (opts.variant !== undefined && !(VARIANTS as readonly string[]).includes(opts.variant)) throw new Error(`--variant must be one of ${VARIANTS.join(', ')}`);
