@@ -11,7 +11,11 @@
  *   tjs      @huggingface/transformers v4 token-classification pipeline, one call per batch
  *            (fp32; `tjs-int8` = dtype q8 on our int8 file, when there is one)
  * plus tokenizer MB/s and peak RSS. Prints a table, writes bench-results/ner.json.
- * Options: --quick (fewer docs), --skip-tiny, --skip-medbert, --skip-tjs.
+ * Options: --quick (fewer docs), --skip-tiny, --skip-medbert, --skip-tjs,
+ *   --shipped: also the shipped model folders (models/medner-NAME folders, int8 only: they ship no fp32) through
+ *   the engine on the same documents, interleaved, best of 3, batch 1 and 32: their docs/s side by side
+ *   and each one's ratio to the first (the BC5CDR model). `--shipped --skip-tiny --skip-medbert --skip-tjs`
+ *   runs only that comparison.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -287,6 +291,38 @@ if (!args.has('--skip-medbert')) {
   const dir = ensureMedbert();
   if (dir !== undefined) await benchModel('medbert-shaped', dir, quick ? 16 : 64, 3, rows, extra);
 }
+const shipped: Record<string, unknown>[] = [];
+if (args.has('--shipped')) {
+  // Same documents for every shipped model (the first one's tokenizer and max length; the shipped
+  // models share bge-small's vocabulary), engines interleaved so machine noise hits all alike.
+  const dirs = fs
+    .readdirSync(path.join(repo, 'models'))
+    .filter((n) => n.startsWith('medner-') && fs.existsSync(path.join(repo, 'models', n, 'model.int8.onnx')))
+    .sort((a, b) => (a.includes('bc5cdr') ? -1 : b.includes('bc5cdr') ? 1 : a.localeCompare(b)));
+  const first = await loadModelFolder(path.join(repo, 'models', dirs[0]!));
+  const tok = new BertTokenizer(first.vocab, { lowercase: first.config.doLowerCase });
+  const docs = loadBenchDocs(repo, quick ? 32 : 128, first.config.maxLength, tok);
+  console.log(`\nshipped models (int8, engine defaults): ${docs.length} docs; ${dirs.join(', ')}`);
+  for (const batch of [1, 32]) {
+    const engines = await Promise.all(dirs.map((d) => createNerEngine({ modelDir: path.join(repo, 'models', d), variant: 'int8', batchSize: batch })));
+    for (const e of engines) await e.extract(docs.slice(0, Math.max(1, batch))); // warm-up
+    const best = dirs.map(() => Infinity);
+    for (let r = 0; r < 3; r++) {
+      for (let k = 0; k < engines.length; k++) {
+        const t0 = performance.now();
+        await engines[k]!.extract(docs);
+        best[k] = Math.min(best[k]!, (performance.now() - t0) / 1000);
+      }
+    }
+    await Promise.all(engines.map((e) => e.close()));
+    dirs.forEach((d, k) => {
+      const docsPerSec = docs.length / best[k]!;
+      const ratio = best[0]! / best[k]!;
+      shipped.push({ model: d, batch, docs: docs.length, docsPerSec, vsFirst: ratio });
+      console.log(`  ${d.padEnd(28)} batch ${String(batch).padStart(2)}: ${docsPerSec.toFixed(1).padStart(8)} docs/s (${ratio.toFixed(2)}x ${dirs[0]})`);
+    });
+  }
+}
 const peakRssMB = process.resourceUsage().maxRSS / 1024;
 
 console.log('\nmodel           batch   ours docs/s  ceiling docs/s  ours/ceiling   tjs docs/s  ours/tjs  int8 docs/s  tjs-int8 docs/s  int8/tjs-int8');
@@ -314,6 +350,6 @@ const outDir = path.join(repo, 'bench-results');
 fs.mkdirSync(outDir, { recursive: true });
 fs.writeFileSync(
   path.join(outDir, 'ner.json'),
-  JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, threads: THREADS, node: process.version, tokenizer, peakRssMB, goals: { oursVsCeiling: 0.9, oursVsTjs: 2 }, summary, rows, extra }, null, 2),
+  JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, threads: THREADS, node: process.version, tokenizer, peakRssMB, goals: { oursVsCeiling: 0.9, oursVsTjs: 2 }, summary, rows, extra, shipped }, null, 2),
 );
 console.log(`wrote ${path.join(outDir, 'ner.json')}`);

@@ -206,6 +206,9 @@ def main(argv=None):
     ap.add_argument("--total-steps", type=int, default=0, help="schedule length in steps (overrides --epochs)")
     ap.add_argument("--stop-step", type=int, default=0, help="stop after this step, keeping the schedule (reproduces a run cut short)")
     ap.add_argument("--max-minutes", type=float, default=0, help="cap the schedule so training ends in this many minutes (0 = no cap)")
+    ap.add_argument("--cap-can-grow", action="store_true",
+                    help="with --max-minutes: let the schedule grow back (up to the planned steps) when steps get faster "
+                         "(a shared machine's load drops); default: it only ever shrinks")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--max-length", type=int, default=128)
@@ -319,8 +322,8 @@ def main(argv=None):
                 # ~12% of the budget is left for dev checks.
                 per_step = (time.time() - t_window) / 20
                 remaining = args.max_minutes * 60 * 0.88 - (time.time() - t0)
-                cap = step + max(1, int(remaining / per_step))
-                if cap < sched_total[0]:
+                cap = min(total, step + max(1, int(remaining / per_step)))
+                if cap != sched_total[0] and (cap < sched_total[0] or args.cap_can_grow):
                     first = sched_total[0] == total
                     sched_total[0] = cap
                     if first:
