@@ -61,7 +61,7 @@ const envSchema = z.object({
   VIEW_PORT: intIn(0, 65535).default(9465),
   VIEW_BEARER_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   VIEW_BASIC_AUTH: z.string().regex(/^[^:]+:.{8,}$/, 'expected user:password (a password of 8 characters or more)').optional(),
-  VIEW_FHIR_LINKS: z.enum(['auto', 'direct', 'proxy']).default('auto'),
+  VIEW_FHIR_LINKS: z.enum(['proxy', 'direct']).default('proxy'),
   VIEW_FHIR_PUBLIC_URL: url.optional(),
   VIEW_PAGE_SIZE: intIn(1, 200).default(25),
   HTTP_PORT: intIn(0, 65535).default(9464),
@@ -130,7 +130,11 @@ export interface Config {
     port: number;
     /** Access to the pages themselves (a front for a reverse proxy / SSO): none, a static bearer token, or basic auth. */
     auth: { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic'; user: string; password: string };
-    /** Where a highlight's resource link points: the FHIR server itself, or the viewer's read-through (`/fhir/Type/id`, with the FHIR credentials). */
+    /**
+     * Where a highlight opens its resource: `proxy`, the viewer reads it from the FHIR server with the FHIR
+     * credentials and shows the JSON (`/fhir/Type/id`; browsers download application/fhir+json instead of
+     * showing it); `direct`, the FHIR server's URL. The entity table links the FHIR server's URL either way.
+     */
     fhirLinks: 'direct' | 'proxy';
     /** Base URL browsers use for direct links (default FHIR_BASE_URL). */
     fhirPublicUrl?: string;
@@ -256,8 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : e.VIEW_BASIC_AUTH
           ? { kind: 'basic', user: e.VIEW_BASIC_AUTH.slice(0, e.VIEW_BASIC_AUTH.indexOf(':')), password: e.VIEW_BASIC_AUTH.slice(e.VIEW_BASIC_AUTH.indexOf(':') + 1) }
           : { kind: 'none' },
-      // auto: the browser can open the FHIR server's JSON itself only when the server needs no credentials.
-      fhirLinks: e.VIEW_FHIR_LINKS === 'auto' ? (auth.kind === 'none' ? 'direct' : 'proxy') : e.VIEW_FHIR_LINKS,
+      fhirLinks: e.VIEW_FHIR_LINKS,
       ...(e.VIEW_FHIR_PUBLIC_URL ? { fhirPublicUrl: e.VIEW_FHIR_PUBLIC_URL.replace(/\/+$/, '') } : {}),
       pageSize: e.VIEW_PAGE_SIZE,
     },

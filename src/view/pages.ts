@@ -36,6 +36,8 @@ export function typeStyle(type: string): { cls: string; abbr: string } {
 export interface PageContext {
   /** URL of a resource's JSON for the browser: the FHIR server, or the viewer's read-through. */
   resourceUrl: (key: string) => string;
+  /** The resource's URL on the FHIR server (for the browser). */
+  fhirUrl: (key: string) => string;
 }
 
 function filterQuery(f: DocumentFilters, extra: Record<string, string> = {}): string {
@@ -201,7 +203,7 @@ export function documentPage(run: RunView, ctx: PageContext): string {
 <tbody>${resources.map(
     (v) => html`<tr id="r-${v.resourceType}-${v.id}" data-key="${v.key}">
 <td>${v.spans.length > 0 && !outside.has(v.spans[0]!.id) && text !== undefined ? html`<a href="#s-${v.spans[0]!.id}">${v.text}</a>` : v.text}</td>
-<td>${typeChip(v.resourceType)}<br><a class="json" href="${ctx.resourceUrl(v.key)}">${v.key}</a></td>
+<td>${typeChip(v.resourceType)}<br><a class="json" href="${ctx.resourceUrl(v.key)}">${v.key}</a> <a class="fhir" href="${ctx.fhirUrl(v.key)}">on the FHIR server</a></td>
 <td>${codesOf(v)}</td>
 <td>${v.assertions.length ? v.assertions.map(badge) : html`<span class="muted">affirmed</span>`}</td>
 <td>${v.status ?? ''}${v.value ? html`<br>${v.value}` : ''}${v.relationship ? html`<br>${v.relationship}` : ''}</td>
@@ -218,8 +220,8 @@ ${run.missingTargets > 0 ? html`<p class="problem">${run.missingTargets} resourc
 <dl class="facts">
 <dt>Patient</dt><dd>${patientLink}</dd>
 <dt>Model</dt><dd>${run.model}</dd>
-<dt>Source</dt><dd>${run.sourceRef ? html`<a class="json" href="${ctx.resourceUrl(run.sourceRef)}" id="source-link">${run.sourceRef}</a>` : 'none'}</dd>
-<dt>Provenance</dt><dd><a class="json" href="${ctx.resourceUrl(provKey)}" id="provenance-link">${provKey}</a></dd>
+<dt>Source</dt><dd>${run.sourceRef ? html`<a class="json" href="${ctx.resourceUrl(run.sourceRef)}" id="source-link">${run.sourceRef}</a> <a class="fhir" href="${ctx.fhirUrl(run.sourceRef)}">on the FHIR server</a>` : 'none'}</dd>
+<dt>Provenance</dt><dd><a class="json" href="${ctx.resourceUrl(provKey)}" id="provenance-link">${provKey}</a> <a class="fhir" href="${ctx.fhirUrl(provKey)}">on the FHIR server</a></dd>
 ${run.otherRuns.length ? html`<dt>Other runs</dt><dd>${join(run.otherRuns.map((o) => html`<a href="/documents/${o.id}">${o.model}</a>`), ', ')}</dd>` : ''}
 </dl>
 ${legend}

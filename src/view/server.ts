@@ -73,6 +73,7 @@ export async function startViewServer(o: ViewServerOptions): Promise<ViewServer>
   const publicBase = (view.fhirPublicUrl ?? config.fhir.baseUrl).replace(/\/+$/, '');
   const ctx: PageContext = {
     resourceUrl: (key) => (view.fhirLinks === 'proxy' ? `/fhir/${key}` : `${publicBase}/${key}`),
+    fhirUrl: (key) => `${publicBase}/${key}`,
   };
 
   const server = http.createServer((req, res) => {
@@ -111,6 +112,10 @@ export async function startViewServer(o: ViewServerOptions): Promise<ViewServer>
     if (path === '/health') {
       route = 'health';
       return send(200, JSON.stringify({ status: 'ok' }), 'application/json');
+    }
+    if (path === '/favicon.ico') {
+      route = 'favicon';
+      return send(204, '');
     }
     if (path === '/ready') {
       route = 'ready';
@@ -158,10 +163,11 @@ export async function startViewServer(o: ViewServerOptions): Promise<ViewServer>
       return;
     }
     m = /^\/fhir\/([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(path);
-    if (m && view.fhirLinks === 'proxy' && TYPE_RE.test(m[1]!)) {
+    if (m && TYPE_RE.test(m[1]!)) {
       route = 'fhir';
+      // application/json: browsers show it (they download application/fhir+json).
       void client.read(m[1]!, m[2]!).then(
-        (r) => (r ? send(200, JSON.stringify(r, null, 2), 'application/fhir+json; charset=utf-8') : send(404, errorPage(404, 'Not found on the FHIR server.'))),
+        (r) => (r ? send(200, JSON.stringify(r, null, 2), 'application/json; charset=utf-8') : send(404, errorPage(404, 'Not found on the FHIR server.'))),
         fail,
       );
       return;

@@ -142,8 +142,9 @@ test('cursor: only paging paths of the FHIR server survive a round trip', () => 
 
 test('viewer config: defaults to 127.0.0.1:9465 without auth; bearer or basic; bad values named', () => {
   const c = loadConfig({});
-  assert.deepEqual([c.view.host, c.view.port, c.view.auth.kind, c.view.fhirLinks], ['127.0.0.1', 9465, 'none', 'direct']);
-  assert.equal(loadConfig({ FHIR_BEARER_TOKEN: 'abc' }).view.fhirLinks, 'proxy');
+  assert.deepEqual([c.view.host, c.view.port, c.view.auth.kind, c.view.fhirLinks], ['127.0.0.1', 9465, 'none', 'proxy']);
+  assert.equal(loadConfig({ VIEW_FHIR_LINKS: 'direct' }).view.fhirLinks, 'direct');
+  assert.throws(() => loadConfig({ VIEW_FHIR_LINKS: 'auto' }), /VIEW_FHIR_LINKS/);
   assert.deepEqual(loadConfig({ VIEW_BASIC_AUTH: 'ann:secret-pass:x' }).view.auth, { kind: 'basic', user: 'ann', password: 'secret-pass:x' });
   assert.throws(() => loadConfig({ VIEW_BASIC_AUTH: 'nopassword' }), /VIEW_BASIC_AUTH/);
   assert.throws(() => loadConfig({ VIEW_BEARER_TOKEN: 'short' }), /VIEW_BEARER_TOKEN/);
