@@ -1,24 +1,43 @@
 /**
- * Attachment accuracy of the attribute rules on MACCROBAT given gold entities:
- *   npm run bench:attributes -- [--data DIR] [--json]
+ * Attachment accuracy of the attribute rules on MACCROBAT:
+ *   npm run bench:attributes -- [--data DIR] [--json]            given gold entities
+ *   npm run bench:attributes -- --model DIR [--data DIR] [--json]  end to end: the model's entities
  * DIR defaults to ../shared/data/clinical/maccrobat/dev. Prints a table; writes
- * bench-results/attributes-<split>.json.
+ * bench-results/attributes-<split>[-<model>].json.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluateAttachment, formatAttachmentReport, readBratRelations } from '../src/nlp/attributes-eval.ts';
+import { evaluateAttachment, evaluateEndToEnd, formatAttachmentReport, formatEndToEndReport, readBratRelations } from '../src/nlp/attributes-eval.ts';
+import { createNerEngine } from '../src/nlp/engine.ts';
 
-const { values } = parseArgs({ options: { data: { type: 'string' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { data: { type: 'string' }, json: { type: 'boolean' }, model: { type: 'string' }, variant: { type: 'string' } } });
 const here = path.dirname(new URL(import.meta.url).pathname);
 const data = values.data ?? path.resolve(here, '../../shared/data/clinical/maccrobat/dev');
 if (!existsSync(data)) {
   process.stderr.write(`bench:attributes: ${data} not found (give --data DIR with brat .txt/.ann pairs)\n`);
   process.exit(2);
 }
-const report = evaluateAttachment(await readBratRelations(data), data);
+const docs = await readBratRelations(data);
 const outDir = path.resolve(here, '../bench-results');
 mkdirSync(outDir, { recursive: true });
-const out = path.join(outDir, `attributes-${path.basename(data)}.json`);
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), ...report }, null, 2)}\n`);
-process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatAttachmentReport(report)}\nwrote ${out}\n`);
+const gold = evaluateAttachment(docs, data);
+let text = formatAttachmentReport(gold);
+let json: Record<string, unknown> = { date: new Date().toISOString(), goldEntities: gold };
+let name = `attributes-${path.basename(data)}`;
+if (values.model) {
+  const engine = await createNerEngine({ modelDir: values.model, variant: (values.variant ?? 'auto') as 'auto' | 'fp32' | 'int8' | 'fp16', batchSize: 16 });
+  try {
+    const predicted = await engine.extract(docs.map((d) => d.text));
+    const e2e = evaluateEndToEnd(docs, predicted, data);
+    const model = `${engine.model.name} ${engine.model.version} (${engine.runtime.variant})`;
+    text += `\n\n${formatEndToEndReport(e2e, model)}`;
+    json = { ...json, model, endToEnd: e2e };
+    name += `-${engine.model.name}`;
+  } finally {
+    await engine.close();
+  }
+}
+const out = path.join(outDir, `${name}.json`);
+writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+process.stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\nwrote ${out}\n`);

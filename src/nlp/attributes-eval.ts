@@ -145,3 +145,64 @@ export function formatAttachmentReport(r: AttachmentReport): string {
   rows.push('acc: every predicted head is gold and there is one; exact: the predicted head set is the gold set (lists).');
   return rows.join('\n');
 }
+
+export interface EndToEndReport {
+  data: string;
+  documents: number;
+  /** Pair level, strict: attribute and head spans and labels must both match a gold MODIFY pair. */
+  labels: Record<string, { tp: number; fp: number; fn: number; precision: number; recall: number; f1: number }>;
+  goals: { valuesToTests: { tp: number; fp: number; fn: number; precision: number; recall: number; f1: number }; dosesToMedications: { tp: number; fp: number; fn: number; precision: number; recall: number; f1: number } };
+}
+
+/**
+ * End to end: predicted entities (a model's) -> the rules' links, against the gold MODIFY pairs
+ * between gold entities of the rules' labels. A predicted pair counts when both spans and labels
+ * are exactly a gold pair's.
+ */
+export function evaluateEndToEnd(docs: GoldDocument[], predicted: Entity[][], data: string, rules: AttributeRules = defaultAttributeRules()): EndToEndReport {
+  const headsOf = new Map(rules.rules.map((r) => [r.label, new Set(r.heads)]));
+  const key = (a: Entity, h: Entity): string => `${a.label}:${a.start}-${a.end}>${h.label}:${h.start}-${h.end}`;
+  const acc = new Map<string, { tp: number; fp: number; fn: number }>();
+  const goalV = { tp: 0, fp: 0, fn: 0 };
+  const goalD = { tp: 0, fp: 0, fn: 0 };
+  const bucket = (a: Entity, h: Entity): { tp: number; fp: number; fn: number }[] => {
+    const out = [acc.get(a.label) ?? acc.set(a.label, { tp: 0, fp: 0, fn: 0 }).get(a.label)!];
+    if (a.label === 'Lab_value' && h.label === 'Diagnostic_procedure') out.push(goalV);
+    if (a.label === 'Dosage' && h.label === 'Medication') out.push(goalD);
+    return out;
+  };
+  docs.forEach((d, i) => {
+    const gold = new Map<string, [Entity, Entity]>();
+    for (const [ai, hs] of d.gold) {
+      const a = d.entities[ai]!;
+      const heads = headsOf.get(a.label);
+      if (!heads) continue;
+      for (const hi of hs) {
+        const h = d.entities[hi]!;
+        if (heads.has(h.label)) gold.set(key(a, h), [a, h]);
+      }
+    }
+    const ents = predicted[i] ?? [];
+    const pred = new Map<string, [Entity, Entity]>();
+    for (const [hi, attrs] of attributeLinks(d.text, ents, rules)) for (const ai of attrs) pred.set(key(ents[ai]!, ents[hi]!), [ents[ai]!, ents[hi]!]);
+    for (const [k, [a, h]] of pred) for (const b of bucket(a, h)) gold.has(k) ? b.tp++ : b.fp++;
+    for (const [k, [a, h]] of gold) if (!pred.has(k)) for (const b of bucket(a, h)) b.fn++;
+  });
+  const fin = (x: { tp: number; fp: number; fn: number }) => {
+    const precision = ratio(x.tp, x.tp + x.fp);
+    const recall = ratio(x.tp, x.tp + x.fn);
+    return { ...x, precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall) };
+  };
+  const labels: EndToEndReport['labels'] = {};
+  for (const [k, v] of [...acc].sort(([x], [y]) => x.localeCompare(y))) labels[k] = fin(v);
+  return { data, documents: docs.length, labels, goals: { valuesToTests: fin(goalV), dosesToMedications: fin(goalD) } };
+}
+
+/** A plain-text table of an end-to-end report. */
+export function formatEndToEndReport(r: EndToEndReport, model: string): string {
+  const rows = [`end to end: model ${model} on ${r.data} (${r.documents} documents); strict pairs (both spans and labels exact)`, `${'attribute'.padEnd(26)} ${'tp'.padStart(5)} ${'fp'.padStart(5)} ${'fn'.padStart(5)} ${'P'.padStart(6)} ${'R'.padStart(6)} ${'F1'.padStart(6)}`];
+  const line = (n: string, s: EndToEndReport['goals']['valuesToTests']) => `${n.padEnd(26)} ${String(s.tp).padStart(5)} ${String(s.fp).padStart(5)} ${String(s.fn).padStart(5)} ${pct(s.precision)} ${pct(s.recall)} ${pct(s.f1)}`;
+  for (const [k, s] of Object.entries(r.labels)) rows.push(line(k, s));
+  rows.push(line('GOAL values -> tests', r.goals.valuesToTests), line('GOAL doses -> medications', r.goals.dosesToMedications));
+  return rows.join('\n');
+}

@@ -70,3 +70,31 @@ test('rules are validated by schema; the shipped rules name their attribute labe
   assert.throws(() => parseAttributeRules(bad), (e: unknown) => e instanceof MednerError && /regular expression/.test(e.message));
   assert.deepEqual([...attributeLabels()].sort(), ['Administration', 'Biological_structure', 'Dosage', 'Frequency', 'Lab_value', 'Severity']);
 });
+
+test('attachment eval: MODIFY relations (events resolved to triggers) are the gold; end to end needs exact spans', async () => {
+  const { parseBratAnn } = await import('../../src/nlp/brat.ts');
+  const { goldFromBrat, evaluateAttachment, evaluateEndToEnd } = await import('../../src/nlp/attributes-eval.ts');
+  const text = 'Hemoglobin was 9.2 g/dL and platelets were 48. She took aspirin 81 mg.';
+  const ann = [
+    'T1\tDiagnostic_procedure 0 10\tHemoglobin',
+    'E1\tDiagnostic_procedure:T1 ',
+    'T2\tLab_value 15 23\t9.2 g/dL',
+    'T3\tDiagnostic_procedure 28 37\tplatelets',
+    'T4\tLab_value 43 45\t48',
+    'T5\tMedication 56 63\taspirin',
+    'T6\tDosage 64 69\t81 mg',
+    'R1\tMODIFY Arg1:T2 Arg2:E1\t',
+    'R2\tMODIFY Arg1:T4 Arg2:T3\t',
+    'R3\tMODIFY Arg1:T6 Arg2:T5\t',
+  ].join('\n');
+  const docs = goldFromBrat([parseBratAnn(ann, text, 'x.ann')]);
+  const r = evaluateAttachment(docs, 'inline');
+  assert.equal(r.goals.valuesToTests.spans, 2);
+  assert.equal(r.goals.valuesToTests.exactAccuracy, 1);
+  assert.equal(r.goals.dosesToMedications.exactAccuracy, 1);
+  // A model that cut "9.2 g/dL" to "9.2" loses that pair end to end.
+  const predicted = docs[0]!.entities.map((e) => (e.text === '9.2 g/dL' ? { ...e, end: e.start + 3, text: '9.2' } : e));
+  const e2e = evaluateEndToEnd(docs, [predicted], 'inline');
+  assert.deepEqual([e2e.goals.valuesToTests.tp, e2e.goals.valuesToTests.fp, e2e.goals.valuesToTests.fn], [1, 1, 1]);
+  assert.equal(e2e.goals.dosesToMedications.f1, 1);
+});
