@@ -56,6 +56,8 @@ const envSchema = z.object({
     .enum(['auto', 'true', 'false'])
     .default('auto')
     .transform((v) => (v === 'auto' ? undefined : v === 'true')),
+  LINKING: bool.default(true),
+  TERMINOLOGY_DIR: z.string().min(1).optional(),
 
   VIEW_HOST: z.string().min(1).default('127.0.0.1'),
   VIEW_PORT: intIn(0, 65535).default(9465),
@@ -122,6 +124,10 @@ export interface Config {
     maxPadding: number | undefined;
     /** Each window runs alone (results independent of the batch); undefined: the engine's default (on for CPU, off on GPUs). */
     batchInvariant: boolean | undefined;
+    /** Terminology linking of the labels whose mapping has a `link` entry (LINKING). */
+    linking: boolean;
+    /** Terminology tables folder (TERMINOLOGY_DIR); undefined: the committed terminology/. */
+    terminologyDir: string | undefined;
   };
   http: { host: string; port: number };
   /** `medner view`: the read-only web viewer over the FHIR server. */
@@ -250,6 +256,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchWaitMs: e.BATCH_WAIT_MS,
       maxPadding: e.BATCH_MAX_PADDING,
       batchInvariant: e.BATCH_INVARIANT,
+      linking: e.LINKING,
+      terminologyDir: e.TERMINOLOGY_DIR,
     },
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
     view: {

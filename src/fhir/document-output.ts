@@ -21,6 +21,7 @@ import {
 } from './ids.ts';
 import { codingsFor, targetFor, type LabelMapping, type LabelTarget } from './label-mapping.ts';
 import { applyClinicalDetails, effectiveTarget } from './clinical-details.ts';
+import { linkedCodings } from './linked-codings.ts';
 import { HL7, URI } from './uris.ts';
 
 /**
@@ -439,8 +440,13 @@ function addReactions(ctx: Context, allergy: fhir4.AllergyIntolerance, findings:
   if (manifestation.length > 0) allergy.reaction = [{ manifestation }];
 }
 
-function concept(ctx: Context, e: Entity): fhir4.CodeableConcept {
-  const coding = codingsFor(ctx.mapping, e.label, e.text);
+/**
+ * code.text is the document's words; code.coding the label mapping's fixed codings, then the linker's
+ * (entity.codes): ICD-10-CM only where `icd` (Condition, FamilyMemberHistory), MeSH everywhere.
+ */
+function concept(ctx: Context, e: Entity, icd = false): fhir4.CodeableConcept {
+  const coding: fhir4.Coding[] = codingsFor(ctx.mapping, e.label, e.text);
+  for (const c of linkedCodings(e.codes, icd)) if (!coding.some((x) => x.system === c.system && x.code === c.code)) coding.push(c);
   return coding.length > 0 ? { coding, text: e.text } : { text: e.text };
 }
 
@@ -474,7 +480,7 @@ function deriveResource(ctx: Context, e: AssertedEntityWithRelation): Derived | 
                 : { system: HL7.conditionVerStatus, code: 'confirmed', display: 'Confirmed' },
           ],
         },
-        code: concept(ctx, e),
+        code: concept(ctx, e, true),
         subject: ctx.subject,
         evidence: [{ detail: [ctx.docRef] }],
       };
@@ -579,7 +585,7 @@ function familyHistory(ctx: Context, e: AssertedEntityWithRelation, target: Labe
     status: 'partial',
     patient: ctx.subject,
     relationship: { coding: [{ system: HL7.v3RoleCode, code: rel, display: RELATIVE_DISPLAY[rel] ?? rel }] },
-    condition: [{ code: concept(ctx, e) }],
+    condition: [{ code: concept(ctx, e, true) }],
   };
   if (ctx.date) f.date = ctx.date;
   return f;

@@ -24,6 +24,15 @@ export interface LabelTarget {
   categoryRules?: boolean;
   /** Observation: what a mention with no value attribute becomes instead (e.g. a test that was done: Procedure). */
   withoutValue?: { resourceType: TargetResourceType | 'ignore'; category?: MappedCoding[]; categoryText?: string };
+  /** Terminology linking for this label in the NLP stage (src/nlp/linking): entity.codes -> code.coding. */
+  link?: LabelLink;
+}
+
+/** A label's linker settings (src/nlp/linking/link-entities.ts LinkSettings). */
+export interface LabelLink {
+  terminologies: ('mesh' | 'icd-10-cm')[];
+  threshold: number;
+  dictionary?: 'Disease' | 'Chemical';
 }
 
 export interface CodingEntry extends MappedCoding {
@@ -72,6 +81,20 @@ export function targetFor(mapping: LabelMapping, label: string): LabelTarget | u
   const lower = label.toLowerCase();
   const key = Object.keys(mapping.labels).find((k) => k.toLowerCase() === lower);
   return key === undefined ? undefined : mapping.labels[key];
+}
+
+/** The linker settings per label (exact label, then case-insensitive); undefined when the label is not linked. */
+export function linkSettingsFor(mapping: LabelMapping): (label: string) => LabelLink | undefined {
+  const cache = new Map<string, LabelLink | undefined>();
+  return (label) => {
+    if (!cache.has(label)) cache.set(label, targetFor(mapping, label)?.link);
+    return cache.get(label);
+  };
+}
+
+/** Does any label of the mapping ask for linking? */
+export function mappingLinks(mapping: LabelMapping): boolean {
+  return Object.values(mapping.labels).some((t) => t.link !== undefined);
 }
 
 export function normalizeTerm(s: string): string {

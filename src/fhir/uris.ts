@@ -7,6 +7,8 @@ export const MEDNER_FHIR_BASE = 'https://medner.example.org/fhir';
 export const URI = {
   /** Extension: the NER model's score for the mention (valueDecimal in [0, 1]). */
   nlpScore: `${MEDNER_FHIR_BASE}/StructureDefinition/nlp-score`,
+  /** Extension on a Coding: the terminology linker's score for that code (valueDecimal in [0, 1]). */
+  linkScore: `${MEDNER_FHIR_BASE}/StructureDefinition/link-score`,
   /** Extension, repeated: an assertion flag that fired (valueCode negated | uncertain | historical | family). */
   nlpAssertion: `${MEDNER_FHIR_BASE}/StructureDefinition/nlp-assertion`,
   /**

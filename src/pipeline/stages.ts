@@ -13,9 +13,12 @@ import { buildDocumentTransaction } from '../fhir/document-output.ts';
 import { checkEntityCount, checkTransaction, limitSpans } from '../fhir/bounds.ts';
 import { FhirClient } from '../fhir/fhir-client.ts';
 import { FhirServerWriter } from '../fhir/fhir-writer.ts';
-import { BC5CDR_MAPPING_FILE, loadLabelMapping, type LabelMapping } from '../fhir/label-mapping.ts';
+import { BC5CDR_MAPPING_FILE, linkSettingsFor, loadLabelMapping, mappingLinks, type LabelMapping } from '../fhir/label-mapping.ts';
 import { outputRecord } from '../fhir/output-record.ts';
 import { createNerEngine } from '../nlp/engine.ts';
+import { withLinking } from '../nlp/linking/link-entities.ts';
+import { Linker } from '../nlp/linking/linker.ts';
+import { sharedTerminology } from '../nlp/linking/tables.ts';
 import type { Entity, ModelInfo } from '../nlp/entity.ts';
 import { MODEL_CONFIG_FILE, type ModelConfig } from '../nlp/model-config.ts';
 import { readFileSync } from 'node:fs';
@@ -67,6 +70,8 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
   // Attachment urls are read through the FHIR client: its auth (bearer or OAuth2), only to the FHIR server's origin.
   // An attachment is read only up to a bound (its text at MAX_NARRATIVE_BYTES, times 4 for base64 and markup).
   const fetchBinary = (url: string) => client.readAttachment(url, { maxBytes: config.limits.maxNarrativeBytes * 4 });
+  // The terminology tables are loaded once per process, before the first engine (about 1 s, 100 MB).
+  const linker = config.model.linking && mappingLinks(mapping) ? new Linker(sharedTerminology(config.model.terminologyDir)) : undefined;
 
   const output: OutputPort = {
     async write(doc: ClinicalDocument, entities: Entity[], model: ModelInfo) {
@@ -94,7 +99,7 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
     parse: (raw, source, format) => parseDocuments(raw, { source, ...(format ? { format } : {}), fetchBinary }),
     async createEngine(index: number) {
       const gpuIds = config.model.gpuIds;
-      return createNerEngine({
+      const engine = await createNerEngine({
         modelDir: config.model.dir,
         variant: config.model.variant,
         executionProvider: config.model.executionProvider,
@@ -106,6 +111,7 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
         ...(config.model.batchInvariant === undefined ? {} : { batchInvariant: config.model.batchInvariant }),
         logger,
       });
+      return linker ? withLinking(engine, linker, linkSettingsFor(mapping)) : engine;
     },
     output,
     async deadLetter(input) {

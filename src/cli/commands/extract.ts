@@ -8,6 +8,10 @@ import type { ClinicalDocument } from '../../formats/clinical-document.ts';
 import type { Aggregation, Entity, ModelInfo } from '../../nlp/entity.ts';
 import { createNerEngine, type NerEngine } from '../../nlp/engine.ts';
 import { attachAttributes } from '../../nlp/attributes.ts';
+import { BC5CDR_MAPPING_FILE, linkSettingsFor, loadLabelMapping, mappingLinks } from '../../fhir/label-mapping.ts';
+import { withLinking } from '../../nlp/linking/link-entities.ts';
+import { Linker } from '../../nlp/linking/linker.ts';
+import { sharedTerminology } from '../../nlp/linking/tables.ts';
 
 const AGGREGATIONS = ['first', 'simple', 'average', 'max'] as const;
 /** Documents per engine call: bounds memory for large inputs while batching well. */
@@ -19,6 +23,7 @@ interface ExtractOptions {
   minScore?: string;
   text?: string[];
   fhir?: boolean;
+  link?: boolean;
   variant?: string;
   batchSize?: string;
 }
@@ -66,6 +71,7 @@ export function registerExtract(program: Command): void {
     .option('--variant <variant>', 'ONNX variant: auto, fp32, int8, fp16 (default: MODEL_VARIANT)')
     .option('--batch-size <n>', 'windows per inference batch (default: BATCH_SIZE)')
     .option('--fhir', 'print the FHIR transaction Bundle per document instead of entities')
+    .option('--no-link', "do not link entities to ICD-10-CM/MeSH (default: as the model's label mapping and LINKING say)")
     .action(async (files: string[], opts: ExtractOptions) => {
       if (opts.aggregation !== undefined && !AGGREGATIONS.includes(opts.aggregation as Aggregation)) {
         throw new Error(`--aggregation must be one of ${AGGREGATIONS.join(', ')}`);
@@ -77,9 +83,10 @@ export function registerExtract(program: Command): void {
       if (texts.length === 0 && files.length === 0) throw new Error('give FILE arguments or --text "..."');
       if (opts.fhir && texts.length > 0) throw new Error('--fhir needs documents from files (it has no patient or document metadata for --text)');
       const cfg = loadConfig().model;
+      const linkOn = cfg.linking && opts.link !== false;
       const batchSize = opts.batchSize === undefined ? cfg.batchSize : Number(opts.batchSize);
       if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error('--batch-size must be a positive integer');
-      const engine = await createNerEngine({
+      const nerEngine = await createNerEngine({
         modelDir: opts.model ?? cfg.dir,
         variant: (opts.variant as 'auto' | 'fp32' | 'int8' | 'fp16' | undefined) ?? cfg.variant,
         executionProvider: cfg.executionProvider,
@@ -92,6 +99,7 @@ export function registerExtract(program: Command): void {
         ...(opts.aggregation ? { aggregation: opts.aggregation as Aggregation } : {}),
         ...(opts.minScore === undefined ? {} : { minScore: parseMinScore(opts.minScore) }),
       });
+      const engine = linkOn ? linkedEngine(nerEngine, cfg.terminologyDir) : nerEngine;
       try {
         const fhir = opts.fhir ? await loadFhirOutput(engine) : undefined;
         const write = (line: unknown): void => {
@@ -126,6 +134,14 @@ export function registerExtract(program: Command): void {
         await engine.close();
       }
     });
+}
+
+/** The engine with linking as the model's label mapping asks (the model's own, else the BC5CDR mapping). */
+function linkedEngine(engine: NerEngine, terminologyDir: string | undefined): NerEngine {
+  const own = path.join(engine.modelDir, engine.config.labelMapping);
+  const mapping = loadLabelMapping(existsSync(own) ? own : BC5CDR_MAPPING_FILE.pathname);
+  if (!mappingLinks(mapping)) return engine;
+  return withLinking(engine, new Linker(sharedTerminology(terminologyDir)), linkSettingsFor(mapping));
 }
 
 /** --min-score of extract and eval. */
