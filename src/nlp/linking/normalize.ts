@@ -54,18 +54,23 @@ const GENERIC = new Set(['disease', 'symptom', 'sign', 'condition', 'acute', 'ch
 
 /** Canonical key: word order ignored, synonyms folded, generic words dropped ("renal failure" = "kidney failure"). */
 export function canonKey(text: string): string {
-  const ws = words(text).map((w) => singular(spelling(w))).map((w) => SYNONYM[w] ?? w).filter((w) => !GENERIC.has(w));
+  const ws = words(text).map((w) => term(w)).map((w) => SYNONYM[w] ?? w).filter((w) => !GENERIC.has(w));
   return bagOf(ws);
+}
+
+/** One word as the keys see it: singular, American spelling. */
+export function term(w: string): string {
+  return spelling(singular(w));
 }
 
 /** Exact key: the words, singular, in order. */
 export function exactKey(text: string): string {
-  return words(text).map((w) => singular(spelling(w))).join(' ');
+  return words(text).map((w) => term(w)).join(' ');
 }
 
 /** Word-order key: the distinct singular words without articles/"of", sorted. */
 export function bagKey(text: string): string {
-  return bagOf(words(text).map((w) => singular(spelling(w))));
+  return bagOf(words(text).map((w) => term(w)));
 }
 
 /** bagKey from singular words. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { MednerError } from '../../ops/errors.ts';
-import { bagKey, bagOf, canonKey, charGrams, exactKey, singular, spelling, words } from './normalize.ts';
+import { bagKey, bagOf, canonKey, charGrams, exactKey, term, words } from './normalize.ts';
 
 export const ICD10CM_SYSTEM = 'http://hl7.org/fhir/sid/icd-10-cm';
 /**
@@ -87,7 +87,7 @@ function readTable(dir: string, name: string): string[][] {
     .map((l) => l.split('\t'));
 }
 
-const UNSPEC = [/,\s*unspecified\b/gi, /^unspecified\s+/i, /,\s*not elsewhere classified/gi, /,?\s*not otherwise specified/gi, /\s+without complications?$/i, /,\s*uncomplicated$/i];
+const UNSPEC = [/,\s*unspecified organism$/i, /,\s*unspecified\b/gi, /^unspecified\s+/i, /,\s*not elsewhere classified/gi, /,?\s*not otherwise specified/gi, /\s+without complications?$/i, /,\s*uncomplicated$/i];
 
 function icdVariants(display: string): string[] {
   const noParen = display.replace(/\s*\([^()]*\)/g, '').trim();
@@ -159,7 +159,7 @@ export function loadTerminology(dir: string = DEFAULT_TABLES_DIR): TerminologyTa
       if (v === last) return;
       last = v;
       const m = { code: code!, variant };
-      const ws = words(v).map((w) => singular(spelling(w)));
+      const ws = words(v).map(term);
       const ek = ws.join(' ');
       if (ek && better(icdExact.get(ek), m)) icdExact.set(ek, m);
       const bk = bagOf(ws);

@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expandAbbreviations, findAbbreviations } from '../../src/nlp/linking/abbreviations.ts';
+import { splitComposite } from '../../src/nlp/linking/composite.ts';
+import { DEFAULT_LINK_THRESHOLD, linkDocumentEntities, linkMention, type LinkSettings } from '../../src/nlp/linking/link-entities.ts';
+import { Linker } from '../../src/nlp/linking/linker.ts';
+import { bagKey, canonKey, exactKey, words } from '../../src/nlp/linking/normalize.ts';
+import { matchesGold } from '../../src/nlp/linking/eval-link.ts';
+import { parsePubtator } from '../../src/nlp/linking/pubtator.ts';
+import { DEFAULT_TABLES_DIR, ICD10CM_SYSTEM, MESH_SYSTEM, loadTerminology, sharedTerminology } from '../../src/nlp/linking/tables.ts';
+import type { Entity } from '../../src/nlp/entity.ts';
+
+const linker = new Linker(sharedTerminology());
+const DISEASE: LinkSettings = { terminologies: ['icd-10-cm', 'mesh'], threshold: DEFAULT_LINK_THRESHOLD };
+const CHEMICAL: LinkSettings = { terminologies: ['mesh'], threshold: DEFAULT_LINK_THRESHOLD };
+const settings = (label: string): LinkSettings | undefined => (label === 'Disease' ? DISEASE : label === 'Chemical' ? CHEMICAL : undefined);
+
+function entity(text: string, mention: string, label: string, from = 0): Entity {
+  const start = text.indexOf(mention, from);
+  assert.ok(start >= 0, `text lacks ${mention}`);
+  return { start, end: start + mention.length, text: mention, label, score: 0.9 };
+}
+
+function codesOf(text: string, mention: string, label = 'Disease') {
+  return linkDocumentEntities(linker, text, [entity(text, mention, label)], settings)[0]!.codes ?? [];
+}
+
+test('normalization: case, accents, possessives, hyphens and punctuation, plurals, British spelling, word order', () => {
+  assert.deepEqual(words("Crohn's Disease"), ['crohn', 'disease']);
+  assert.deepEqual(words('Sjögren-syndrome,'), ['sjogren', 'syndrome']);
+  assert.equal(exactKey('Myocardial Infarctions'), exactKey('myocardial infarction'));
+  assert.equal(exactKey('kidney diseases'), 'kidney disease');
+  assert.equal(exactKey('metastasis'), 'metastasis', 'no plural stripped from -sis');
+  assert.equal(exactKey('anaemia'), exactKey('anemia'));
+  assert.equal(exactKey('tumours'), exactKey('tumor'));
+  assert.equal(bagKey('carcinoma of the breast'), bagKey('breast carcinoma'));
+  assert.notEqual(exactKey('carcinoma of the breast'), exactKey('breast carcinoma'));
+  assert.equal(canonKey('renal failure'), canonKey('kidney failure'));
+  assert.equal(canonKey('brain tumors'), canonKey('brain neoplasms'));
+});
+
+test('abbreviations defined in the document expand, and only those', () => {
+  const text = 'Patients with chronic kidney disease (CKD) and adverse drug reactions (ADRs) were seen. CKD stage 3 was common.';
+  const abbr = findAbbreviations(text);
+  assert.equal(abbr.get('CKD'), 'chronic kidney disease');
+  assert.equal(abbr.get('ADR'), 'adverse drug reactions');
+  assert.equal(expandAbbreviations('CKD stage 3', abbr), 'chronic kidney disease stage 3');
+  assert.equal(expandAbbreviations('CKDX', abbr), 'CKDX', 'whole words only');
+  assert.equal(findAbbreviations('The dose (mg) was low.').size, 0, 'a parenthesis whose letters the words before do not spell is no definition');
+  // linked through the long form
+  const codes = codesOf(text, 'CKD stage'.slice(0, 3));
+  assert.deepEqual(codes, codesOf(text, 'chronic kidney disease'));
+  assert.ok(codes.some((c) => c.system === ICD10CM_SYSTEM && c.code.startsWith('N18')), JSON.stringify(codes));
+  assert.deepEqual(codesOf('CKD stage 3 was common.', 'CKD'), [], 'undefined abbreviation: no code');
+});
+
+test('composite mentions: shared head, each part its own concept', () => {
+  assert.deepEqual(splitComposite('breast and ovarian cancer')?.parts, [['breast cancer', 'breast'], ['ovarian cancer']]);
+  assert.deepEqual(splitComposite('sagittal and left transverse sinus thrombosis')?.parts[0], [
+    'sagittal thrombosis',
+    'sagittal sinus thrombosis',
+    'sagittal transverse sinus thrombosis',
+    'sagittal',
+  ]);
+  assert.equal(splitComposite('chronic kidney disease'), undefined);
+  const r = linker.link('colon and lung cancer', 'Disease');
+  assert.equal(r.composite, true);
+  assert.deepEqual(r.parts.map((p) => p.candidates[0]?.id), ['D003110', 'D008175']);
+  const nv = linker.link('nausea and vomiting', 'Disease');
+  assert.deepEqual(nv.parts.map((p) => p.candidates[0]?.id), ['D009325', 'D014839']);
+  // a name that is itself in the dictionary wins over the split
+  assert.equal(linker.link('hereditary breast and ovarian cancer', 'Disease').composite, false);
+  // gold matching: every part, any '+' alternative
+  const [doc] = parsePubtator('1|t|x\n1|a|y\n1\t0\t1\tx\tDisease\tD1|D2\n1\t0\t1\tx\tDisease\tD3+D4\n');
+  assert.equal(matchesGold(['D2', 'D1'], doc!.mentions[0]!), true);
+  assert.equal(matchesGold(['D1'], doc!.mentions[0]!), false);
+  assert.equal(matchesGold(['D4'], doc!.mentions[1]!), true);
+});
+
+test('ICD-10-CM: type 2 diabetes mellitus E11, essential hypertension I10, asthma J45, display exactly as in the table', () => {
+  const tables = sharedTerminology();
+  const text = 'History of type 2 diabetes mellitus, essential hypertension and asthma. Hypertension is controlled.';
+  const icd = (m: string) => codesOf(text, m).find((c) => c.system === ICD10CM_SYSTEM);
+  const e11 = icd('type 2 diabetes mellitus');
+  assert.equal(e11?.code.slice(0, 3), 'E11');
+  const i10 = icd('essential hypertension');
+  assert.equal(i10?.code, 'I10');
+  assert.equal(i10?.display, 'Essential (primary) hypertension');
+  assert.equal(icd('asthma')?.code.slice(0, 3), 'J45');
+  assert.equal(icd('Hypertension')?.code, 'I10', 'through the MeSH bridge');
+  for (const m of ['type 2 diabetes mellitus', 'essential hypertension', 'asthma']) {
+    const c = icd(m)!;
+    assert.equal(c.display, tables.icd.get(c.code)!.display);
+    assert.equal(c.version, '2022');
+    assert.match(c.code, /^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/, 'dotted form');
+  }
+  const mesh = codesOf(text, 'type 2 diabetes mellitus').find((c) => c.system === MESH_SYSTEM);
+  assert.equal(mesh?.code, 'D003924');
+  assert.equal(mesh?.display, undefined, 'no MeSH heading is shipped: no display');
+});
+
+test('chemicals get MeSH only; a label without link settings is left alone', () => {
+  const text = 'She takes metformin and lisinopril.';
+  const [met, other] = linkDocumentEntities(linker, text, [entity(text, 'metformin', 'Chemical'), entity(text, 'lisinopril', 'Drug')], settings);
+  assert.deepEqual(met!.codes?.map((c) => [c.system, c.code]), [[MESH_SYSTEM, 'D008687']]);
+  assert.equal(other!.codes, undefined);
+});
+
+test('threshold: below it no code is given; nonsense never gets one', () => {
+  assert.deepEqual(codesOf('xyzzy qqqq wibble.', 'xyzzy qqqq wibble'), []);
+  const text = 'A case of asthmatic wheeze.';
+  const l = linkMention(linker, 'asthmatic wheeze', 'Disease', 1, findAbbreviations(text));
+  assert.ok((l.result.parts[0]!.candidates[0]?.score ?? 0) < 1);
+  assert.deepEqual(l.accepted, [undefined], 'threshold 1: only exact single-id names pass');
+  const low = linkMention(linker, 'asthmatic wheeze', 'Disease', 0, findAbbreviations(text));
+  assert.notEqual(low.accepted[0], undefined);
+});
+
+test('deterministic: same codes whatever the order, the batch or a fresh load of the tables', () => {
+  const text = 'Breast and ovarian cancer, renal failure, CKD, chronic kidney disease (CKD), aspirin, hepatotoxicity, myocardial infarctions.';
+  const ents: Entity[] = [
+    entity(text, 'Breast and ovarian cancer', 'Disease'),
+    entity(text, 'renal failure', 'Disease'),
+    entity(text, 'CKD', 'Disease'),
+    entity(text, 'aspirin', 'Chemical'),
+    entity(text, 'hepatotoxicity', 'Disease'),
+    entity(text, 'myocardial infarctions', 'Disease'),
+  ];
+  const a = linkDocumentEntities(linker, text, ents, settings);
+  const b = linkDocumentEntities(linker, text, [...ents].reverse(), settings).reverse();
+  const fresh = linkDocumentEntities(new Linker(loadTerminology(DEFAULT_TABLES_DIR)), text, ents, settings);
+  assert.deepEqual(b, a);
+  assert.deepEqual(fresh, a);
+  assert.ok(a.filter((e) => e.codes).length >= 4);
+});
+
+const shared = path.resolve(fileURLToPath(new URL('../../../shared/data', import.meta.url)));
+test('terminology:build reproduces the committed tables byte for byte', { skip: existsSync(path.join(shared, 'terminology')) ? false : `needs ${shared} (absent)` }, () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'medner-terminology-'));
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../scripts/terminology-build.ts', import.meta.url)), '--data', shared, '--out', out], { stdio: 'pipe' });
+    for (const f of ['manifest.json', 'icd10cm.tsv.gz', 'mesh-terms.tsv.gz', 'mesh-icd10cm.tsv.gz']) {
+      assert.ok(readFileSync(path.join(out, f)).equals(readFileSync(path.join(DEFAULT_TABLES_DIR, f))), `${f} differs from the committed one`);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
