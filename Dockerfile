@@ -20,6 +20,7 @@ COPY bin ./bin
 COPY src ./src
 COPY schemas ./schemas
 COPY models ./models
+COPY terminology ./terminology
 
 USER node
 EXPOSE 9464
