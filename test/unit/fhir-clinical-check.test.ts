@@ -45,12 +45,18 @@ test('the checks can fail: without attributes, values and doses are missing', ()
   assert.ok(results.some((r) => r.sentence === 'lab-hb' && !r.ok && /became Procedure/.test(r.why ?? '')));
 });
 
-test('a model folder that ships the clinical label mapping ships it unchanged', () => {
+test('a model folder that ships the clinical label mapping ships it unchanged', (t) => {
   const shipped = readFileSync(MAPPING_FILE, 'utf8');
   const models = new URL('../../models/', import.meta.url);
+  let checked = 0;
   for (const name of ['medner-clinical-bge-small']) {
     const own = fileURLToPath(new URL(`${name}/label-mapping.json`, models));
     if (!existsSync(own)) continue;
-    assert.deepEqual(JSON.parse(readFileSync(own, 'utf8')), JSON.parse(shipped), `${own} differs from src/fhir/mappings/maccrobat.label-mapping.json`);
+    // Identical but for $schema, whose relative path depends on where the file sits.
+    const { $schema: _a, ...copy } = JSON.parse(readFileSync(own, 'utf8')) as Record<string, unknown>;
+    const { $schema: _b, ...source } = JSON.parse(shipped) as Record<string, unknown>;
+    assert.deepEqual(copy, source, `${own} differs from src/fhir/mappings/maccrobat.label-mapping.json`);
+    checked++;
   }
+  if (checked === 0) t.diagnostic('no model folder ships the clinical mapping yet');
 });
