@@ -11,10 +11,13 @@
  *   tjs      @huggingface/transformers v4 token-classification pipeline, one call per batch
  *            (fp32; `tjs-int8` = dtype q8 on our int8 file, when there is one)
  * plus tokenizer MB/s and peak RSS. Prints a table, writes bench-results/ner.json.
- * Options: --quick (fewer docs), --skip-tiny, --skip-medbert, --skip-tjs,
+ * Then batch invariance (issue 21) for every shipped model folder and the MedBERT-shaped one: documents
+ * identical alone and in shuffled batches of 8/32/64, with the engine's default (each window its own run
+ * on CPU) and with shared batches, and the docs/s of both.
+ * Options: --quick (fewer docs), --skip-tiny, --skip-medbert, --skip-tjs, --skip-invariance, --invariance-only,
  *   --shipped: also the shipped model folders (models/medner-NAME folders, int8 only: they ship no fp32) through
  *   the engine on the same documents, interleaved, best of 3, batch 1 and 32: their docs/s side by side
- *   and each one's ratio to the first (the BC5CDR model). `--shipped --skip-tiny --skip-medbert --skip-tjs`
+ *   and each one's ratio to the first (the BC5CDR model). `--shipped --skip-tiny --skip-medbert --skip-tjs --skip-invariance`
  *   runs only that comparison.
  */
 import fs from 'node:fs';
@@ -260,6 +263,69 @@ async function benchModel(name: string, dir: string, docCount: number, reps: num
   console.log(`  ours: ${engineThreads}; ceiling: 1 session x ${THREADS} threads`);
 }
 
+/**
+ * Batch invariance (issue 21): every document alone, then shuffled in batches of 8, 32 and 64;
+ * documents whose entities or scores (two decimals, as written to FHIR) differ from alone, per
+ * variant, for the engine's default (each window its own run on CPU) and for shared batches
+ * (batchInvariant: false, the engine before); plus docs/s of both at 32 documents per call,
+ * best of `reps` interleaved.
+ */
+async function invariance(name: string, dir: string, docs: string[], reps: number, extra: Record<string, unknown>): Promise<void> {
+  const folder = await loadModelFolder(dir);
+  const written = (es: { start: number; end: number; label: string; score: number }[]) => es.map((e) => `${e.start}-${e.end} ${e.label} ${e.score.toFixed(2)}`).join('|');
+  const order = (n: number, seed: number) => {
+    const a = Array.from({ length: n }, (_, i) => i);
+    let s = seed;
+    for (let i = n - 1; i > 0; i--) {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      const j = s % (i + 1);
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+    return a;
+  };
+  const out: Record<string, unknown> = {};
+  for (const variant of (['fp32', 'int8'] as const).filter((v) => folder.variants[v] !== undefined)) {
+    const engines = { invariant: await createNerEngine({ modelDir: dir, variant, batchSize: 64 }), shared: await createNerEngine({ modelDir: dir, variant, batchSize: 64, batchInvariant: false }) };
+    const res: Record<string, unknown> = {};
+    for (const [mode, e] of Object.entries(engines)) {
+      const alone: string[] = [];
+      for (const d of docs) alone.push(written((await e.extract([d]))[0]!));
+      const differing = new Set<number>();
+      for (const size of [8, 32, 64]) {
+        const o = order(docs.length, size);
+        for (let k = 0; k < o.length; k += size) {
+          const idx = o.slice(k, k + size);
+          const got = await e.extract(idx.map((i) => docs[i]!));
+          idx.forEach((i, j) => written(got[j]!) !== alone[i] && differing.add(i));
+        }
+      }
+      res[mode] = { docsIdentical: docs.length - differing.size, docs: docs.length };
+    }
+    const best = { invariant: Infinity, shared: Infinity };
+    for (let r = 0; r < reps; r++) {
+      for (const mode of ['invariant', 'shared'] as const) {
+        const e = engines[mode];
+        const t0 = performance.now();
+        for (let k = 0; k < docs.length; k += 32) await e.extract(docs.slice(k, k + 32));
+        best[mode] = Math.min(best[mode], (performance.now() - t0) / 1000);
+      }
+    }
+    const dps = { invariant: docs.length / best.invariant, shared: docs.length / best.shared };
+    res.docsPerSec = dps;
+    res.invariantVsShared = dps.invariant / dps.shared;
+    out[variant] = res;
+    const r = res as { invariant: { docsIdentical: number }; shared: { docsIdentical: number } };
+    console.log(
+      `  ${name} ${variant}: identical alone vs batches 8/32/64: invariant ${r.invariant.docsIdentical}/${docs.length}, shared batches ${r.shared.docsIdentical}/${docs.length}; ` +
+        `docs/s invariant ${dps.invariant.toFixed(1)}, shared ${dps.shared.toFixed(1)} (${(dps.invariant / dps.shared).toFixed(2)}x)`,
+    );
+    await engines.invariant.close();
+    await engines.shared.close();
+  }
+  (extra.batchInvariance ??= {} as Record<string, unknown>);
+  (extra.batchInvariance as Record<string, unknown>)[name] = out;
+}
+
 function tokenizerThroughput(): Record<string, number> {
   const out: Record<string, number> = {};
   const folder = path.join(repo, 'test/fixtures/models/tiny-bert/vocab.txt');
@@ -286,8 +352,8 @@ const rows: Row[] = [];
 const extra: Record<string, unknown> = {};
 const tokenizer = tokenizerThroughput();
 // The tiny model's runs take a fraction of a second: more documents and repetitions against timer noise.
-if (!args.has('--skip-tiny')) await benchModel('tiny-bert', path.join(repo, 'test/fixtures/models/tiny-bert'), quick ? 128 : 1024, quick ? 3 : 5, rows, extra);
-if (!args.has('--skip-medbert')) {
+if (!args.has('--skip-tiny') && !args.has('--invariance-only')) await benchModel('tiny-bert', path.join(repo, 'test/fixtures/models/tiny-bert'), quick ? 128 : 1024, quick ? 3 : 5, rows, extra);
+if (!args.has('--skip-medbert') && !args.has('--invariance-only')) {
   const dir = ensureMedbert();
   if (dir !== undefined) await benchModel('medbert-shaped', dir, quick ? 16 : 64, 3, rows, extra);
 }
@@ -321,6 +387,21 @@ if (args.has('--shipped')) {
       shipped.push({ model: d, batch, docs: docs.length, docsPerSec, vsFirst: ratio });
       console.log(`  ${d.padEnd(28)} batch ${String(batch).padStart(2)}: ${docsPerSec.toFixed(1).padStart(8)} docs/s (${ratio.toFixed(2)}x ${dirs[0]})`);
     });
+  }
+}
+// Batch invariance on the shipped default model (Synthea-like notes, several windows for some) and the BERT-base shape.
+if (!args.has('--skip-invariance')) {
+  console.log('\nbatch invariance (issue 21): 64 documents alone vs shuffled batches of 8, 32, 64');
+  const { syntheaLikeNotes } = await import('../test/support/clinical-notes.ts');
+  // every shipped model folder (models/medner-*), on 64 Synthea-like notes (some span several windows)
+  const folders = fs.readdirSync(path.join(repo, 'models')).filter((n) => n.startsWith('medner-') && fs.existsSync(path.join(repo, 'models', n, 'medner-model.json'))).sort();
+  for (const n of folders) await invariance(`shipped ${n}`, path.join(repo, 'models', n), syntheaLikeNotes(quick ? 16 : 64), 3, extra);
+  if (!args.has('--skip-medbert')) {
+    const dir = ensureMedbert();
+    if (dir !== undefined) {
+      const folder = await loadModelFolder(dir);
+      await invariance('medbert-shaped', dir, loadBenchDocs(repo, quick ? 16 : 64, folder.config.maxLength, new BertTokenizer(folder.vocab, { lowercase: folder.config.doLowerCase })), 3, extra);
+    }
   }
 }
 const peakRssMB = process.resourceUsage().maxRSS / 1024;

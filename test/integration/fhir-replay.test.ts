@@ -118,6 +118,24 @@ function shuffled(n: number, seed: number): number[] {
 
 const MODEL: ModelInfo = { name: 'medner-bc5cdr-bge-small', version: `it-${run}` };
 
+test('HAPI: a transaction PUT of identical content makes no version; a moved Provenance.recorded does', { skip: svc.skip }, async () => {
+  const doc = { ...docOf(1), id: `DOC-${run}-hapi` }; // a document of its own: the tests below start theirs from nothing
+  const m = /(bronchitis|hypertension|diabetes|anemia|asthma|sepsis|pneumonia|migraine|gout|hyperlipidemia|sinusitis|pharyngitis|depression)/.exec(doc.text)!;
+  const out = buildDocumentTransaction({ doc, entities: [{ start: m.index, end: m.index + m[0].length, text: m[0], label: 'Disease', score: 0.91 }], model: MODEL, mapping });
+  const c = client();
+  const versionOf = async (url: string) => (await c.read(url.split('/')[0]!, url.split('/')[1]!))?.meta?.versionId;
+  const urls = (out.bundle.entry ?? []).map((e) => e.request!.url!);
+  await c.transaction(out.bundle);
+  await c.transaction(out.bundle);
+  for (const u of urls) assert.equal(await versionOf(u), '1', u);
+  const moved = structuredClone(out.bundle);
+  const prov = moved.entry!.find((e) => e.resource?.resourceType === 'Provenance')!;
+  (prov.resource as fhir4.Provenance).recorded = '2031-01-01T00:00:00Z';
+  await c.transaction(moved);
+  assert.equal(await versionOf(prov.request!.url!), '2');
+  for (const u of urls.filter((x) => !x.startsWith('Provenance/'))) assert.equal(await versionOf(u), '1', u);
+});
+
 test('200 notes processed, then replayed twice in other batch compositions: no new resource, no new version', { skip: svc.skip, timeout: 1_800_000 }, async () => {
   const first = await processAll(docs.map((_, i) => i), 32, MODEL, mapping);
   assert.ok(first.created > N, `first run created ${first.created} resources`);
