@@ -84,3 +84,31 @@ test('ICD-10-CM only on conditions; a composite mention (several codes of one sy
   assert.deepEqual(linkedCodings([icd, mesh, { ...icd, code: 'C56' }, { ...mesh, code: 'D010051' }], true), []);
   assert.deepEqual(linkedCodings(undefined, true), []);
 });
+
+test('clinical labels (MACCROBAT mapping): diagnoses get their ICD-10-CM category, medications MeSH', () => {
+  const clinical = loadLabelMapping(fileURLToPath(new URL('../../src/fhir/mappings/maccrobat.label-mapping.json', import.meta.url)));
+  const text = 'A 58-year-old man with type 2 diabetes mellitus, essential hypertension and asthma was started on metformin.';
+  const cdoc: ClinicalDocument = { ...doc, text, segments: undefined } as unknown as ClinicalDocument;
+  const spec: [string, string][] = [
+    ['type 2 diabetes mellitus', 'Disease_disorder'],
+    ['essential hypertension', 'Disease_disorder'],
+    ['asthma', 'Disease_disorder'],
+    ['metformin', 'Medication'],
+  ];
+  const ents = spec.map(([w, label]) => ({ start: text.indexOf(w), end: text.indexOf(w) + w.length, text: w, label, score: 0.9 }));
+  const coded = linkDocumentEntities(linker, text, ents, linkSettingsFor(clinical));
+  const out = buildDocumentTransaction({ doc: cdoc, entities: coded, model: { name: 'm', version: '1' }, mapping: clinical });
+  const cats = res(out)
+    .filter((r) => r.resourceType === 'Condition')
+    .map((r) => [(r as fhir4.Condition).code?.text, (r as fhir4.Condition).code?.coding?.find((c) => c.system === ICD10CM_SYSTEM)?.code?.slice(0, 3)]);
+  assert.deepEqual(
+    cats.sort(),
+    [
+      ['asthma', 'J45'],
+      ['essential hypertension', 'I10'],
+      ['type 2 diabetes mellitus', 'E11'],
+    ],
+  );
+  const med = res(out).find((r) => r.resourceType === 'MedicationStatement') as fhir4.MedicationStatement;
+  assert.deepEqual(med.medicationCodeableConcept?.coding?.map((c) => [c.system, c.code]), [[MESH_SYSTEM, 'D008687']]);
+});

@@ -4,6 +4,7 @@ import type { Aggregation } from '../../nlp/entity.ts';
 import { createNerEngine } from '../../nlp/engine.ts';
 import { evaluateFile, type EvalReport } from '../../nlp/eval.ts';
 import { formatScores } from '../../nlp/eval-metrics.ts';
+import { runLinkEval, type LinkEvalCliOptions } from './eval-link.ts';
 import { parseMinScore } from './extract.ts';
 
 interface EvalCliOptions {
@@ -15,6 +16,7 @@ interface EvalCliOptions {
   batchSize?: string;
   limit?: string;
   json?: boolean;
+  task?: string;
 }
 
 const VARIANTS = ['auto', 'fp32', 'int8', 'fp16'] as const;
@@ -51,7 +53,14 @@ export function registerEval(program: Command): void {
     .option('--batch-size <n>', 'windows per inference batch (default: BATCH_SIZE)')
     .option('--limit <n>', 'evaluate only the first N sentences (brat: documents)')
     .option('--json', 'print the report as JSON')
+    .option('--task <task>', 'ner (default), or link: the terminology linker on a PubTator file (src/cli/commands/eval-link.ts)', 'ner')
+    .option('--tables <dir>', 'link: terminology tables folder (default: TERMINOLOGY_DIR or terminology/)')
+    .option('--threshold <p>', 'link: linker threshold (default 0.75)')
+    .option('--sweep', 'link: also print coded precision/coverage over thresholds')
+    .option('--no-ner', 'link: gold mentions only, no end-to-end run of the model')
     .action(async (opts: EvalCliOptions) => {
+      if (opts.task === 'link') return runLinkEval(opts as unknown as LinkEvalCliOptions);
+      if (opts.task !== 'ner') throw new Error('--task must be ner or link');
       if (opts.variant !== undefined && !(VARIANTS as readonly string[]).includes(opts.variant)) throw new Error(`--variant must be one of ${VARIANTS.join(', ')}`);
       if (opts.aggregation !== undefined && !(AGGREGATIONS as readonly string[]).includes(opts.aggregation)) throw new Error(`--aggregation must be one of ${AGGREGATIONS.join(', ')}`);
       const limit = positiveInt('--limit', opts.limit);
