@@ -179,3 +179,17 @@ export function applyObservationFields(o: fhir4.Observation, f: ReturnType<typeo
     if (!existing.some((cc) => cc.coding?.some((x) => x.code === f.interpretation!.code))) o.interpretation = [...existing, { coding: [f.interpretation] }];
   }
 }
+
+/** A short human-readable value of a derived resource for listings (demo, logs of our own samples): "9.2 g/dL", "150/95 mmHg", a dosage text. */
+export function valueSummary(r: fhir4.Resource): string | undefined {
+  const q = (x: fhir4.Quantity | undefined): string | undefined => (x?.value === undefined ? undefined : `${x.comparator ?? ''}${x.value}${x.unit ? ` ${x.unit}` : ''}`);
+  if (r.resourceType === 'Observation') {
+    const o = r as fhir4.Observation;
+    const comps = o.component?.map((c) => c.valueQuantity?.value);
+    const interp = o.interpretation?.[0]?.coding?.[0]?.code;
+    const v = q(o.valueQuantity) ?? o.valueString ?? (comps?.length === 2 && comps.every((x) => x !== undefined) ? `${comps.join('/')} ${o.component![0]!.valueQuantity!.unit ?? ''}`.trim() : undefined);
+    return v === undefined ? (interp ? `(${interp})` : undefined) : interp ? `${v} (${interp})` : v;
+  }
+  if (r.resourceType === 'MedicationStatement') return (r as fhir4.MedicationStatement).dosage?.[0]?.text;
+  return undefined;
+}

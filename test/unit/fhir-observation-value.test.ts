@@ -99,3 +99,14 @@ test('the rule tables are validated', () => {
   assert.throws(() => parseClinicalRules(bad), (e: unknown) => e instanceof MednerError && e.code === 'RULES_INVALID');
   assert.throws(() => parseClinicalRules({}), (e: unknown) => e instanceof MednerError && e.code === 'RULES_INVALID');
 });
+
+test('valueSummary: the value as listed by medner demo', async () => {
+  const { valueSummary } = await import('../../src/fhir/observation-value.ts');
+  assert.equal(valueSummary({ resourceType: 'Observation', status: 'final', code: { text: 'Hb' }, valueQuantity: { value: 9.2, unit: 'g/dL' }, interpretation: [{ coding: [{ code: 'L' }] }] } as never), '9.2 g/dL (L)');
+  assert.equal(
+    valueSummary({ resourceType: 'Observation', status: 'final', code: { text: 'BP' }, component: [{ code: { text: 's' }, valueQuantity: { value: 150, unit: 'mmHg' } }, { code: { text: 'd' }, valueQuantity: { value: 95, unit: 'mmHg' } }] } as never),
+    '150/95 mmHg',
+  );
+  assert.equal(valueSummary({ resourceType: 'MedicationStatement', status: 'active', subject: {}, dosage: [{ text: '25 mg orally twice daily' }] } as never), '25 mg orally twice daily');
+  assert.equal(valueSummary({ resourceType: 'Condition', subject: {} } as never), undefined);
+});

@@ -11,6 +11,7 @@ import { stackUp } from '../../pipeline/stack-up.ts';
 import { createStages } from '../../pipeline/stages.ts';
 import { startWorkerApp, type WorkerApp } from '../../pipeline/worker-app.ts';
 import type { Stages } from '../../pipeline/ports.ts';
+import { valueSummary } from '../../fhir/observation-value.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const SAMPLES_DIR = 'samples';
@@ -40,7 +41,8 @@ async function landed(config: Config, bundle: fhir4.Bundle): Promise<{ type: str
       const resource = r.resource as (fhir4.Resource & { code?: fhir4.CodeableConcept; medicationCodeableConcept?: fhir4.CodeableConcept }) | undefined;
       if (!resource?.id) continue;
       const cc = resource.code ?? resource.medicationCodeableConcept;
-      const label = (cc?.text ?? cc?.coding?.[0]?.display ?? '').replace(/\s+/g, ' ').slice(0, 80);
+      const value = valueSummary(resource); // "9.2 g/dL (L)", "150/95 mmHg", "25 mg orally twice daily"
+      const label = `${cc?.text ?? cc?.coding?.[0]?.display ?? ''}${value ? ` = ${value}` : ''}`.replace(/\s+/g, ' ').slice(0, 100);
       out.push({ type: resource.resourceType, id: resource.id, label });
     }
   }
