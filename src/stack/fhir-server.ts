@@ -55,16 +55,19 @@ export function chooseDatabase(requested: string, postgresAnswers: boolean): str
  * for the cores (CI, demos), but a warm server spends about 30% more CPU per write (bench:fhir).
  */
 export function javaArgs(opts: { heap: string; jit: 'full' | 'quick'; marker: string; jar: string }): string[] {
-  return [`-Xmx${opts.heap}`, '-XX:+UseSerialGC', ...(opts.jit === 'quick' ? ['-XX:TieredStopAtLevel=1'] : []), opts.marker, '-jar', opts.jar];
+  // ExitOnOutOfMemoryError: a JVM out of heap dies (and `medner start` restarts it) instead of
+  // staying up answering nothing while the whole pipeline waits on it (issue 20).
+  return [`-Xmx${opts.heap}`, '-XX:+ExitOnOutOfMemoryError', '-XX:+UseSerialGC', ...(opts.jit === 'quick' ? ['-XX:TieredStopAtLevel=1'] : []), opts.marker, '-jar', opts.jar];
 }
 
 /** Environment for the Java process (read by deploy/fhir-server's DatabaseSettings and application.properties). */
-export function serverEnv(opts: { host: string; port: number; db: string; dataDir: string }): Record<string, string> {
+export function serverEnv(opts: { host: string; port: number; db: string; dataDir: string; maxRequestBytes?: number }): Record<string, string> {
   return {
     FHIR_SERVER_HOST: opts.host,
     FHIR_SERVER_PORT: String(opts.port),
     FHIR_SERVER_DB: opts.db,
     FHIR_SERVER_DATA_DIR: opts.dataDir,
+    ...(opts.maxRequestBytes !== undefined ? { FHIR_SERVER_MAX_REQUEST_BYTES: String(opts.maxRequestBytes) } : {}),
   };
 }
 
@@ -149,8 +152,8 @@ export function createFhirServerService(config: Config, opts: FhirServerOptions 
       const db = chooseDatabase(opts.db ?? config.fhirServerDb, await isPortOpen(POSTGRES.host, POSTGRES.port));
       fs.mkdirSync(dataDir, { recursive: true });
       fs.appendFileSync(logFile, `\n--- medner stack: starting FHIR server (${db === 'postgres' || db === 'h2' ? db : 'jdbc url'}) at ${new Date().toISOString()}\n`);
-      const args = javaArgs({ heap: opts.heap ?? '1g', jit: opts.jit ?? config.fhirServerJit, marker, jar });
-      const env = { ...process.env, ...serverEnv({ host, port, db, dataDir }) };
+      const args = javaArgs({ heap: opts.heap ?? config.fhirServer.heap, jit: opts.jit ?? config.fhirServerJit, marker, jar });
+      const env = { ...process.env, ...serverEnv({ host, port, db, dataDir, maxRequestBytes: config.fhirServer.maxRequestBytes }) };
       const pid = spawnDetached(javaBin, args, { cwd: dir, logFile, env });
       writePidFile(pidFile, { pid, marker, address });
     }

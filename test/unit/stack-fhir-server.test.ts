@@ -45,9 +45,9 @@ test('chooseDatabase: auto follows PostgreSQL reachability; explicit choices pas
 
 test('javaArgs: C1-only JIT only when quick; heap, marker and jar in place', () => {
   const full = javaArgs({ heap: '1g', jit: 'full', marker: '-Dmedner.stack=x', jar: '/j.jar' });
-  assert.deepEqual(full, ['-Xmx1g', '-XX:+UseSerialGC', '-Dmedner.stack=x', '-jar', '/j.jar']);
+  assert.deepEqual(full, ['-Xmx1g', '-XX:+ExitOnOutOfMemoryError', '-XX:+UseSerialGC', '-Dmedner.stack=x', '-jar', '/j.jar']);
   const quick = javaArgs({ heap: '2g', jit: 'quick', marker: '-Dmedner.stack=x', jar: '/j.jar' });
-  assert.deepEqual(quick, ['-Xmx2g', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dmedner.stack=x', '-jar', '/j.jar']);
+  assert.deepEqual(quick, ['-Xmx2g', '-XX:+ExitOnOutOfMemoryError', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dmedner.stack=x', '-jar', '/j.jar']);
 });
 
 test('FHIR_SERVER_JIT: full by default, quick accepted, anything else named', () => {

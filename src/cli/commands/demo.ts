@@ -12,6 +12,23 @@ import { createStages } from '../../pipeline/stages.ts';
 import { startWorkerApp, type WorkerApp } from '../../pipeline/worker-app.ts';
 import type { Stages } from '../../pipeline/ports.ts';
 import { valueSummary } from '../../fhir/observation-value.ts';
+import { ensureTopics } from '../../ingest/topics.ts';
+import { connectKafkaAdmin } from '../../ingest/kafka-admin.ts';
+
+/**
+ * The demo's own topics, consumer group and queue (issue 20): it can run beside `npm start`
+ * without joining the live group or reading the live topics, and deletes its topics at the end.
+ */
+export function demoConfig(config: Config, run: string): Config {
+  const n = `medner.demo.${run}`;
+  return {
+    ...config,
+    kafka: { ...config.kafka, groupId: `${n}.group` },
+    topics: { ...config.topics, hl7In: `${n}.hl7v2`, fhirIn: `${n}.fhir`, output: `${n}.out`, deadLetter: `${n}.dead-letter`, partitions: 1, replicationFactor: 1 },
+    redis: { ...config.redis, queueName: `${n.replace(/\./g, '-')}` },
+    http: { ...config.http, port: 0 },
+  };
+}
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const SAMPLES_DIR = 'samples';
@@ -70,6 +87,15 @@ async function putSourceDocument(config: Config, value: Buffer | Uint8Array | st
   );
 }
 
+async function deleteDemoTopics(config: Config): Promise<void> {
+  const admin = await connectKafkaAdmin({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-demo-admin` });
+  try {
+    await admin.deleteTopics([config.topics.hl7In, config.topics.fhirIn, config.topics.output, config.topics.deadLetter]);
+  } finally {
+    await admin.close();
+  }
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
@@ -77,8 +103,17 @@ export function registerDemo(program: Command): void {
     .option('--no-stack', 'do not start the local stack (use the configured services)')
     .option('--timeout <s>', 'how long to wait for the results', (v) => Number(v), 180)
     .action(async (o: { stack: boolean; timeout: number }) => {
-      const config = await withUsableModel(loadConfig(), process.env, say);
-      if (o.stack) await stackUp(config, say);
+      const base = await withUsableModel(loadConfig(), process.env, say);
+      if (o.stack) await stackUp(base, say);
+      // Always exits: a watchdog past the wait ends the process even if a client hangs on close.
+      const watchdog = setTimeout(() => {
+        say('demo: still closing long after the timeout; exiting');
+        process.exit(process.exitCode ?? 1);
+      }, (o.timeout + 120) * 1000);
+      watchdog.unref();
+      const config = demoConfig(base, Date.now().toString(36));
+      await ensureTopics(config);
+      say(`demo topics ${config.topics.hl7In}, ${config.topics.fhirIn} (group ${config.kafka.groupId}): the live feed is not touched`);
       const logger = createLogger('warn');
       const stages = await createStages(config, logger);
       const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-demo` }, logger);
@@ -139,10 +174,12 @@ export function registerDemo(program: Command): void {
         const missing = [...expected.keys()].filter((id) => !results.has(id)).length;
         if (missing > 0) process.exitCode = 1;
       } finally {
-        await producer.close();
-        await watcher.stop();
-        await app.stop(10_000);
-        await stages.close();
+        await producer.close().catch(() => undefined);
+        await watcher.stop().catch(() => undefined);
+        await app.stop(10_000).catch(() => undefined);
+        await stages.close().catch(() => undefined);
+        await deleteDemoTopics(config).catch(() => say('demo: could not delete its topics'));
       }
+      process.exit(process.exitCode ?? 0);
     });
 }

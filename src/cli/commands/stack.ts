@@ -4,6 +4,7 @@ import { ensureTopics } from '../../ingest/topics.ts';
 import { StackError, type ManagedService, type ServiceStatus } from '../../stack/service.ts';
 import { stackServices } from '../../stack/stack.ts';
 import { envExports, formatStatusLines } from '../../stack/status-line.ts';
+import { superviseStack } from '../../stack/supervise.ts';
 
 function select(services: ManagedService[], only: string | undefined): ManagedService[] {
   if (only === undefined) return services;
@@ -22,7 +23,8 @@ export function registerStack(program: Command): void {
     .command('up')
     .description('start each service that does not answer yet, then create the topics (safe to repeat)')
     .option('--only <names>', 'comma-separated subset: kafka,redis,fhir')
-    .action(async (opts: { only?: string }) => {
+    .option('--watch', 'stay in the foreground and restart a service this stack started when it dies (backoff, logged); Ctrl-C stops watching')
+    .action(async (opts: { only?: string; watch?: boolean }) => {
       const config = loadConfig();
       const services = select(stackServices(config), opts.only);
       const failures: string[] = [];
@@ -46,6 +48,17 @@ export function registerStack(program: Command): void {
       }
       for (const line of formatStatusLines(statuses)) process.stdout.write(`${line}\n`);
       if (failures.length > 0) throw new StackError(failures.join('; '));
+      if (opts.watch) {
+        const sup = await superviseStack(services, {
+          log: (e) => say(`${new Date().toISOString()} ${e.service}: ${e.event}${e.attempt ? ` (attempt ${e.attempt})` : ''}${e.backoffMs ? `, next try in ${e.backoffMs / 1000} s` : ''}${e.error ? `: ${e.error}` : ''}`),
+        });
+        say('watching the services this stack started; Ctrl-C stops watching (the services keep running)');
+        await new Promise<void>((resolve) => {
+          const keepAlive = setInterval(() => undefined, 60_000);
+          process.once('SIGINT', () => (clearInterval(keepAlive), sup.stop(), resolve()));
+          process.once('SIGTERM', () => (clearInterval(keepAlive), sup.stop(), resolve()));
+        });
+      }
     });
 
   stack

@@ -6,6 +6,8 @@ import { withUsableModel } from '../../pipeline/model-fallback.ts';
 import { stackUp } from '../../pipeline/stack-up.ts';
 import { createStages } from '../../pipeline/stages.ts';
 import { startWorkerApp } from '../../pipeline/worker-app.ts';
+import { stackServices } from '../../stack/stack.ts';
+import { superviseStack, type Supervisor } from '../../stack/supervise.ts';
 import { startViewerBeside } from './view.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);

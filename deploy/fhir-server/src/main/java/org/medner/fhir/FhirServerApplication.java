@@ -38,6 +38,8 @@ import org.springframework.context.annotation.Import;
   DatabaseConfig.class,
   HapiJpaConfig.class,
   RestServerConfig.class,
+  // 413 for request bodies over FHIR_SERVER_MAX_REQUEST_BYTES (issue 20)
+  RequestSizeLimit.class,
 })
 public class FhirServerApplication {
   public static void main(String[] args) {
