@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { integrationServices } from '../support/services.ts';
-import { pipelineEnv, readTopic, setupConfig } from '../fixtures/pipeline/harness.ts';
+import { pipelineEnv, readTopic, setupConfig, testKafka } from '../fixtures/pipeline/harness.ts';
 
 /** The pipeline commands as a user runs them: send, demo (on our own topics), start + SIGTERM. */
 const svc = await integrationServices(['kafka', 'redis', 'fhir']);
@@ -49,9 +49,21 @@ test('medner send routes each sample to its input topic, keyed by document id', 
 test('medner demo processes the samples and prints what landed with URLs', { skip: svc.skip, timeout: 120_000 }, async () => {
   if (!svc.ok) return;
   const env = pipelineEnv(svc.services, 'pl-demo');
-  await setupConfig(env);
+  const config = await setupConfig(env);
   const r = await run(['demo', '--no-stack', '--timeout', '60'], env, { timeoutMs: 110_000 });
   assert.equal(r.code, 0, r.stderr.slice(-500));
+  // Its own topics and group: the configured (live) topics are untouched, and its topics are gone after.
+  assert.equal((await readTopic(config, config.topics.hl7In, 0, 0)).length, 0, 'demo wrote nothing to the live HL7 topic');
+  assert.equal((await readTopic(config, config.topics.fhirIn, 0, 0)).length, 0, 'demo wrote nothing to the live FHIR topic');
+  const demoTopic = /demo topics (medner\.demo\.[a-z0-9]+)\.hl7v2/.exec(r.stderr)?.[1];
+  assert.ok(demoTopic, 'the demo names its topics');
+  const admin = testKafka(config).admin();
+  await admin.connect();
+  try {
+    assert.deepEqual((await admin.listTopics()).filter((t) => t.startsWith(`${demoTopic}.`)), [], 'demo topics deleted');
+  } finally {
+    await admin.disconnect();
+  }
   for (const f of ['mdm-discharge-summary.hl7', 'oru-pathology-report.hl7', 'documentreference-progress-note.json']) {
     assert.match(r.stdout, new RegExp(`${f.replace(/\./g, '\\.')} \\(document [^)]+\\): \\d+ `), `${f} has results`);
   }
