@@ -176,7 +176,7 @@ async function main(): Promise<void> {
   }
 
   // Output watcher: document id -> output record timestamp
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${tag}-bench` }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: `${tag}-bench` }, logger);
   const outAt = new Map<string, number>();
   let dead = 0;
   const watcher = createConsumer(kafka, { groupId: `${tag}.watch` });

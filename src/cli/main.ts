@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { MednerError } from '../ops/errors.ts';
 import { ConfigError } from '../config/config.ts';
 import { registerStack } from './commands/stack.ts';
 import { registerTopics } from './commands/topics.ts';
@@ -43,6 +44,8 @@ try {
     process.stderr.write(`${err.message}\n`);
     process.exit(78); // EX_CONFIG
   }
-  process.stderr.write(`medner: ${err instanceof Error ? err.message : String(err)}\n`);
+  // A MednerError names its code (KAFKA_AUTH_FAILED, REDIS_AUTH_FAILED, ...), so scripts and logs can match on it.
+  const code = err instanceof MednerError ? `${err.code}: ` : '';
+  process.stderr.write(`medner: ${code}${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 }

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
 import { defaultIntraOpThreads, defaultSessions } from '../nlp/threads.ts';
@@ -16,6 +17,15 @@ const envSchema = z.object({
   KAFKA_BROKERS: csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1)).default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().min(1).default('medner'),
   KAFKA_GROUP_ID: z.string().min(1).default('medner-ingest'),
+  // Kafka security: TLS (on when KAFKA_SSL=true or any KAFKA_SSL_*_FILE is set) and SASL.
+  KAFKA_SSL: bool.default(false),
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_KEY_PASSWORD: z.string().min(1).optional(),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   TOPIC_FHIR_IN: z.string().min(1).default('medner.documents.fhir'),
   TOPIC_HL7_IN: z.string().min(1).default('medner.documents.hl7v2'),
   TOPIC_OUTPUT: z.string().min(1).default('medner.fhir.resources'),
@@ -24,6 +34,7 @@ const envSchema = z.object({
   TOPIC_REPLICATION_FACTOR: intIn(1, 16).default(1),
 
   REDIS_URL: url.default('redis://127.0.0.1:6379'),
+  REDIS_PASSWORD: z.string().min(1).optional(),
   QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('medner-inference'),
   QUEUE_HIGH_WATER: intIn(1, 1_000_000).default(2000),
   QUEUE_LOW_WATER: intIn(0, 1_000_000).default(500),
@@ -87,8 +98,21 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/** TLS to the brokers: PEM files (read when a client is created); none set = the system's CAs. */
+export interface KafkaTls {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  keyPassword?: string;
+}
+export interface KafkaSasl {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
 export interface Config {
-  kafka: { brokers: string[]; clientId: string; groupId: string };
+  kafka: { brokers: string[]; clientId: string; groupId: string; ssl?: KafkaTls; sasl?: KafkaSasl };
   topics: {
     fhirIn: string;
     hl7In: string;
@@ -97,6 +121,7 @@ export interface Config {
     partitions: number;
     replicationFactor: number;
   };
+  /** `url` carries REDIS_PASSWORD when set (redis://:PASSWORD@host:port); rediss:// is TLS. */
   redis: { url: string; queueName: string; highWater: number; lowWater: number; jobAttempts: number };
   fhir: {
     baseUrl: string;
@@ -213,7 +238,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.VIEW_BEARER_TOKEN !== undefined && e.VIEW_BASIC_AUTH !== undefined) {
     problems.push('VIEW_BEARER_TOKEN: set either a bearer token or VIEW_BASIC_AUTH for the viewer, not both');
   }
+  for (const k of ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const) {
+    const f = e[k];
+    if (f === undefined) continue;
+    try {
+      fs.accessSync(f, fs.constants.R_OK);
+    } catch {
+      problems.push(`${k}=${JSON.stringify(f)}: cannot read this file`);
+    }
+  }
+  if ((e.KAFKA_SSL_CERT_FILE === undefined) !== (e.KAFKA_SSL_KEY_FILE === undefined)) {
+    problems.push('KAFKA_SSL_CERT_FILE, KAFKA_SSL_KEY_FILE: a client certificate needs both');
+  }
+  if (e.KAFKA_SSL_KEY_PASSWORD !== undefined && e.KAFKA_SSL_KEY_FILE === undefined) problems.push('KAFKA_SSL_KEY_PASSWORD: set without KAFKA_SSL_KEY_FILE');
+  const saslSet = (['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((k) => e[k] !== undefined);
+  if (e.KAFKA_SASL_MECHANISM !== undefined && saslSet.length < 2) {
+    problems.push(`KAFKA_SASL_MECHANISM=${e.KAFKA_SASL_MECHANISM}: also needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`);
+  }
+  if (e.KAFKA_SASL_MECHANISM === undefined && saslSet.length > 0) {
+    problems.push(`${saslSet.join(', ')}: set KAFKA_SASL_MECHANISM too (plain, scram-sha-256 or scram-sha-512)`);
+  }
+  const redisUrl = new URL(e.REDIS_URL);
+  if (redisUrl.protocol !== 'redis:' && redisUrl.protocol !== 'rediss:') {
+    problems.push(`REDIS_URL=${JSON.stringify(e.REDIS_URL)}: expected redis:// or rediss:// (TLS)`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
+  // REDIS_PASSWORD (a Secret, say) wins over a password in the URL (a ConfigMap).
+  if (e.REDIS_PASSWORD !== undefined) redisUrl.password = encodeURIComponent(e.REDIS_PASSWORD);
+
+  const ssl: KafkaTls | undefined =
+    e.KAFKA_SSL || e.KAFKA_SSL_CA_FILE || e.KAFKA_SSL_CERT_FILE
+      ? {
+          ...(e.KAFKA_SSL_CA_FILE ? { caFile: e.KAFKA_SSL_CA_FILE } : {}),
+          ...(e.KAFKA_SSL_CERT_FILE ? { certFile: e.KAFKA_SSL_CERT_FILE } : {}),
+          ...(e.KAFKA_SSL_KEY_FILE ? { keyFile: e.KAFKA_SSL_KEY_FILE } : {}),
+          ...(e.KAFKA_SSL_KEY_PASSWORD ? { keyPassword: e.KAFKA_SSL_KEY_PASSWORD } : {}),
+        }
+      : undefined;
+  const sasl: KafkaSasl | undefined =
+    e.KAFKA_SASL_MECHANISM && e.KAFKA_SASL_USERNAME && e.KAFKA_SASL_PASSWORD
+      ? { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME, password: e.KAFKA_SASL_PASSWORD }
+      : undefined;
 
   const auth: Config['fhir']['auth'] =
     e.FHIR_OAUTH_TOKEN_URL && e.FHIR_OAUTH_CLIENT_ID && e.FHIR_OAUTH_CLIENT_SECRET
@@ -226,7 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // 0: the engine's default for the provider, on the cores each worker gets.
   const sessions = e.INFERENCE_SESSIONS > 0 ? e.INFERENCE_SESSIONS : defaultSessions(e.EXECUTION_PROVIDER, Math.max(1, Math.floor(cores / e.INFERENCE_WORKERS)));
   return {
-    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, groupId: e.KAFKA_GROUP_ID },
+    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, groupId: e.KAFKA_GROUP_ID, ...(ssl ? { ssl } : {}), ...(sasl ? { sasl } : {}) },
     topics: {
       fhirIn: e.TOPIC_FHIR_IN,
       hl7In: e.TOPIC_HL7_IN,
@@ -236,7 +301,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       replicationFactor: e.TOPIC_REPLICATION_FACTOR,
     },
     redis: {
-      url: e.REDIS_URL,
+      // The URL as given (byte for byte) unless a password was added.
+      url: e.REDIS_PASSWORD !== undefined ? redisUrl.toString() : e.REDIS_URL,
       queueName: e.QUEUE_NAME,
       highWater: e.QUEUE_HIGH_WATER,
       lowWater: e.QUEUE_LOW_WATER,

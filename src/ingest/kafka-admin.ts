@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { explainKafkaError, kafkaConnectionConfig, type KafkaClientOptions } from './kafka-security.ts';
 
 /**
  * The one place that talks to the Kafka admin API. kafkajs is no longer
@@ -31,9 +32,7 @@ export interface KafkaAdmin {
   close(): Promise<void>;
 }
 
-export interface KafkaAdminOptions {
-  brokers: string[];
-  clientId: string;
+export interface KafkaAdminOptions extends KafkaClientOptions {
   /** Short timeouts and no retries, for probing whether a broker answers. */
   probe?: boolean;
 }
@@ -43,15 +42,18 @@ const TOPIC_RESOURCE = 2;
 
 export async function connectKafkaAdmin(opts: KafkaAdminOptions): Promise<KafkaAdmin> {
   const kafka = new Kafka({
-    clientId: opts.clientId,
-    brokers: opts.brokers,
+    ...kafkaConnectionConfig(opts),
     logLevel: logLevel.NOTHING,
     ...(opts.probe
       ? { connectionTimeout: 1_500, requestTimeout: 3_000, retry: { retries: 0 } }
       : { connectionTimeout: 5_000, requestTimeout: 30_000, retry: { retries: 5 } }),
   });
   const admin: Admin = kafka.admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw explainKafkaError(err, opts);
+  }
   return {
     listTopics: () => admin.listTopics(),
     async createTopics(specs) {

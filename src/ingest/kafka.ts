@@ -6,6 +6,7 @@ import kafkajs from 'kafkajs';
 import type { Consumer, Kafka, Producer, IHeaders } from 'kafkajs';
 import type { Logger } from '../ops/logger.ts';
 import type { TopicPartitionOffset } from './watermark.ts';
+import { kafkaConnectionConfig, type KafkaClientOptions } from './kafka-security.ts';
 
 const { Kafka: KafkaClass, logLevel, Partitioners } = kafkajs;
 
@@ -57,11 +58,11 @@ export interface ProducerPort {
   close(): Promise<void>;
 }
 
-export function createKafka(opts: { brokers: string[]; clientId: string }, logger: Logger): Kafka {
+/** Every producer, consumer and admin client of the pipeline comes from here: brokers, TLS and SASL from the config. */
+export function createKafka(opts: KafkaClientOptions, logger: Logger): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   return new KafkaClass({
-    clientId: opts.clientId,
-    brokers: opts.brokers,
+    ...kafkaConnectionConfig(opts),
     logLevel: logLevel.WARN,
     retry: { retries: 8, initialRetryTime: 200 },
     logCreator: () => (entry) => {

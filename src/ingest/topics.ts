@@ -41,7 +41,7 @@ export async function ensureTopics(config: Config, admin?: KafkaAdmin): Promise<
   const own = admin === undefined;
   let a: KafkaAdmin;
   try {
-    a = admin ?? (await connectKafkaAdmin({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-admin` }));
+    a = admin ?? (await connectKafkaAdmin({ ...config.kafka, clientId: `${config.kafka.clientId}-admin` }));
   } catch (err) {
     throw new MednerError('KAFKA_UNAVAILABLE', `cannot reach Kafka at ${config.kafka.brokers.join(',')}`, { retriable: true, cause: err });
   }

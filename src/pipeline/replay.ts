@@ -60,7 +60,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const t0 = Date.now();
   const run = `replay-${t0.toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   const group = o.group ?? `${config.kafka.groupId}-${run}`;
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-replay` }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-replay` }, logger);
   const offsets = await topicOffsets(kafka, o.topic, {
     ...(o.from ? { from: o.from.getTime() } : {}),
     ...(o.to ? { to: o.to.getTime() } : {}),

@@ -62,7 +62,7 @@ export interface StagesOptions {
 }
 
 export async function createStages(config: Config, logger: Logger, opts: StagesOptions = {}): Promise<Stages> {
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-out` }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-out` }, logger);
   const producer = opts.producer ?? createProducer(kafka);
   const client = createFhirClient(config);
   const writer = new FhirServerWriter(client, { alwaysReconcile: config.fhir.reconcile === 'full' });

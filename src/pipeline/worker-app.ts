@@ -14,6 +14,7 @@ import { createConsumer, createKafka, type ConsumerPort } from '../ingest/kafka.
 import { IngestRunner } from '../ingest/ingest-runner.ts';
 import { InferenceQueue } from '../queue/inference-queue.ts';
 import { BacklogReader } from '../queue/queue-backlog.ts';
+import { checkLogins } from './connections.ts';
 import { startInferenceWorker, type InferenceWorker } from '../queue/inference-worker.ts';
 import type { NerPort, Stages } from './ports.ts';
 
@@ -52,7 +53,7 @@ export interface WorkerApp {
 
 async function ensureDeadLetterFits(config: Config, logger: Logger): Promise<void> {
   try {
-    const admin = await connectKafkaAdmin({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-admin` });
+    const admin = await connectKafkaAdmin({ ...config.kafka, clientId: `${config.kafka.clientId}-admin` });
     try {
       const r = await fitDeadLetterTopic(config, admin);
       if (r.raised) logger.info({ topic: config.topics.deadLetter, maxMessageBytes: r.bytes, inputMaxBytes: r.inputMaxBytes }, 'dead-letter topic resized to fit the largest input');
@@ -75,6 +76,8 @@ export function formatOfTopic(config: Config): (topic: string) => 'hl7v2' | 'fhi
 export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
   const { config, logger, stages } = o;
   const metrics = o.metrics ?? createMetrics();
+  // Wrong credentials or TLS settings stop the worker here, before any consumer joins its group.
+  await checkLogins(config, logger);
   const queue = new InferenceQueue({
     redisUrl: config.redis.url,
     queueName: config.redis.queueName,
@@ -117,7 +120,7 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
     if (o.role !== 'inference') {
       // Dead letters must fit (issue 20): size the dead-letter topic for the largest input (best effort: ACLs may forbid it).
       await ensureDeadLetterFits(config, logger);
-      const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId }, logger);
+      const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId }, logger);
       consumer = createConsumer(kafka, {
         groupId: config.kafka.groupId,
         ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs, heartbeatIntervalMs: Math.max(500, Math.floor(o.sessionTimeoutMs / 5)) } : {}),

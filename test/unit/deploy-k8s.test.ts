@@ -119,7 +119,7 @@ for (const dir of OVERLAYS) {
     assert.deepEqual(missing, [], `add these settings to deploy/k8s/base/kustomization.yaml (configMapGenerator, or secretGenerator for credentials)`);
     const unknown = [...Object.keys(cm), ...Object.keys(sec)].filter((k) => !CONFIG_KEYS.includes(k));
     assert.deepEqual(unknown, [], 'keys medner does not read');
-    for (const k of ['FHIR_BEARER_TOKEN', 'FHIR_OAUTH_CLIENT_SECRET', 'REDIS_URL']) assert.ok(k in sec && !(k in cm), `${k} belongs in the Secret only`);
+    for (const k of ['FHIR_BEARER_TOKEN', 'FHIR_OAUTH_CLIENT_SECRET', 'REDIS_URL', 'REDIS_PASSWORD', 'KAFKA_SASL_PASSWORD', 'KAFKA_SSL_KEY_PASSWORD']) assert.ok(k in sec && !(k in cm), `${k} belongs in the Secret only`);
     const containers = mednerContainers(objs);
     assert.deepEqual(containers.map((c) => c.deployment).sort(), ['medner-inference', 'medner-ingest', 'medner-viewer']);
     for (const { deployment, c } of containers) {

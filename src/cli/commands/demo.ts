@@ -116,7 +116,7 @@ export function registerDemo(program: Command): void {
       say(`demo topics ${config.topics.hl7In}, ${config.topics.fhirIn} (group ${config.kafka.groupId}): the live feed is not touched`);
       const logger = createLogger('warn');
       const stages = await createStages(config, logger);
-      const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-demo` }, logger);
+      const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-demo` }, logger);
 
       // Watch the output topic from its current end, before anything is sent.
       const ends = await topicOffsets(kafka, config.topics.output);

@@ -13,7 +13,7 @@ export function registerSend(program: Command): void {
     .action(async (files: string[]) => {
       const config = loadConfig();
       const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-      const producer = createProducer(createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-send` }, logger));
+      const producer = createProducer(createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-send` }, logger));
       const counts = new Map<string, number>();
       const failed: string[] = [];
       try {
