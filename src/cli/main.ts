@@ -12,6 +12,7 @@ import { registerSend } from './commands/send.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerStart } from './commands/start.ts';
+import { registerMllp } from './commands/mllp.ts';
 import { registerView } from './commands/view.ts';
 import { registerVerify } from './commands/verify.ts';
 
@@ -31,6 +32,7 @@ for (const register of [
   registerDemo,
   registerConfig,
   registerStart,
+  registerMllp,
   registerView,
   registerVerify,
 ]) {

@@ -93,6 +93,16 @@ const envSchema = z.object({
   MAX_TRANSACTION_ENTRIES: intIn(10, 1_000_000).default(2_500),
   MAX_TRANSACTION_BYTES: intIn(65_536, 1_073_741_824).default(8 * 1024 * 1024),
   DEAD_LETTER_ATTEMPTS: intIn(1, 1_000).default(10),
+
+  // The MLLP front door (medner mllp)
+  MLLP_HOST: z.string().min(1).default('127.0.0.1'),
+  MLLP_PORT: intIn(0, 65535).default(2575),
+  MLLP_MAX_MESSAGE_BYTES: intIn(1_024, 1_073_741_824).default(1_000_000),
+  MLLP_IDLE_TIMEOUT_MS: intIn(1_000, 86_400_000).default(300_000),
+  MLLP_ACK_TIMEOUT_MS: intIn(100, 600_000).default(15_000),
+  MLLP_MAX_CONNECTIONS: intIn(1, 100_000).default(200),
+  MLLP_TLS_CERT: z.string().min(1).optional(),
+  MLLP_TLS_KEY: z.string().min(1).optional(),
   FHIR_MAX_OUTAGE_MS: intIn(1_000, 7 * 24 * 3_600_000).default(15 * 60_000),
 });
 
@@ -179,6 +189,16 @@ export interface Config {
   fhirServerJit: Env['FHIR_SERVER_JIT'];
   /** The local FHIR server's JVM heap (-Xmx) and its request-size limit (413 above it). */
   fhirServer: { heap: string; maxRequestBytes: number };
+  /** The MLLP front door. */
+  mllp: {
+    host: string;
+    port: number;
+    maxMessageBytes: number;
+    idleTimeoutMs: number;
+    ackTimeoutMs: number;
+    maxConnections: number;
+    tls?: { certFile: string; keyFile: string };
+  };
   /** Bounds on the work one document can cause. */
   limits: {
     /** UTF-8 bytes of one document's extracted narrative; above: dead letter DOCUMENT_TOO_LARGE. */
@@ -262,6 +282,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (redisUrl.protocol !== 'redis:' && redisUrl.protocol !== 'rediss:') {
     problems.push(`REDIS_URL=${JSON.stringify(e.REDIS_URL)}: expected redis:// or rediss:// (TLS)`);
   }
+  if ((e.MLLP_TLS_CERT === undefined) !== (e.MLLP_TLS_KEY === undefined)) {
+    problems.push(`${e.MLLP_TLS_CERT === undefined ? 'MLLP_TLS_KEY' : 'MLLP_TLS_CERT'}: TLS needs both MLLP_TLS_CERT and MLLP_TLS_KEY`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   // REDIS_PASSWORD (a Secret, say) wins over a password in the URL (a ConfigMap).
   if (e.REDIS_PASSWORD !== undefined) redisUrl.password = encodeURIComponent(e.REDIS_PASSWORD);
@@ -343,6 +366,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fhirServerDb: e.FHIR_SERVER_DB,
     fhirServerJit: e.FHIR_SERVER_JIT,
     fhirServer: { heap: e.FHIR_SERVER_HEAP, maxRequestBytes: e.FHIR_SERVER_MAX_REQUEST_BYTES },
+    mllp: {
+      host: e.MLLP_HOST,
+      port: e.MLLP_PORT,
+      maxMessageBytes: e.MLLP_MAX_MESSAGE_BYTES,
+      idleTimeoutMs: e.MLLP_IDLE_TIMEOUT_MS,
+      ackTimeoutMs: e.MLLP_ACK_TIMEOUT_MS,
+      maxConnections: e.MLLP_MAX_CONNECTIONS,
+      ...(e.MLLP_TLS_CERT && e.MLLP_TLS_KEY ? { tls: { certFile: e.MLLP_TLS_CERT, keyFile: e.MLLP_TLS_KEY } } : {}),
+    },
     limits: {
       maxNarrativeBytes: e.MAX_NARRATIVE_BYTES,
       maxEntitiesPerDocument: e.MAX_ENTITIES_PER_DOCUMENT,
