@@ -256,6 +256,13 @@ test('badges: the negated fever, the uncertain sepsis and the family diabetes ar
   assert.equal(tip.hidden, false);
   assert.match(tip.text, /Condition/);
   assert.match(tip.text, /score 0\.93/);
+  // The README's picture: legend, note and the tooltip of the focused highlight.
+  const box = await page.evaluate((tipId: string) => {
+    const top = document.querySelector('.legend').getBoundingClientRect().top + window.scrollY;
+    const bottom = Math.max(document.querySelector('#note').getBoundingClientRect().bottom, document.getElementById(tipId).getBoundingClientRect().bottom) + window.scrollY;
+    return { x: 0, y: Math.max(0, top - 8), width: document.documentElement.clientWidth, height: bottom - top + 24 };
+  }, focused);
+  await page.screenshot({ path: `${ARTIFACTS}document-focus.png`, clip: box });
   const href = await page.evaluate(() => document.activeElement!.getAttribute('data-href'));
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   assert.equal(page.url(), `${viewer!.url}${href}`);
