@@ -15,6 +15,7 @@ import { registerStart } from './commands/start.ts';
 import { registerMllp } from './commands/mllp.ts';
 import { registerView } from './commands/view.ts';
 import { registerVerify } from './commands/verify.ts';
+import { registerConformance } from './commands/conformance.ts';
 
 const program = new Command('medner')
   .description('Streaming clinical-NLP worker: clinical documents from Kafka to coded FHIR R4')
@@ -35,6 +36,7 @@ for (const register of [
   registerMllp,
   registerView,
   registerVerify,
+  registerConformance,
 ]) {
   register(program);
 }

@@ -48,6 +48,11 @@ const envSchema = z.object({
   FHIR_TIMEOUT_MS: intIn(100, 600_000).default(30_000),
   FHIR_WRITE: bool.default(true),
   FHIR_RECONCILE: z.enum(['provenance', 'full']).default('provenance'),
+  FHIR_CANONICAL_BASE: z
+    .string()
+    .url()
+    .regex(/^https?:\/\/[^\s?#]+[^/\s?#]$/, 'expected an http(s) URL without query, fragment or trailing slash')
+    .default('https://medner.example.org/fhir'),
 
   MODEL_DIR: z.string().min(1).default('models/medner-bc5cdr-bge-small'),
   MODEL_VARIANT: z.enum(['auto', 'fp32', 'int8', 'fp16']).default('auto'),
@@ -139,6 +144,8 @@ export interface Config {
     write: boolean;
     /** What the writer reads before writing a document: its Provenance and targets, or (`full`) every resource tagged with it. */
     reconcile: 'provenance' | 'full';
+    /** Canonical base of our extensions, code systems and identifier systems (FHIR_CANONICAL_BASE; src/fhir/uris.ts reads the same variable). */
+    canonicalBase: string;
     auth:
       | { kind: 'none' }
       | { kind: 'bearer'; token: string }
@@ -331,7 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lowWater: e.QUEUE_LOW_WATER,
       jobAttempts: e.JOB_ATTEMPTS,
     },
-    fhir: { baseUrl: e.FHIR_BASE_URL.replace(/\/+$/, ''), timeoutMs: e.FHIR_TIMEOUT_MS, write: e.FHIR_WRITE, reconcile: e.FHIR_RECONCILE, auth },
+    fhir: { baseUrl: e.FHIR_BASE_URL.replace(/\/+$/, ''), timeoutMs: e.FHIR_TIMEOUT_MS, write: e.FHIR_WRITE, reconcile: e.FHIR_RECONCILE, canonicalBase: e.FHIR_CANONICAL_BASE, auth },
     model: {
       dir: e.MODEL_DIR,
       variant: e.MODEL_VARIANT,

@@ -5,7 +5,7 @@ import { detectAssertions, screenEntities, type AssertedEntityWithRelation, type
 import { findSections } from '../nlp/sections.ts';
 import { MednerError } from '../ops/errors.ts';
 import { buildDocumentReference, documentIdentifier } from './document-reference.ts';
-import { fhirDateTime, fhirInstant } from './fhir-dates.ts';
+import { fhirDateTime } from './fhir-dates.ts';
 import {
   conditionalUrl,
   conceptIdentifierValue,
@@ -22,6 +22,7 @@ import {
 import { codingsFor, targetFor, type LabelMapping, type LabelTarget } from './label-mapping.ts';
 import { applyClinicalDetails, effectiveTarget } from './clinical-details.ts';
 import { linkedCodings } from './linked-codings.ts';
+import { identifierTypeCoding, usableIdentifierSystem, usableIdentifierValue } from './hl7-codes.ts';
 import { HL7, URI } from './uris.ts';
 
 /**
@@ -47,15 +48,19 @@ export interface DocumentOutput {
   resourceIdentifiers: { resourceType: string; system: string; value: string }[];
   /** Mentions that became no resource of their own, by reason (for the medner_mentions_dropped_total metric). */
   dropped: Partial<Record<MentionDropReason, number>>;
+  /** Source identifiers or parts of them not passed on because FHIR cannot carry them (medner_identifiers_dropped_total). */
+  identifiersDropped: IdentifierDrop[];
 }
+
+/** What was left out: an unknown identifier type code, an identifier under an unusable system (e.g. "urn:oid:1.2"). */
+export type IdentifierDrop = 'patient.identifier.type' | 'encounter.identifier.type' | 'encounter.identifier';
 
 /**
  * Why a mention made no resource of its own: screened out (header, trigger word, no-known-allergy,
  * fragment), merged into another mention's resource (same concept and assertion), an allergy
- * reaction (it went into AllergyIntolerance.reaction), a negated allergy, or an allergy-context
- * finding with no substance to attach it to.
+ * reaction (it went into AllergyIntolerance.reaction), or a denied allergy.
  */
-export type MentionDropReason = DropReason | 'merged' | 'allergy-reaction' | 'negated-allergy' | 'allergy-unlinked';
+export type MentionDropReason = DropReason | 'merged' | 'allergy-reaction' | 'negated-allergy';
 
 /** Resource types we derive from entities (and retract on a new version). */
 export const DERIVED_RESOURCE_TYPES = ['Condition', 'Observation', 'MedicationStatement', 'Procedure', 'FamilyMemberHistory', 'AllergyIntolerance'] as const;
@@ -104,15 +109,18 @@ export function buildDocumentTransaction(args: {
   model: ModelInfo;
   mapping: LabelMapping;
   rules?: AssertionRules;
+  /** The clock for Provenance.recorded (the time of the run); default the system clock. Pass one to keep the output a pure function of the input. */
+  now?: () => Date;
 }): DocumentOutput {
   const { doc, entities, model, mapping } = args;
   const docKey = documentKey(doc);
   const entries: fhir4.BundleEntry[] = [];
+  const identifiersDropped: IdentifierDrop[] = [];
 
   // Subject
-  const { subject, patientEntry, patientKeySource } = subjectOf(doc);
+  const { subject, patientEntry, patientKeySource } = subjectOf(doc, identifiersDropped);
   if (patientEntry) entries.push(patientEntry);
-  const encounter = encounterOf(doc);
+  const encounter = encounterOf(doc, identifiersDropped);
 
   // Source document
   let docRef: fhir4.Reference;
@@ -235,8 +243,9 @@ export function buildDocumentTransaction(args: {
       id: provenanceId,
       meta: { tag: [{ system: URI.provenanceRunTag, code: runCode }, ...(ctx.meta.tag ?? [])] },
       target: derived.map((d) => ({ reference: d.fullUrl })),
-      // recorded must be stable across replays (see README): the document time, else the source record's time.
-      recorded: fhirInstant(doc.date) ?? dateAtMidnight(doc.date) ?? (doc.source.kind === 'kafka' ? fhirInstant(doc.source.timestamp) : undefined) ?? '1970-01-01T00:00:00Z',
+      // The time of this run; the document's time goes to occurredDateTime. A replay differs only here:
+      // the writer leaves out a Provenance whose content is otherwise unchanged (fhir-writer.ts).
+      recorded: (args.now ?? (() => new Date()))().toISOString(),
       activity: { coding: [{ system: HL7.provenanceActivity, code: 'Derivation', display: 'wasDerivedFrom' }] },
       agent: [
         {
@@ -261,6 +270,7 @@ export function buildDocumentTransaction(args: {
     patientKey: sha256Hex('patient', patientKeySource),
     resourceIdentifiers: derived.map((d) => ({ resourceType: d.resource.resourceType, ...d.identifier })),
     dropped,
+    identifiersDropped,
   };
 }
 
@@ -290,15 +300,14 @@ export function deviceResource(model: ModelInfo): fhir4.Device {
   };
 }
 
-/** A zone-less document date as midnight UTC: a placeholder, but one that stays the same across runs and transports. */
-function dateAtMidnight(date: string | undefined): string | undefined {
-  const d = date && /^(\d{4}-\d{2}-\d{2})/.exec(date)?.[1];
-  return d ? `${d}T00:00:00Z` : undefined;
-}
-
-function identifierOf(i: { system?: string; value: string; type?: string }): fhir4.Identifier {
+/** An HL7 v2 identifier as FHIR: the type mapped to v2-0203 (MRN -> MR), an unknown type code left out (and counted). */
+function identifierOf(i: { system?: string; value: string; type?: string }, drops: IdentifierDrop[], field: 'patient' | 'encounter'): fhir4.Identifier {
   const out: fhir4.Identifier = {};
-  if (i.type) out.type = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: i.type }] };
+  if (i.type) {
+    const coding = identifierTypeCoding(i.type);
+    if (coding) out.type = { coding: [coding] };
+    else drops.push(`${field}.identifier.type`);
+  }
   if (i.system) out.system = i.system;
   out.value = i.value;
   return out;
@@ -313,13 +322,18 @@ function identifierOf(i: { system?: string; value: string; type?: string }): fhi
  * the conditional create resolves to the existing Patient, or makes a
  * minimal one, and changes nothing on a replay.
  */
-function subjectOf(doc: ClinicalDocument): { subject: fhir4.Reference; patientEntry?: fhir4.BundleEntry; patientKeySource: string } {
+function subjectOf(doc: ClinicalDocument, drops: IdentifierDrop[]): { subject: fhir4.Reference; patientEntry?: fhir4.BundleEntry; patientKeySource: string } {
   const p = doc.patient;
   if (p.reference) return { subject: { reference: p.reference }, patientKeySource: p.reference };
-  if (!p.identifier?.value) {
+  if (!p.identifier || !usableIdentifierValue(p.identifier.value)) {
     throw new MednerError('DOCUMENT_NO_PATIENT', `document has neither a patient reference nor a patient identifier`);
   }
-  const ident = identifierOf(p.identifier);
+  // A patient identifier under an unusable system cannot be passed on, nor matched without one
+  // (a bare value could name another patient): the document goes to the dead-letter topic.
+  if (p.identifier.system !== undefined && !usableIdentifierSystem(p.identifier.system)) {
+    throw new MednerError('PATIENT_IDENTIFIER_UNUSABLE', 'the patient identifier system is not a usable URI (e.g. an OID with fewer than three arcs)');
+  }
+  const ident = identifierOf(p.identifier, drops, 'patient');
   const keySource = `${p.identifier.system ?? ''}|${p.identifier.value}`;
   if (doc.format !== 'hl7v2') return { subject: { identifier: ident }, patientKeySource: keySource };
   const fullUrl = `urn:uuid:${deterministicUuid('Patient', keySource)}`;
@@ -331,10 +345,17 @@ function subjectOf(doc: ClinicalDocument): { subject: fhir4.Reference; patientEn
   };
 }
 
-function encounterOf(doc: ClinicalDocument): fhir4.Reference | undefined {
+/** The encounter; an identifier under an unusable system (e.g. "urn:oid:1.2" from PV1-19) is left out and counted. */
+function encounterOf(doc: ClinicalDocument, drops: IdentifierDrop[]): fhir4.Reference | undefined {
   const e = doc.encounter;
   if (e?.reference) return { reference: e.reference };
-  if (e?.identifier?.value) return { identifier: identifierOf(e.identifier) };
+  if (e?.identifier && usableIdentifierValue(e.identifier.value)) {
+    if (e.identifier.system !== undefined && !usableIdentifierSystem(e.identifier.system)) {
+      drops.push('encounter.identifier');
+      return undefined;
+    }
+    return { identifier: identifierOf(e.identifier, drops, 'encounter') };
+  }
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 import type * as fhir4 from 'fhir/r4.js';
 import type { ClinicalDocument } from '../formats/clinical-document.ts';
 import { fhirInstant } from './fhir-dates.ts';
+import { documentTypeConcept } from './hl7-codes.ts';
 import { URI } from './uris.ts';
 
 /**
@@ -31,9 +32,13 @@ export function buildDocumentReference(
   };
   if (doc.docStatus) docRef.docStatus = doc.docStatus;
   if (doc.type && (doc.type.code || doc.type.display)) {
-    docRef.type = doc.type.code
-      ? { coding: [{ ...(doc.type.system ? { system: doc.type.system } : {}), code: doc.type.code, ...(doc.type.display ? { display: doc.type.display } : {}) }] }
-      : { text: doc.type.display! };
+    if (doc.type.code && doc.type.system) {
+      docRef.type = { coding: [{ system: doc.type.system, code: doc.type.code, ...(doc.type.display ? { display: doc.type.display } : {}) }] };
+    } else {
+      // No system (HL7 v2 TXA-2, table 0270): LOINC where certain, v2-0270 with its system, else text only.
+      const type = documentTypeConcept(doc.type.code, doc.type.display);
+      if (type) docRef.type = type;
+    }
   }
   const date = fhirInstant(doc.date);
   if (date) docRef.date = date;

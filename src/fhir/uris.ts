@@ -1,8 +1,13 @@
 /**
- * Every URI we mint, in one place. Change MEDNER_FHIR_BASE to the
- * deploying organisation's namespace; the rest derive from it.
+ * Every URI we mint, in one place. MEDNER_FHIR_BASE is the canonical base of
+ * our extensions, code systems and identifier systems: a deployment sets it to
+ * its own namespace with FHIR_CANONICAL_BASE (validated in src/config/config.ts;
+ * default below), once: identifiers and tags derive from it, so changing it
+ * later gives every resource a new identity. `medner conformance` writes the
+ * StructureDefinitions and CodeSystems for it (src/fhir/conformance.ts).
  */
-export const MEDNER_FHIR_BASE = 'https://medner.example.org/fhir';
+export const DEFAULT_FHIR_CANONICAL_BASE = 'https://medner.example.org/fhir';
+export const MEDNER_FHIR_BASE = (process.env.FHIR_CANONICAL_BASE?.trim() || DEFAULT_FHIR_CANONICAL_BASE).replace(/\/+$/, '');
 
 export const URI = {
   /** Extension: the NER model's score for the mention (valueDecimal in [0, 1]). */

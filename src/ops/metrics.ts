@@ -30,6 +30,7 @@ export interface PipelineMetrics {
   fhirOutageSeconds: Gauge;
   /** 1 while the ingest consumer owns its partitions (joined its group), else 0. */
   consumerAssigned: Gauge;
+  identifiersDropped: Counter<'field'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): PipelineMetrics {
@@ -76,6 +77,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Pipeline
       name: 'medner_mentions_dropped_total',
       help: 'Entity mentions that made no resource of their own, by reason (header, cue, no-known-allergy, punctuation, digits, stop-words, semantic-tag, merged, allergy-reaction, negated-allergy)',
       labelNames: ['reason'],
+      registers,
+    }),
+    identifiersDropped: new Counter({
+      name: 'medner_identifiers_dropped_total',
+      help: 'Source identifiers (or their type codes) not passed on to FHIR because they are unusable (an OID such as urn:oid:1.2, an unknown v2-0203 type), by field',
+      labelNames: ['field'],
       registers,
     }),
     paused: new Gauge({ name: 'medner_ingest_paused', help: '1 while consumers are paused for backpressure', registers }),

@@ -34,6 +34,8 @@ export interface OutputSummary {
   dropped?: Record<string, number>;
   /** Source spans dropped beyond MAX_SPANS_PER_RESOURCE. */
   spansDropped?: number;
+  /** Identifier fields left out (DocumentOutput.identifiersDropped). */
+  identifiersDropped?: string[];
 }
 
 /** Writes a document's results durably: FHIR transaction committed and output topic acknowledged. */

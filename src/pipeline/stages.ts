@@ -90,6 +90,7 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
         fhirWritten: config.fhir.write,
         published: true,
         dropped: out.dropped,
+        identifiersDropped: out.identifiersDropped,
         ...(spansDropped > 0 ? { spansDropped } : {}),
       };
     },

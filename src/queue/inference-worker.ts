@@ -125,6 +125,7 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
     }
     o.metrics?.documentsOut.inc({ format: doc.format });
     for (const [reason, n] of Object.entries(summary.dropped ?? {})) o.metrics?.mentionsDropped.inc({ reason }, n);
+    for (const field of summary.identifiersDropped ?? []) o.metrics?.identifiersDropped.inc({ field });
     return { entities: entities.length, ...summary };
   };
 

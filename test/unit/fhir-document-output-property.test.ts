@@ -45,8 +45,9 @@ test('for any text and spans: every resource validates, spans point at the menti
   fc.assert(
     fc.property(docAndEntities, ({ text, entities }) => {
       const doc: ClinicalDocument = { ...base, text, segments: [{ start: 0, end: text.length, origin: 'OBX[1]' }] };
-      const out = buildDocumentTransaction({ doc, entities, model: { name: 'p', version: '1' }, mapping });
-      const again = buildDocumentTransaction({ doc, entities: [...entities].reverse(), model: { name: 'p', version: '1' }, mapping });
+      const now = () => new Date('2026-03-01T00:00:00Z');
+      const out = buildDocumentTransaction({ doc, entities, model: { name: 'p', version: '1' }, mapping, now });
+      const again = buildDocumentTransaction({ doc, entities: [...entities].reverse(), model: { name: 'p', version: '1' }, mapping, now });
       assert.equal(JSON.stringify(again.bundle), JSON.stringify(out.bundle), 'entity order does not matter');
       assert.ok(validateOutputMessage(out.bundle).ok);
       const ids = out.resourceIdentifiers.map((r) => r.value);

@@ -13,6 +13,8 @@ import { HL7, URI } from '../../src/fhir/uris.ts';
 import { MednerError } from '../../src/ops/errors.ts';
 
 const MODEL: ModelInfo = { name: 'medner-test', version: '1.2.3' };
+const RUN_AT = '2026-03-01T12:00:00.000Z';
+const CLOCK = () => new Date(RUN_AT);
 const bc5cdr = loadLabelMapping(fileURLToPath(BC5CDR_MAPPING_FILE));
 const clinical = loadLabelMapping(fileURLToPath(new URL('../../src/fhir/mappings/clinical.label-mapping.json', import.meta.url)));
 
@@ -40,7 +42,7 @@ const V2_ENTITIES: [string, string][] = [
 
 function v2Output(): { doc: ClinicalDocument; out: DocumentOutput } {
   const doc = loadDoc('hl7v2-document.json');
-  return { doc, out: buildDocumentTransaction({ doc, entities: entitiesOf(doc.text, V2_ENTITIES), model: MODEL, mapping: bc5cdr }) };
+  return { doc, out: buildDocumentTransaction({ doc, entities: entitiesOf(doc.text, V2_ENTITIES), model: MODEL, mapping: bc5cdr, now: CLOCK }) };
 }
 
 const resources = (out: DocumentOutput) => (out.bundle.entry ?? []).map((e) => e.resource!);
@@ -146,7 +148,7 @@ test('every derived resource: subject, encounter, span extension, evidence, AIAS
   assert.equal(docRef.type?.coding?.[0]?.code, '11506-3');
 });
 
-test('Provenance targets every derived resource, source = DocumentReference, agent = Device (assembler), stable recorded', () => {
+test('Provenance targets every derived resource, source = DocumentReference, agent = Device (assembler), recorded = time of the run, occurred = document time', () => {
   const { out } = v2Output();
   const entries = out.bundle.entry!;
   const prov = entries.at(-1)!.resource as fhir4.Provenance;
@@ -160,7 +162,10 @@ test('Provenance targets every derived resource, source = DocumentReference, age
   assert.ok(prov.meta?.tag?.some((t) => t.system === URI.provenanceRunTag && /^[0-9a-f]{64}$/.test(t.code!)), 'run tag kept for searches');
   assert.equal(prov.agent[0]!.type?.coding?.[0]?.code, 'assembler');
   assert.equal(prov.activity?.coding?.[0]?.code, 'Derivation');
-  assert.equal(prov.recorded, '2024-03-05T10:15:00+01:00');
+  assert.equal(prov.recorded, RUN_AT, 'the injected clock');
+  assert.equal(prov.occurredDateTime, '2024-03-05T10:15:00+01:00');
+  const later = buildDocumentTransaction({ doc: v2Output().doc, entities: entitiesOf(v2Output().doc.text, V2_ENTITIES), model: MODEL, mapping: bc5cdr, now: () => new Date('2026-03-02T00:00:00Z') });
+  assert.equal((later.bundle.entry!.at(-1)!.resource as fhir4.Provenance).recorded, '2026-03-02T00:00:00.000Z', 'another run, another recorded');
   const dev = device.resource as fhir4.Device;
   assert.deepEqual(dev.deviceName, [{ name: 'medner-test', type: 'model-name' }]);
   assert.deepEqual(dev.version, [{ value: '1.2.3' }]);
@@ -223,7 +228,7 @@ test('FHIR source: subject and encounter as given, span to the source DocumentRe
   assert.equal((byText(out, 'pneumonia') as fhir4.Condition).category?.[0]?.coding?.[0]?.code, 'problem-list-item');
   assert.equal((byText(out, 'Appendectomy') as fhir4.Procedure).status, 'unknown');
   const prov = resources(out).at(-1) as fhir4.Provenance;
-  assert.equal(prov.recorded, '2024-03-05T00:00:00Z', 'no zone in the document date: a stable placeholder');
+  assert.equal(prov.occurredDateTime, '2024-03-05', 'a date without time stays a date');
   assert.ok(resources(out).every((r) => r.resourceType !== 'Patient' && r.resourceType !== 'DocumentReference'));
 });
 
@@ -339,4 +344,43 @@ test('each assertion flag is repeated as a searchable meta.tag (URI.assertionTag
   }
   assert.ok(derived.some((r) => r.meta?.tag?.some((t) => t.system === URI.assertionTag && t.code === 'negated')));
   assert.ok(derived.some((r) => r.meta?.tag?.some((t) => t.system === URI.assertionTag && t.code === 'family')));
+});
+
+test('HL7 pass-through codes: MRN -> v2-0203 MR, unknown type left out and counted, an unusable OID never passed on', () => {
+  const { doc } = v2Output();
+  const run = (d: ClinicalDocument) => buildDocumentTransaction({ doc: d, entities: entitiesOf(d.text, V2_ENTITIES), model: MODEL, mapping: bc5cdr, now: CLOCK });
+  const mrn = run({ ...doc, patient: { identifier: { ...doc.patient.identifier!, type: 'MRN' } } });
+  const patient = resources(mrn)[0] as fhir4.Patient;
+  assert.deepEqual(patient.identifier?.[0]?.type, { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] });
+  assert.deepEqual(mrn.identifiersDropped, []);
+  const odd = run({ ...doc, patient: { identifier: { ...doc.patient.identifier!, type: 'XYZ' } } });
+  assert.equal((resources(odd)[0] as fhir4.Patient).identifier?.[0]?.type, undefined);
+  assert.deepEqual(odd.identifiersDropped, ['patient.identifier.type']);
+  // PV1-19 under "urn:oid:1.2": no encounter at all rather than a bad identifier
+  const badEnc = run({ ...doc, encounter: { identifier: { system: 'urn:oid:1.2', value: 'V-1' } } });
+  assert.ok(!JSON.stringify(badEnc.bundle).includes('urn:oid:1.2'));
+  assert.deepEqual(badEnc.identifiersDropped, ['encounter.identifier']);
+  assert.equal((byText(badEnc, 'pneumonia') as fhir4.Condition).encounter, undefined);
+  // a patient identifier under such a system: dead-lettered, never matched by a bare value
+  assert.throws(
+    () => run({ ...doc, patient: { identifier: { system: 'urn:oid:1.2', value: 'MRN-1' } } }),
+    (e: unknown) => e instanceof MednerError && e.code === 'PATIENT_IDENTIFIER_UNUSABLE' && !e.retriable,
+  );
+  assert.throws(() => run({ ...doc, patient: { identifier: { system: 'GENHOSP', value: 'MRN-1' } } }), (e: unknown) => e instanceof MednerError && e.code === 'PATIENT_IDENTIFIER_UNUSABLE');
+});
+
+test('TXA-2 document types: LOINC where certain plus v2-0270 with its system; unknown local codes as text only', () => {
+  const { doc } = v2Output();
+  const typeOf = (code: string, display?: string) =>
+    (resources(buildDocumentTransaction({ doc: { ...doc, type: { code, ...(display ? { display } : {}) } }, entities: [], model: MODEL, mapping: bc5cdr, now: CLOCK }))[1] as fhir4.DocumentReference).type;
+  assert.deepEqual(typeOf('DS', 'Discharge summary'), {
+    coding: [
+      { system: 'http://loinc.org', code: '18842-5', display: 'Discharge summary' },
+      { system: 'http://terminology.hl7.org/CodeSystem/v2-0270', code: 'DS' },
+    ],
+    text: 'Discharge summary',
+  });
+  assert.deepEqual(typeOf('SP', 'Surgical pathology'), { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0270', code: 'SP' }], text: 'Surgical pathology' });
+  assert.deepEqual(typeOf('NOTE42', 'Clinic letter'), { text: 'Clinic letter' });
+  for (const r of [typeOf('DS'), typeOf('PR'), typeOf('XX')]) assert.ok(r === undefined || (r.coding ?? []).every((c) => c.system), 'no coding without a system');
 });
