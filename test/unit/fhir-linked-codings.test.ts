@@ -31,7 +31,7 @@ const SPEC: [string, string][] = [
   ['aspirin', 'Chemical'],
   ['diabetes', 'Disease'],
 ];
-const build = (ents: Entity[]): DocumentOutput => buildDocumentTransaction({ doc, entities: ents, model: { name: 'm', version: '1' }, mapping });
+const build = (ents: Entity[]): DocumentOutput => buildDocumentTransaction({ doc, entities: ents, model: { name: 'm', version: '1' }, mapping, now: () => new Date('2026-03-01T00:00:00Z') });
 const linked = () => linkDocumentEntities(linker, doc.text, entities(SPEC), linkSettingsFor(mapping));
 const res = (out: DocumentOutput) => (out.bundle.entry ?? []).map((e) => e.resource!);
 
