@@ -76,6 +76,17 @@ export class FhirClient {
     return (await this.request('POST', '', bundle, { prefer: 'return=minimal', 'accept-encoding': 'identity' })) as fhir4.Bundle;
   }
 
+  /**
+   * POST [type]/[id]/$meta-delete: removes tags / security labels from a resource's current version
+   * (no new version). HAPI carries tags forward on update, so a PUT cannot remove them.
+   */
+  async metaDelete(resourceType: string, id: string, meta: fhir4.Meta): Promise<void> {
+    await this.request('POST', `${resourceType}/${encodeURIComponent(id)}/$meta-delete`, {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'meta', valueMeta: meta }],
+    });
+  }
+
   /** GET [type]/[id]; undefined when the server says 404 or 410 (gone). */
   async read<T extends fhir4.Resource = fhir4.Resource>(resourceType: string, id: string): Promise<T | undefined> {
     try {

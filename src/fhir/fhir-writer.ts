@@ -66,7 +66,16 @@ export class FhirServerWriter {
     const counts = countsOf(plan);
     const result = { written: out.resourceIdentifiers.length, ...counts };
     const entries = plan.entries;
-    if (entries.length === 0) return result;
+    if (entries.length > 0) await this.send(out, entries);
+    // Tags of ours that an earlier run left (HAPI keeps tags across updates): after the transaction.
+    for (const [url, tag] of Object.entries(plan.staleTags)) {
+      const [type, id] = url.split('/') as [string, string];
+      await this.client.metaDelete(type, id, { tag });
+    }
+    return result;
+  }
+
+  private async send(out: DocumentOutput, entries: fhir4.BundleEntry[]): Promise<void> {
     const devices = entries.filter(isDeviceEntry).map((e) => e.request!.url);
     const refresh = this.opts.deviceRefreshMs ?? DEFAULT_DEVICE_REFRESH_MS;
     const now = performance.now();
@@ -83,7 +92,6 @@ export class FhirServerWriter {
       written = devices;
     }
     for (const url of written) this.devicesWritten.set(url, performance.now());
-    return result;
   }
 
   /** What writeDocument would send, and the counts, without writing (medner verify). */

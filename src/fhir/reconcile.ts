@@ -1,5 +1,6 @@
 import type * as fhir4 from 'fhir/r4.js';
 import { retract } from './retract.ts';
+import { MEDNER_FHIR_BASE } from './uris.ts';
 
 /**
  * What a document's transaction must change on the server (pure): the Bundle a run
@@ -30,6 +31,12 @@ export interface WritePlan {
   deleted: string[];
   /** For each updated `Type/id`: the top-level elements that differ. */
   changedFields: Record<string, string[]>;
+  /**
+   * Tags of ours (systems under MEDNER_FHIR_BASE: model, assertion flags) that a stored resource
+   * we write again carries but this run does not: HAPI keeps them across a PUT, so the writer
+   * removes them with $meta-delete (no new version). By `Type/id`.
+   */
+  staleTags: Record<string, fhir4.Coding[]>;
 }
 
 export interface WriteCounts {
@@ -56,7 +63,7 @@ export const keyOf = (r: fhir4.Resource): string => `${r.resourceType}/${r.id ??
  * @param derivedTypes resource types derived from entities (retracted when no longer produced)
  */
 export function planWrite(bundle: fhir4.Bundle, stored: ReadonlyMap<string, fhir4.Resource>, derivedTypes: readonly string[]): WritePlan {
-  const plan: WritePlan = { entries: [], created: [], updated: [], unchanged: [], retracted: [], deleted: [], changedFields: {} };
+  const plan: WritePlan = { entries: [], created: [], updated: [], unchanged: [], retracted: [], deleted: [], changedFields: {}, staleTags: {} };
   const entries = bundle.entry ?? [];
   // fullUrl -> literal reference, for our PUT entries (deterministic ids)
   const literal = new Map<string, string>();
@@ -85,6 +92,8 @@ export function planWrite(bundle: fhir4.Bundle, stored: ReadonlyMap<string, fhir
     wanted.add(url);
     if (r.resourceType === 'Provenance') provenanceKey = url;
     const old = stored.get(url);
+    const stale = old ? staleOwnTags(old, r) : [];
+    if (stale.length > 0) plan.staleTags[url] = stale;
     if (old === undefined) plan.created.push(url);
     else if (canonical(old, new Map(), r.meta) === canonical(r, compareRefs)) {
       plan.unchanged.push(url);
@@ -115,6 +124,12 @@ export function planWrite(bundle: fhir4.Bundle, stored: ReadonlyMap<string, fhir
   const rewrite = new Map([...dropped].map((u) => [u, literal.get(u)!]));
   plan.entries = [...kept.map((e) => (rewrite.size > 0 && e.resource ? { ...e, resource: withReferences(e.resource, rewrite) } : e)), ...retractions];
   return plan;
+}
+
+/** Tags of ours on the stored resource that the new one does not carry. */
+function staleOwnTags(stored: fhir4.Resource, next: fhir4.Resource): fhir4.Coding[] {
+  const wanted = new Set((next.meta?.tag ?? []).map((t) => `${t.system}|${t.code}`));
+  return (stored.meta?.tag ?? []).filter((t) => t.system?.startsWith(MEDNER_FHIR_BASE) && !wanted.has(`${t.system}|${t.code}`));
 }
 
 /** Top-level elements whose content differs between the stored and the new resource. */

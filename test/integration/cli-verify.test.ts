@@ -62,7 +62,7 @@ test('medner verify --document: differs before a run, matches after it, lists wh
     assert.match(after.out, /holds what the current model writes \([1-9]\d* unchanged, 0 to create, 0 to update, 0 to retract, 0 superseded/);
 
     // Another model version wrote last: verify (current model) wants its own run's Provenance back and the other one deleted.
-    // (The derived resources compare equal: their content is the same, and HAPI keeps both model tags on update.)
+    // (and its derived resources back with this model's tag)
     const other = { name: engine.model.name, version: `${engine.model.version}-other` };
     await writer.writeDocument(doc!, buildDocumentTransaction({ doc: doc!, entities: entities!, model: other, mapping }));
     const upgraded = verify(id);

@@ -181,7 +181,8 @@ test('an upgrade (new model version and label mapping) supersedes: retracted wha
         }
         assert.ok(targets.has(`${type}/${r.id}`), `doc ${i}: ${type}/${r.id} in force but not a target of the current Provenance (orphan)`);
         assert.notEqual(type, 'MedicationStatement', `doc ${i}: a medication the new mapping no longer yields is still in force`);
-        assert.ok(r.meta?.tag?.some((g) => g.system === URI.modelTag && g.code?.endsWith('-next')), `doc ${i}: ${type}/${r.id} not from the new run`);
+        const models = (r.meta?.tag ?? []).filter((g) => g.system === URI.modelTag).map((g) => g.code);
+        assert.deepEqual(models, [`${next.name}@${next.version}`], `doc ${i}: ${type}/${r.id} model tags (the old one must be gone)`);
       }
     }
   }

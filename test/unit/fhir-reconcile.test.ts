@@ -7,6 +7,7 @@ import type { ClinicalDocument } from '../../src/formats/clinical-document.ts';
 import { buildDocumentTransaction, DERIVED_RESOURCE_TYPES } from '../../src/fhir/document-output.ts';
 import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../src/fhir/label-mapping.ts';
 import { planWrite } from '../../src/fhir/reconcile.ts';
+import { URI } from '../../src/fhir/uris.ts';
 
 const mapping = loadLabelMapping(fileURLToPath(BC5CDR_MAPPING_FILE));
 const v2 = JSON.parse(readFileSync(new URL('../fixtures/fhir/hl7v2-document.json', import.meta.url), 'utf8')) as ClinicalDocument;
@@ -93,11 +94,15 @@ test('a run that yields less retracts the rest; a score change updates; another 
   assert.deepEqual(planWrite(next.bundle, after, DERIVED_RESOURCE_TYPES).entries, []);
 });
 
-test('tags the server carried forward (an earlier model tag) are not a difference a PUT could remove', () => {
+test('tags the server carried forward (an earlier model tag) are not a difference a PUT could remove; ours are removed with $meta-delete', () => {
   const out = buildDocumentTransaction({ doc: fhirDoc, entities: ents(fhirDoc, [['pneumonia', 'Disease']]), model, mapping });
   const stored = serverCopy(out.bundle);
-  for (const r of stored.values()) r.meta!.tag!.push({ system: 'https://example.org/old', code: 'm@0' });
-  assert.deepEqual(planWrite(out.bundle, stored, DERIVED_RESOURCE_TYPES).entries, []);
+  const oldModel = { system: URI.modelTag, code: 'm@0' };
+  for (const r of stored.values()) r.meta!.tag!.push({ system: 'https://example.org/theirs', code: 'x' }, oldModel);
+  const plan = planWrite(out.bundle, stored, DERIVED_RESOURCE_TYPES);
+  assert.deepEqual(plan.entries, []);
+  assert.deepEqual(Object.keys(plan.staleTags).sort(), [...stored.keys()].sort());
+  for (const tags of Object.values(plan.staleTags)) assert.deepEqual(tags, [oldModel], 'only our own systems');
   // a tag we write that the server lacks is one
   for (const r of stored.values()) r.meta!.tag = r.meta!.tag!.slice(1);
   assert.ok(planWrite(out.bundle, stored, DERIVED_RESOURCE_TYPES).updated.length > 0);

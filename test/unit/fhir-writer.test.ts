@@ -141,12 +141,12 @@ test('a Device the server lost: rejected once, sent again with the Device; witho
   assert.equal(q.sent.length, 1);
 
   const lax = fakeServer({ enforce: false });
-  const wl = new FhirServerWriter(lax.client, { deviceRefreshMs: 50 });
+  const wl = new FhirServerWriter(lax.client, { deviceRefreshMs: 1000 });
   await wl.writeDocument(v2, outFor(v2));
   lax.devices.clear();
   await wl.writeDocument(v2, outFor(v2));
   assert.equal(lax.devices.size, 0, 'no integrity check: accepted without the Device');
-  await new Promise((r) => setTimeout(r, 60));
+  await new Promise((r) => setTimeout(r, 1100));
   await wl.writeDocument(v2, outFor(v2));
   assert.deepEqual(lax.sent.map(hasDevice), [true, false, true]);
   assert.equal(lax.devices.size, 1, 'back after deviceRefreshMs');
