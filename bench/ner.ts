@@ -391,7 +391,7 @@ if (args.has('--shipped')) {
 }
 // Batch invariance on the shipped default model (Synthea-like notes, several windows for some) and the BERT-base shape.
 if (!args.has('--skip-invariance')) {
-  console.log('\nbatch invariance (issue 21): 64 documents alone vs shuffled batches of 8, 32, 64');
+  console.log(`\nbatch invariance (issue 21): ${quick ? 16 : 64} documents alone vs shuffled batches of 8, 32, 64`);
   const { syntheaLikeNotes } = await import('../test/support/clinical-notes.ts');
   // every shipped model folder (models/medner-*), on 64 Synthea-like notes (some span several windows)
   const folders = fs.readdirSync(path.join(repo, 'models')).filter((n) => n.startsWith('medner-') && fs.existsSync(path.join(repo, 'models', n, 'medner-model.json'))).sort();
