@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import tls from 'node:tls';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { integrationServices } from '../support/services.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { createKafka, createProducer } from '../../src/ingest/kafka.ts';
@@ -102,5 +107,50 @@ test('MLLP: Kafka down (a closed port) answers AE, so the sender keeps the messa
   } finally {
     await close();
     await cleanup(config);
+  }
+});
+
+test('MLLP over TLS: the handshake with the configured certificate, then AA', { skip: svc.skip, timeout: 60_000 }, async (t) => {
+  if (!svc.ok) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medner-mllp-tls-'));
+  const certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1'], { encoding: 'utf8' });
+  if (gen.status !== 0) {
+    t.skip('openssl not available to make a test certificate');
+    return;
+  }
+  const config = await setupConfig(pipelineEnv({ ...svc.services, redisUrl: 'redis://127.0.0.1:6379', fhirBaseUrl: 'http://127.0.0.1:9/fhir' }, 'mllp-tls'));
+  const producer = createProducer(createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-mllp` }, logger));
+  const srv = await startMllpServer({ host: '127.0.0.1', port: 0, topic: config.topics.hl7In, producer, logger, maxMessageBytes: 50_000, idleTimeoutMs: 60_000, ackTimeoutMs: 15_000, maxConnections: 5, tls: { certFile, keyFile } });
+  try {
+    const sock = tls.connect({ host: '127.0.0.1', port: srv.port, ca: fs.readFileSync(certFile), servername: '127.0.0.1', checkServerIdentity: () => undefined });
+    await new Promise<void>((resolve, reject) => sock.once('secureConnect', resolve).once('error', reject));
+    const dec = new MllpDecoder(100_000);
+    const ack = await new Promise<string>((resolve, reject) => {
+      sock.on('data', (c: Buffer) => {
+        for (const e of dec.push(c)) if (e.kind === 'frame') resolve(e.bytes.toString('latin1'));
+      });
+      sock.once('error', reject);
+      sock.write(frame(mdm('T-1')));
+    });
+    sock.destroy();
+    assert.match(ack, /\rMSA\|AA\|T-1-ctl\|/);
+    // A plain-TCP client gets no ACK from a TLS listener.
+    const plain = net.connect({ host: '127.0.0.1', port: srv.port });
+    await new Promise<void>((r) => plain.once('connect', () => r()));
+    plain.write(frame(mdm('T-2')));
+    const got = await new Promise<string>((resolve) => {
+      let buf = '';
+      plain.on('data', (c: Buffer) => (buf += c.toString('latin1')));
+      plain.once('close', () => resolve(buf));
+      setTimeout(() => (plain.destroy(), resolve(buf)), 3_000).unref();
+    });
+    assert.doesNotMatch(got, /MSA\|AA/);
+  } finally {
+    await srv.close();
+    await producer.close().catch(() => undefined);
+    await cleanup(config);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
