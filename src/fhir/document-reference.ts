@@ -17,6 +17,17 @@ export function documentIdentifier(doc: ClinicalDocument): fhir4.Identifier {
   return { system: doc.idSystem ?? URI.documentIdentifier, value: doc.id };
 }
 
+/**
+ * The document's warnings (ClinicalDocument.omitted: parts not turned into text) as one line:
+ * "medner skipped OBX[4] (BAD_ENCODING), OBX[5] (UNSUPPORTED_CONTENT_TYPE application/pdf)".
+ * Origins, reasons and media types only: never patient text. Undefined when nothing was skipped.
+ */
+export function omittedWarning(doc: ClinicalDocument): string | undefined {
+  const parts = (doc.omitted ?? []).filter((o) => o.reason !== 'ALTERNATIVE');
+  if (parts.length === 0) return undefined;
+  return `medner skipped ${parts.map((o) => `${o.origin} (${o.reason}${o.contentType ? ` ${o.contentType}` : ''})`).join(', ')}`;
+}
+
 export function buildDocumentReference(
   doc: ClinicalDocument,
   subject: fhir4.Reference,
@@ -31,6 +42,8 @@ export function buildDocumentReference(
     subject,
   };
   if (doc.docStatus) docRef.docStatus = doc.docStatus;
+  const warnings = omittedWarning(doc);
+  if (warnings) docRef.description = warnings;
   if (doc.type && (doc.type.code || doc.type.display)) {
     if (doc.type.code && doc.type.system) {
       docRef.type = { coding: [{ system: doc.type.system, code: doc.type.code, ...(doc.type.display ? { display: doc.type.display } : {}) }] };

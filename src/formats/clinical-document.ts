@@ -74,7 +74,10 @@ export interface ClinicalDocument {
   /**
    * Parts of the source that were looked at but not turned into text, so nothing is dropped
    * silently: an ED/attachment of an unsupported type next to usable text (reason
-   * UNSUPPORTED_CONTENT_TYPE), or a FHIR attachment passed over for a better rendition (ALTERNATIVE).
+   * UNSUPPORTED_CONTENT_TYPE), an ED whose data cannot be decoded (BAD_ENCODING; the other parts
+   * are kept), or a FHIR attachment passed over for a better rendition (ALTERNATIVE). These are
+   * the document's warnings: they reach the output (our DocumentReference's description) and the
+   * skipped part goes to the dead-letter topic with its reason and bytes (`raw`).
    */
   omitted?: OmittedPart[];
 }
@@ -82,7 +85,9 @@ export interface ClinicalDocument {
 export interface OmittedPart {
   /** Same naming as TextSegment.origin. */
   origin: string;
-  reason: 'UNSUPPORTED_CONTENT_TYPE' | 'ALTERNATIVE' | 'NO_TEXT';
+  reason: 'UNSUPPORTED_CONTENT_TYPE' | 'ALTERNATIVE' | 'NO_TEXT' | 'BAD_ENCODING';
   /** Media type of the part when known. */
   contentType?: string;
+  /** The skipped part as received (an HL7 v2 segment), for its dead-letter record; removed before the document is queued. */
+  raw?: string;
 }

@@ -7,6 +7,7 @@
 import type { SourceCoordinates, SourceFormat } from '../formats/clinical-document.ts';
 import type { Logger } from '../ops/logger.ts';
 import { MednerError, errorCode, isRetriable } from '../ops/errors.ts';
+import { IntakeError } from '../formats/errors.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
 import type { DeadLetterPort, ParseDocuments } from '../pipeline/ports.ts';
 import type { JobQueuePort, JobOutcome } from '../queue/inference-queue.ts';
@@ -183,6 +184,16 @@ export class IngestRunner {
       this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, code: errorCode(err) }, 'intake failed, dead-lettering');
       await dead(err, 'intake');
       return this.done(m, true);
+    }
+    // A part skipped next to usable narrative (an undecodable or unsupported ED) goes to the
+    // dead-letter topic on its own, with its reason and bytes; the document keeps the rest.
+    for (const doc of docs) {
+      for (const part of doc.omitted ?? []) {
+        if (part.raw === undefined) continue;
+        const error = new IntakeError(part.reason === 'BAD_ENCODING' ? 'BAD_ENCODING' : 'UNSUPPORTED_CONTENT_TYPE', `${part.origin} skipped: ${part.reason}`);
+        await this.deadLetter(m, { raw: Buffer.from(part.raw, 'utf8'), source, headers: { ...(headers ?? {}), 'medner-part': part.origin }, error, stage: 'intake' });
+        delete part.raw;
+      }
     }
     if (docs.length === 0) {
       this.log.info({ topic: m.topic, partition: m.partition, offset: m.offset }, 'record holds no document text; skipped');

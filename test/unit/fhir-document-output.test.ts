@@ -384,3 +384,12 @@ test('TXA-2 document types: LOINC where certain plus v2-0270 with its system; un
   assert.deepEqual(typeOf('NOTE42', 'Clinic letter'), { text: 'Clinic letter' });
   for (const r of [typeOf('DS'), typeOf('PR'), typeOf('XX')]) assert.ok(r === undefined || (r.coding ?? []).every((c) => c.system), 'no coding without a system');
 });
+
+test('a skipped part (ClinicalDocument.omitted) reaches the output: our DocumentReference says what was skipped and why, no patient text', () => {
+  const { doc } = v2Output();
+  const out = buildDocumentTransaction({ doc: { ...doc, omitted: [{ origin: 'OBX[4]', reason: 'BAD_ENCODING', contentType: 'text/plain' }] }, entities: [], model: MODEL, mapping: bc5cdr, now: CLOCK });
+  const ref = resources(out).find((r) => r.resourceType === 'DocumentReference') as fhir4.DocumentReference;
+  assert.equal(ref.description, 'medner skipped OBX[4] (BAD_ENCODING text/plain)');
+  assert.ok(validateFhirResource(ref).ok);
+  assert.equal((resources(v2Output().out).find((r) => r.resourceType === 'DocumentReference') as fhir4.DocumentReference).description, undefined);
+});

@@ -90,7 +90,19 @@ test('ED: Base64 text/plain, Hex RTF; PDF alone is UNSUPPORTED_CONTENT_TYPE, nex
   await rejects('oru-ed-pdf.hl7', 'UNSUPPORTED_CONTENT_TYPE');
   const mixed = await one('oru-ed-pdf-and-text.hl7');
   assert.equal(mixed.text, 'Report text line.');
-  assert.deepEqual(mixed.omitted, [{ origin: 'OBX[2]', reason: 'UNSUPPORTED_CONTENT_TYPE', contentType: 'application/pdf' }]);
+  assert.deepEqual(
+    mixed.omitted?.map(({ raw, ...o }) => ({ ...o, raw: raw?.slice(0, 9) })),
+    [{ origin: 'OBX[2]', reason: 'UNSUPPORTED_CONTENT_TYPE', contentType: 'application/pdf', raw: 'OBX|2|ED|' }],
+  );
+});
+
+test('a bad ED (placeholder instead of base64) next to TX narrative: the narrative is kept, the part listed with its bytes; alone it is BAD_ENCODING', async () => {
+  const doc = await one('mdm-t02-ed-bad-base64.hl7');
+  assert.equal(doc.text.split('\n').length, 3);
+  assert.ok(doc.text.startsWith('Admitted with community acquired pneumonia'));
+  assert.deepEqual(doc.omitted?.map((o) => [o.origin, o.reason]), [['OBX[4]', 'BAD_ENCODING']]);
+  assert.ok(doc.omitted?.[0]?.raw?.startsWith('OBX|4|ED|'));
+  await rejects('mdm-t02-ed-bad-base64-only.hl7', 'BAD_ENCODING');
 });
 
 test('MSH-18 character sets: 8859/1, empty, and invalid bytes for declared UTF-8', async () => {

@@ -114,6 +114,7 @@ function setup(opts: { high?: number; low?: number; maxNarrativeBytes?: number; 
     parse: async (raw) => {
       if (raw.toString() === 'poison') throw new IntakeError('NOT_HL7', 'not HL7');
       if (raw.toString() === 'empty') return [];
+      if (raw.toString() === 'partial') return [{ ...doc('partial'), text: 'kept narrative', omitted: [{ origin: 'OBX[4]', reason: 'BAD_ENCODING' as const, raw: 'OBX|4|ED|^TEXT^PLAIN^Base64^<<placeholder>>' }] }];
       return [{ ...doc(raw.toString()), text: raw.toString() }];
     },
     queue,
@@ -239,4 +240,24 @@ test('stop waits for in-flight records, then commits what finished', async () =>
   setTimeout(() => queue.complete('k@in@0@0@0'), 50);
   await stopping;
   assert.equal(consumer.lastCommitted(), '1');
+});
+
+test('a message with one bad part: the part alone is dead-lettered (reason, bytes, medner-part header), the document is queued without the bytes', async () => {
+  const { consumer, queue, dead, runner } = setup();
+  await runner.start();
+  await consumer.handle(msg(0, 'partial'));
+  await settle();
+  assert.deepEqual(queue.added, ['k@in@0@0@0'], 'the document with its other parts is processed');
+  assert.equal(dead.length, 1);
+  assert.equal((dead[0]!.error as { code: string }).code, 'BAD_ENCODING');
+  assert.equal(dead[0]!.raw.toString(), 'OBX|4|ED|^TEXT^PLAIN^Base64^<<placeholder>>');
+  assert.equal(dead[0]!.headers?.['medner-part'], 'OBX[4]');
+  assert.equal(dead[0]!.stage, 'intake');
+  const queued = queue.jobs.get('k@in@0@0@0')!.data.doc;
+  assert.equal(queued.text, 'kept narrative');
+  assert.deepEqual(queued.omitted, [{ origin: 'OBX[4]', reason: 'BAD_ENCODING' }], 'listed, without the bytes');
+  queue.complete('k@in@0@0@0');
+  await settle();
+  assert.equal(consumer.lastCommitted(), '1');
+  await runner.stop(100);
 });

@@ -142,8 +142,10 @@ function narrative(r: FieldReader, segments: Segment[], b: TextBuilder): void {
           try {
             texts.push(edToText(r, rep, `${origin} ED`));
           } catch (e) {
-            if (!(e instanceof IntakeError) || e.code !== 'UNSUPPORTED_CONTENT_TYPE') throw e;
-            b.omit({ origin, reason: 'UNSUPPORTED_CONTENT_TYPE', contentType: safeType(edMediaType(r, rep)) });
+            if (!(e instanceof IntakeError) || (e.code !== 'UNSUPPORTED_CONTENT_TYPE' && e.code !== 'BAD_ENCODING')) throw e;
+            // One bad part does not drop the message: the other parts are kept, this one is listed
+            // (and dead-lettered on its own by the ingest side, with its bytes).
+            b.omit({ origin, reason: e.code, contentType: safeType(edMediaType(r, rep)), raw: s.fields.join(r.d.field) });
           }
         }
         if (texts.length > 0) b.add(texts.join('\n'), origin);
@@ -162,6 +164,7 @@ function narrative(r: FieldReader, segments: Segment[], b: TextBuilder): void {
 }
 
 function noTextError(b: TextBuilder, what: string): IntakeError {
+  if (b.omitted.some((o) => o.reason === 'BAD_ENCODING')) return new IntakeError('BAD_ENCODING', `${what}: no usable narrative; ED data could not be decoded (${b.omitted.map((o) => o.origin).join(', ')})`);
   if (b.omitted.some((o) => o.reason === 'UNSUPPORTED_CONTENT_TYPE'))
     return new IntakeError('UNSUPPORTED_CONTENT_TYPE', `${what}: the only content is of an unsupported type (${b.omitted.map((o) => o.contentType).join(', ')})`);
   return new IntakeError('NO_NARRATIVE', `${what}: no OBX of type TX, FT, ST or ED and no NTE with text`);
