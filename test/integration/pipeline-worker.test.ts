@@ -131,6 +131,9 @@ test('FHIR server unreachable: nothing is committed until it is back, then every
     assert.equal((await readTopic(config, config.topics.deadLetter, 0, 0)).length, 0, 'nothing dead-lettered for an outage');
     const ready = await fetch(`${w.app.http!.url}/ready`);
     assert.equal(ready.status, 503, '/ready reports the FHIR server down');
+    assert.equal(((await ready.json()) as { checks: Record<string, boolean> }).checks.fhir, false, '/ready names the FHIR output as what is down');
+    const waited = /^medner_fhir_wait_seconds_total (\S+)$/m.exec(await (await fetch(`${w.app.http!.url}/metrics`)).text())?.[1];
+    assert.ok(Number(waited) > 0, `jobs' wait for the FHIR server is measured (medner_fhir_wait_seconds_total ${waited})`);
 
     await proxy.up();
     await waitFor('all committed after the outage', async () => (await committedTotal(config)) === 3, 60_000);
