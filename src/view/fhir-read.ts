@@ -103,11 +103,12 @@ export class ViewReader {
         if (patients.length === 0) return { rows: [], notes: ['No patient on the FHIR server has that id or identifier.'] };
         q.set('entity:DocumentReference.subject', patients.join(','));
       }
-      if (f.from) q.append('recorded', `ge${f.from}`);
-      if (f.to) q.append('recorded', `le${f.to}`);
+      // `when` is Provenance.occurred[x]: the document's time (`recorded` is the time of the run).
+      if (f.from) q.append('when', `ge${f.from}`);
+      if (f.to) q.append('when', `le${f.to}`);
       if (f.assertion) q.set(`target${f.type ? `:${f.type}` : ''}._tag`, `${ASSERTION_TAG_SYSTEM}|${f.assertion}`);
       else if (f.type) q.set(`target:${f.type}.identifier`, `${URI.derivedIdentifier}|`);
-      q.set('_sort', '-recorded');
+      q.set('_sort', '-when');
       q.set('_count', String(this.opts.pageSize ?? 25));
       q.append('_include', 'Provenance:entity');
       if (f.assertion) q.append('_include', 'Provenance:target');
@@ -249,7 +250,7 @@ export class ViewReader {
       const q = new URLSearchParams();
       q.set('agent', refs.join(','));
       q.set('entity:DocumentReference.subject', `Patient/${patientId}`);
-      q.set('_sort', '-recorded');
+      q.set('_sort', '-when');
       q.set('_count', '50');
       q.append('_include', 'Provenance:target');
       q.append('_include', 'Provenance:entity');
@@ -272,12 +273,13 @@ export class ViewReader {
         for (const p of provs) {
           const src = unversioned(p.entity?.[0]?.what.reference ?? '');
           const doc = included.get(src) as fhir4.DocumentReference | undefined;
-          runs.push({ provenanceId: p.id!, ...(p.recorded ? { recorded: p.recorded } : {}), ...(doc ? { documentType: docTypeOf(doc) } : {}) });
+          const when = documentTime(p);
+          runs.push({ provenanceId: p.id!, ...(when ? { recorded: when } : {}), ...(doc ? { documentType: docTypeOf(doc) } : {}) });
           for (const t of p.target) {
             const key = unversioned(t.reference ?? '');
             const r = included.get(key);
             if (!r || resources.has(key)) continue;
-            resources.set(key, { view: readResource(r, resources.size), provenanceId: p.id!, ...(p.recorded ? { recorded: p.recorded } : {}) });
+            resources.set(key, { view: readResource(r, resources.size), provenanceId: p.id!, ...(when ? { recorded: when } : {}) });
           }
         }
         const next = bundle.link?.find((l) => l.relation === 'next')?.url;
@@ -313,6 +315,11 @@ function hasAssertion(r: fhir4.Resource | undefined, f: DocumentFilters): boolea
   return ((r as fhir4.DomainResource).extension ?? []).some((e) => e.url === URI.nlpAssertion && e.valueCode === f.assertion);
 }
 
+/** The document's time: Provenance.occurred[x] (medner writes the document date there), else when the run was recorded. */
+export function documentTime(p: fhir4.Provenance): string | undefined {
+  return p.occurredDateTime ?? p.occurredPeriod?.start ?? p.recorded;
+}
+
 export function docTypeOf(d: fhir4.Resource | undefined): string | undefined {
   const t = (d as { type?: fhir4.CodeableConcept; code?: fhir4.CodeableConcept } | undefined)?.type ?? (d as { code?: fhir4.CodeableConcept } | undefined)?.code;
   return t?.text ?? t?.coding?.[0]?.display ?? t?.coding?.[0]?.code;
@@ -332,7 +339,7 @@ function rowOf(p: fhir4.Provenance, included: Map<string, fhir4.Resource>, label
   const date = (doc as fhir4.DocumentReference | undefined)?.date ?? (doc as fhir4.DiagnosticReport | undefined)?.effectiveDateTime;
   return {
     provenanceId: p.id!,
-    ...(p.recorded ? { recorded: p.recorded } : {}),
+    ...(documentTime(p) ? { recorded: documentTime(p)! } : {}),
     ...(src ? { source: src } : {}),
     ...(docTypeOf(doc) ? { documentType: docTypeOf(doc)! } : {}),
     ...(date ? { documentDate: date } : {}),

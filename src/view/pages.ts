@@ -6,7 +6,7 @@
 import type * as fhir4 from 'fhir/r4.js';
 import { html, join, layout, type Html } from './html.ts';
 import type { DocumentFilters, DocumentList, PatientData, RunView } from './fhir-read.ts';
-import { docTypeOf } from './fhir-read.ts';
+import { docTypeOf, documentTime } from './fhir-read.ts';
 import { summarize, type ConceptGroup } from './patient-summary.ts';
 import type { ResourceView, SpanView } from './resources.ts';
 import { layoutSpans } from './text-layout.ts';
@@ -142,7 +142,7 @@ export function documentPage(run: RunView, ctx: PageContext): string {
   const { resources } = run;
   const doc = run.source as { date?: string; effectiveDateTime?: string; subject?: fhir4.Reference; status?: string } | undefined;
   const title = docTypeOf(run.source) ?? 'Document';
-  const date = doc?.date ?? doc?.effectiveDateTime ?? run.provenance.recorded;
+  const date = doc?.date ?? doc?.effectiveDateTime ?? documentTime(run.provenance);
   const subject = doc?.subject;
   const patientLink =
     subject?.reference && /^Patient\/[A-Za-z0-9\-.]+$/.test(subject.reference)
