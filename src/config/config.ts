@@ -53,6 +53,10 @@ const envSchema = z.object({
     .url()
     .regex(/^https?:\/\/[^\s?#]+[^/\s?#]$/, 'expected an http(s) URL without query, fragment or trailing slash')
     .default('https://medner.example.org/fhir'),
+  // Where a document's resources go: `fhir` (one transaction per document) or `ndjson` (Bulk Data files in NDJSON_DIR).
+  OUTPUT_SINK: z.enum(['fhir', 'ndjson']).default('fhir'),
+  NDJSON_DIR: z.string().min(1).optional(),
+  NDJSON_MAX_FILE_BYTES: intIn(4096, 2 ** 40).default(256 * 1024 * 1024),
 
   MODEL_DIR: z.string().min(1).default('models/medner-bc5cdr-bge-small'),
   MODEL_VARIANT: z.enum(['auto', 'fp32', 'int8', 'fp16']).default('auto'),
@@ -151,6 +155,8 @@ export interface Config {
       | { kind: 'bearer'; token: string }
       | { kind: 'oauth2'; tokenUrl: string; clientId: string; clientSecret: string };
   };
+  /** Where a document's resources go: FHIR transactions, or Bulk Data NDJSON files (src/fhir/ndjson-sink.ts). */
+  output: { sink: 'fhir'; maxFileBytes: number } | { sink: 'ndjson'; dir: string; maxFileBytes: number };
   model: {
     dir: string;
     variant: 'auto' | 'fp32' | 'int8' | 'fp16';
@@ -292,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((e.MLLP_TLS_CERT === undefined) !== (e.MLLP_TLS_KEY === undefined)) {
     problems.push(`${e.MLLP_TLS_CERT === undefined ? 'MLLP_TLS_KEY' : 'MLLP_TLS_CERT'}: TLS needs both MLLP_TLS_CERT and MLLP_TLS_KEY`);
   }
+  if (e.OUTPUT_SINK === 'ndjson' && e.NDJSON_DIR === undefined) problems.push('OUTPUT_SINK=ndjson: also needs NDJSON_DIR');
   if (problems.length > 0) throw new ConfigError(problems);
   // REDIS_PASSWORD (a Secret, say) wins over a password in the URL (a ConfigMap).
   if (e.REDIS_PASSWORD !== undefined) redisUrl.password = encodeURIComponent(e.REDIS_PASSWORD);
@@ -339,6 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jobAttempts: e.JOB_ATTEMPTS,
     },
     fhir: { baseUrl: e.FHIR_BASE_URL.replace(/\/+$/, ''), timeoutMs: e.FHIR_TIMEOUT_MS, write: e.FHIR_WRITE, reconcile: e.FHIR_RECONCILE, canonicalBase: e.FHIR_CANONICAL_BASE, auth },
+    output: e.OUTPUT_SINK === 'ndjson' && e.NDJSON_DIR ? { sink: 'ndjson', dir: e.NDJSON_DIR, maxFileBytes: e.NDJSON_MAX_FILE_BYTES } : { sink: 'fhir', maxFileBytes: e.NDJSON_MAX_FILE_BYTES },
     model: {
       dir: e.MODEL_DIR,
       variant: e.MODEL_VARIANT,

@@ -13,6 +13,7 @@ import { buildDocumentTransaction } from '../fhir/document-output.ts';
 import { checkEntityCount, checkTransaction, limitSpans } from '../fhir/bounds.ts';
 import { FhirClient } from '../fhir/fhir-client.ts';
 import { FhirServerWriter } from '../fhir/fhir-writer.ts';
+import { NdjsonSink } from '../fhir/ndjson-sink.ts';
 import { BC5CDR_MAPPING_FILE, linkSettingsFor, loadLabelMapping, mappingLinks, type LabelMapping } from '../fhir/label-mapping.ts';
 import { outputRecord } from '../fhir/output-record.ts';
 import { createNerEngine } from '../nlp/engine.ts';
@@ -59,6 +60,8 @@ export interface StagesOptions {
   mapping?: LabelMapping;
   /** Override the output producer (tests share one). */
   producer?: ProducerPort;
+  /** The manifest's `request` when the NDJSON sink is selected (e.g. the replay command line). */
+  ndjsonRequest?: string;
 }
 
 export async function createStages(config: Config, logger: Logger, opts: StagesOptions = {}): Promise<Stages> {
@@ -66,6 +69,12 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
   const producer = opts.producer ?? createProducer(kafka);
   const client = createFhirClient(config);
   const writer = new FhirServerWriter(client, { alwaysReconcile: config.fhir.reconcile === 'full' });
+  // OUTPUT_SINK=ndjson (or `replay --output ndjson:DIR`): Bulk Data NDJSON files instead of FHIR transactions.
+  const sink =
+    config.output.sink === 'ndjson'
+      ? new NdjsonSink({ dir: config.output.dir, maxFileBytes: config.output.maxFileBytes, request: opts.ndjsonRequest ?? 'medner (OUTPUT_SINK=ndjson)' })
+      : undefined;
+  const fhirWrite = config.fhir.write && !sink;
   const mapping = opts.mapping ?? labelMappingFor(config.model.dir).mapping;
   // Attachment urls are read through the FHIR client: its auth (bearer or OAuth2), only to the FHIR server's origin.
   // An attachment is read only up to a bound (its text at MAX_NARRATIVE_BYTES, times 4 for base64 and markup).
@@ -80,14 +89,16 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
       const out = buildDocumentTransaction({ doc, entities, model, mapping });
       const spansDropped = limitSpans(out.bundle, config.limits.maxSpansPerResource);
       checkTransaction(out.bundle, config.limits);
-      const w = config.fhir.write ? await writer.writeDocument(doc, out) : undefined;
+      // The sink resolves once the document's resources are fsynced; the output topic record follows, as after a transaction.
+      if (sink) await sink.writeDocument(out.bundle);
+      const w = fhirWrite ? await writer.writeDocument(doc, out) : undefined;
       const rec = outputRecord(out, doc, model);
       await producer.send(config.topics.output, [rec]);
       const changes = w && { created: w.created, updated: w.updated, unchanged: w.unchanged, retracted: w.retracted, deleted: w.deleted };
       return {
         resources: out.resourceIdentifiers.length,
         ...(changes ? { changes } : {}),
-        fhirWritten: config.fhir.write,
+        fhirWritten: fhirWrite,
         published: true,
         dropped: out.dropped,
         identifiersDropped: out.identifiersDropped,
@@ -134,7 +145,7 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
       }
     },
     async fhirReachable() {
-      if (!config.fhir.write) return true;
+      if (!fhirWrite) return true;
       try {
         const res = await fetch(`${config.fhir.baseUrl}/metadata?_summary=true`, { signal: AbortSignal.timeout(3000) });
         return res.ok;
@@ -143,6 +154,7 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
       }
     },
     async close() {
+      await sink?.close();
       if (!opts.producer) await producer.close();
     },
   };

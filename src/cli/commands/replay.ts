@@ -20,6 +20,14 @@ function partitionList(v: string): number[] {
   return list.map(Number);
 }
 
+/** `--output`: `fhir` (transactions, the default) or `ndjson:DIR` (Bulk Data NDJSON files in DIR). */
+export function outputSpec(v: string): { sink: 'fhir' } | { sink: 'ndjson'; dir: string } {
+  if (v === 'fhir') return { sink: 'fhir' };
+  const m = /^ndjson:(.+)$/.exec(v);
+  if (!m) throw new Error(`--output takes fhir or ndjson:DIR (got ${v})`);
+  return { sink: 'ndjson', dir: m[1]! };
+}
+
 /** Running inference workers that serve the replay queue, so the replay does not wait on nobody. */
 async function workersOnQueue(config: Config): Promise<number> {
   const q = new Queue(replayQueueName(config.redis.queueName), { connection: { url: config.redis.url, maxRetriesPerRequest: null }, prefix: 'medner' });
@@ -55,13 +63,23 @@ export function registerReplay(program: Command): void {
     .option('--group <name>', 'consumer group for the replay (default: a new one per run)')
     .option('--dead-letter', 'reprocess the records on the dead-letter topic (after a fix); failures link to the original record')
     .option('--inference <mode>', 'auto: run inference in this process when no worker serves the queue; yes; no', 'auto')
-    .action(async (o: { topic?: string; from?: Date; to?: Date; partitions?: number[]; group?: string; deadLetter?: boolean; inference: string }) => {
-      const config = loadConfig();
+    .option('--output <sink>', 'fhir (transactions) or ndjson:DIR (FHIR Bulk Data NDJSON files plus manifest.json in DIR, for $import; default: OUTPUT_SINK)', outputSpec)
+    .action(async (o: { topic?: string; from?: Date; to?: Date; partitions?: number[]; group?: string; deadLetter?: boolean; inference: string; output?: ReturnType<typeof outputSpec> }) => {
+      const loaded = loadConfig();
+      const config: Config = o.output
+        ? { ...loaded, output: { ...o.output, maxFileBytes: loaded.output.maxFileBytes } }
+        : loaded;
       const logger: Logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-      const stages: Stages = await createStages(config, logger);
+      if (config.output.sink === 'ndjson') {
+        // The files are written by the inference workers of THIS process: a worker elsewhere would write FHIR transactions instead.
+        if (o.inference === 'no') throw new Error('--output ndjson needs inference in this process (--inference auto or yes)');
+        const others = await workersOnQueue(config);
+        if (others > 0) throw new Error(`--output ndjson: ${others} inference worker(s) already serve the replay queue and would write FHIR transactions; stop them or use another QUEUE_NAME`);
+      }
+      const stages: Stages = await createStages(config, logger, { ndjsonRequest: `medner replay ${process.argv.slice(3).join(' ')}`.trim() });
       let pool: WorkerApp | undefined;
       try {
-        const needPool = o.inference === 'yes' || (o.inference === 'auto' && (await workersOnQueue(config)) === 0);
+        const needPool = config.output.sink === 'ndjson' || o.inference === 'yes' || (o.inference === 'auto' && (await workersOnQueue(config)) === 0);
         if (needPool) {
           process.stderr.write('no inference worker serves the queue: starting one in this process\n');
           pool = await startWorkerApp({ config, role: 'inference', logger, stages, http: false });
