@@ -13,6 +13,9 @@
  *  2. first write: N documents, C transactions in flight
  *  3. replay: the same N bundles again; must create no resource and no new version (FhirServerWriter reads the
  *     document's Provenance and targets first and sends nothing when all is unchanged: the replay's cost is that read)
+ *  4. ndjson sink: the same N bundles written by NdjsonSink (OUTPUT_SINK=ndjson) to a temporary folder, C documents
+ *     in flight, fsync per document as in the pipeline: docs/s and the writer's CPU per document (no server work;
+ *     the server's `$import` of the files is not measured)
  *
  * For each pass: docs/s (wall time; noisy on a shared machine) and CPU-seconds per
  * document of the FHIR server's java process (pid from the stack's pid file, or FHIR_SERVER_PID) and of
@@ -31,6 +34,7 @@ import { FhirServerWriter } from '../src/fhir/fhir-writer.ts';
 import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../src/fhir/label-mapping.ts';
 import type { Entity, ModelInfo } from '../src/nlp/entity.ts';
 import { FhirClient } from '../src/fhir/fhir-client.ts';
+import { NdjsonSink } from '../src/fhir/ndjson-sink.ts';
 import { fileURLToPath } from 'node:url';
 import { generatedHl7 } from './generated-notes.ts';
 
@@ -225,6 +229,36 @@ async function pass(
   return r;
 }
 
+/** The same documents through the NDJSON sink (fsync per document), CONCURRENCY at a time. */
+async function ndjsonPass(items: { doc: ClinicalDocument; out: DocumentOutput }[]) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medner-bench-ndjson-'));
+  try {
+    const sink = new NdjsonSink({ dir, maxFileBytes: 256 * 1024 * 1024, request: 'bench/fhir-write.ts' });
+    const cpu0 = process.cpuUsage();
+    const t = performance.now();
+    let next = 0;
+    let resources = 0;
+    let bytes = 0;
+    const worker = async () => {
+      for (let i = next++; i < items.length; i = next++) {
+        const r = await sink.writeDocument(items[i]!.out.bundle);
+        resources += r.resources;
+        bytes += r.bytes;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+    const manifest = await sink.close();
+    const seconds = (performance.now() - t) / 1000;
+    const cu = process.cpuUsage(cpu0);
+    const n = items.length;
+    const r = { docs: n, seconds, docsPerSec: n / seconds, clientCpuSecondsPerDoc: (cu.user + cu.system) / 1e6 / n, resources, bytesPerDoc: bytes / n, files: manifest.output.length };
+    say(`ndjson sink: ${r.docsPerSec.toFixed(1)} docs/s, client CPU s/doc ${r.clientCpuSecondsPerDoc.toFixed(4)}, ${resources} resources in ${r.files} files`);
+    return r;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Where each entry landed: Type/id/_history/version. */
 const locations = (b: fhir4.Bundle) => (b.entry ?? []).map((e) => e.response?.location ?? e.response?.etag ?? '?');
 
@@ -246,6 +280,7 @@ async function main(): Promise<void> {
   const replayed: fhir4.Bundle[] = [];
   const write = await pass('first write', config, java, items, first);
   const replay = await pass('replay', config, java, items, replayed);
+  const ndjson = await ndjsonPass(items);
 
   // Replay must change nothing: every entry resolves to the same resource version, none is created.
   let changed = 0;
@@ -267,6 +302,7 @@ async function main(): Promise<void> {
     concurrency: CONCURRENCY,
     write,
     replay,
+    ndjson,
     replayIdempotent: replayOk,
     replayChangedDocuments: changed,
   };
@@ -281,6 +317,7 @@ async function main(): Promise<void> {
       ] as const
     ).map(([n, r]) => [n, r.docsPerSec.toFixed(1), r.cpuSecondsPerDoc.java.toFixed(4), r.cpuSecondsPerDoc.postgres.toFixed(4), r.cpuSecondsPerDoc.server.toFixed(4), (r.cpuSeconds.client / r.docs).toFixed(4)]),
   ];
+  rows.push(['ndjson sink', ndjson.docsPerSec.toFixed(1), '-', '-', '0', ndjson.clientCpuSecondsPerDoc.toFixed(4)]);
   for (const r of rows) process.stdout.write(`${r[0]!.padEnd(12)}${r.slice(1).map((c) => c!.padStart(13)).join('')}\n`);
   process.stdout.write(`replay idempotent: ${replayOk ? 'yes' : `NO (${changed} documents changed, ${created} entries created)`}; wrote ${OUT}\n`);
   process.exit(replayOk ? 0 : 1);

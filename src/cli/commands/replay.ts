@@ -104,5 +104,7 @@ export function registerReplay(program: Command): void {
         await pool?.stop();
         await stages.close();
       }
+      // stages.close() closed (fsynced) the files and wrote the manifest.
+      if (config.output.sink === 'ndjson') process.stdout.write(`NDJSON files and manifest.json in ${config.output.dir}\n`);
     });
 }
