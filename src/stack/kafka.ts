@@ -28,6 +28,31 @@ export function newClusterId(random: () => Buffer = () => crypto.randomBytes(16)
   }
 }
 
+/**
+ * The Kafka broker jars under STACK_DIR/kafka/lib, resolved with Maven from deploy/kafka/pom.xml
+ * when absent (as `medner stack up` does before it starts a broker); returns that folder.
+ */
+export function ensureKafkaJars(config: Config): string {
+  const libDir = path.join(stackDir(config), 'kafka', 'lib');
+  const present = () => {
+    try {
+      return kafkaVersionFromJars(fs.readdirSync(libDir)) !== undefined;
+    } catch {
+      return false;
+    }
+  };
+  if (present()) return libDir;
+  const mvn = findExecutable('mvn');
+  if (!mvn) throw new StackError('mvn not found on PATH: it resolves the Kafka jars (e.g. apt-get install maven)');
+  try {
+    runToCompletion(mvn, ['-q', '-B', '-f', path.join(DEPLOY_DIR, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${libDir}`]);
+  } catch (err) {
+    throw new StackError(`resolving the Kafka jars with Maven failed: ${(err as Error).message}`);
+  }
+  if (!present()) throw new StackError(`Maven ran but no kafka_2.13 jar is in ${libDir}`);
+  return libDir;
+}
+
 export function createKafkaService(config: Config, opts: KafkaServiceOptions = {}): ManagedService {
   const address = config.kafka.brokers[0] ?? '127.0.0.1:9092';
   const { host, port } = parseHostPort(address);
@@ -76,15 +101,7 @@ export function createKafkaService(config: Config, opts: KafkaServiceOptions = {
   }
 
   function resolveJars(): void {
-    if (jarVersion() !== undefined) return;
-    const mvn = findExecutable('mvn');
-    if (!mvn) throw new StackError('mvn not found on PATH: it resolves the Kafka jars (e.g. apt-get install maven)');
-    try {
-      runToCompletion(mvn, ['-q', '-B', '-f', path.join(DEPLOY_DIR, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${libDir}`]);
-    } catch (err) {
-      throw new StackError(`resolving the Kafka jars with Maven failed: ${(err as Error).message}`);
-    }
-    if (jarVersion() === undefined) throw new StackError(`Maven ran but no kafka_2.13 jar is in ${libDir}`);
+    ensureKafkaJars(config);
   }
 
   function javaArgs(mainClass: string, args: string[]): string[] {

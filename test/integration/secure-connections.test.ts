@@ -21,7 +21,8 @@ import { MednerError } from '../../src/ops/errors.ts';
 import { createStages } from '../../src/pipeline/stages.ts';
 import { checkKafkaLogin, checkRedisLogin } from '../../src/pipeline/connections.ts';
 import { startWorkerApp } from '../../src/pipeline/worker-app.ts';
-import { REPO_ROOT, stackDir } from '../../src/stack/paths.ts';
+import { REPO_ROOT } from '../../src/stack/paths.ts';
+import { ensureKafkaJars } from '../../src/stack/kafka.ts';
 import { findExecutable } from '../../src/stack/process.ts';
 import { integrationServices } from '../support/services.ts';
 import { committed, hl7Note, pipelineEnv, produce, readTopic, setupConfig, sleep, testId, waitFor } from '../fixtures/pipeline/harness.ts';
@@ -29,12 +30,21 @@ import { committed, hl7Note, pipelineEnv, produce, readTopic, setupConfig, sleep
 const svc = await integrationServices(['fhir']);
 const logger = createLogger('silent');
 
-const libDir = path.join(stackDir(loadConfig({ ...process.env })), 'kafka', 'lib');
+/** Our Kafka jars, resolved with Maven as `medner stack up` does when they are not there yet. */
+function kafkaJars(): string | undefined {
+  try {
+    return ensureKafkaJars(loadConfig({ ...process.env }));
+  } catch (err) {
+    return err instanceof Error ? `Kafka jars: ${err.message}` : 'Kafka jars';
+  }
+}
+const jars = findExecutable('java') ? kafkaJars() : undefined;
+const libDir = jars !== undefined && path.isAbsolute(jars) ? jars : '';
 const missing = [
   findExecutable('java') ? '' : 'java',
   findExecutable('openssl') ? '' : 'openssl',
   findExecutable('redis-server') ? '' : 'redis-server',
-  fs.existsSync(libDir) && fs.readdirSync(libDir).some((f) => f.startsWith('kafka_2.13-')) ? '' : `Kafka jars in ${libDir} (run \`medner stack up\` first)`,
+  libDir === '' && jars !== undefined ? jars : '',
 ].filter(Boolean);
 const skip = svc.skip ?? (missing.length > 0 ? `needs ${missing.join(', ')}` : false);
 if (skip && process.env.CI === 'true') throw new Error(`CI=true: secure-connections test cannot run: ${skip}`);
