@@ -273,16 +273,7 @@ async function benchModel(name: string, dir: string, docCount: number, reps: num
 async function invariance(name: string, dir: string, docs: string[], reps: number, extra: Record<string, unknown>): Promise<void> {
   const folder = await loadModelFolder(dir);
   const written = (es: { start: number; end: number; label: string; score: number }[]) => es.map((e) => `${e.start}-${e.end} ${e.label} ${e.score.toFixed(2)}`).join('|');
-  const order = (n: number, seed: number) => {
-    const a = Array.from({ length: n }, (_, i) => i);
-    let s = seed;
-    for (let i = n - 1; i > 0; i--) {
-      s = (s * 1103515245 + 12345) & 0x7fffffff;
-      const j = s % (i + 1);
-      [a[i], a[j]] = [a[j]!, a[i]!];
-    }
-    return a;
-  };
+  const { seededOrder: order } = await import('../test/support/clinical-notes.ts');
   const out: Record<string, unknown> = {};
   for (const variant of (['fp32', 'int8'] as const).filter((v) => folder.variants[v] !== undefined)) {
     const engines = { invariant: await createNerEngine({ modelDir: dir, variant, batchSize: 64 }), shared: await createNerEngine({ modelDir: dir, variant, batchSize: 64, batchInvariant: false }) };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as fhir4 from 'fhir/r4.js';
 import { integrationServices, uniqueName } from '../support/services.ts';
-import { syntheaLikeNotes } from '../support/clinical-notes.ts';
+import { seededOrder, syntheaLikeNotes } from '../support/clinical-notes.ts';
 import type { ClinicalDocument } from '../../src/formats/clinical-document.ts';
 import type { Entity, ModelInfo } from '../../src/nlp/entity.ts';
 import { createNerEngine, type NerEngine } from '../../src/nlp/engine.ts';
@@ -105,16 +105,7 @@ async function versionsSince(since: string): Promise<{ versions: number; byType:
 }
 const docRefIds = new Set<string>();
 
-function shuffled(n: number, seed: number): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  let s = seed;
-  for (let i = n - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    const j = s % (i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
+const shuffled = seededOrder;
 
 const MODEL: ModelInfo = { name: 'medner-bc5cdr-bge-small', version: `it-${run}` };
 

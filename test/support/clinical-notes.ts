@@ -70,3 +70,15 @@ export function syntheaLikeNote(i: number): string {
 export function syntheaLikeNotes(count: number, from = 0): string[] {
   return Array.from({ length: count }, (_, k) => syntheaLikeNote(from + k));
 }
+
+/** A seeded permutation of 0..n-1 (Fisher-Yates with a small LCG): the same seed gives the same order. */
+export function seededOrder(n: number, seed: number): number[] {
+  const a = Array.from({ length: n }, (_, i) => i);
+  let s = seed;
+  for (let i = n - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    const j = s % (i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createNerEngine, type NerEngineOptions } from '../../src/nlp/engine.ts';
 import { loadModelFolder } from '../../src/nlp/model-folder.ts';
 import type { Entity } from '../../src/nlp/entity.ts';
-import { syntheaLikeNotes } from '../support/clinical-notes.ts';
+import { seededOrder, syntheaLikeNotes } from '../support/clinical-notes.ts';
 
 /**
  * Batch invariance (issue 21): a document's entities and scores (to the two decimals written
@@ -21,16 +21,7 @@ const DOCS = syntheaLikeNotes(64);
 /** Entities as written: span, label and the score rounded to two decimals. */
 const written = (es: Entity[]): string[] => es.map((e) => `${e.start}-${e.end} ${e.label} ${(Math.round(e.score * 100) / 100).toFixed(2)}`);
 
-function shuffled(n: number, seed: number): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  let s = seed;
-  for (let i = n - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    const j = s % (i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
+const shuffled = seededOrder;
 
 /** Documents whose written entities differ between alone (one session, 2 threads) and shuffled batches (2 sessions, 1 thread each). */
 async function differences(opts: Omit<NerEngineOptions, 'sessions' | 'intraOpThreads' | 'batchSize'>): Promise<{ differing: number[]; entities: number }> {
