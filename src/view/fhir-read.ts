@@ -115,14 +115,7 @@ export class ViewReader {
       path = `Provenance?${q.toString()}`;
     }
     const bundle = await this.client.get<fhir4.Bundle>(path);
-    const included = new Map<string, fhir4.Resource>();
-    const provs: fhir4.Provenance[] = [];
-    for (const e of bundle.entry ?? []) {
-      const r = e.resource;
-      if (!r?.id) continue;
-      if (r.resourceType === 'Provenance' && (e.search?.mode ?? 'match') === 'match') provs.push(r as fhir4.Provenance);
-      else included.set(`${r.resourceType}/${r.id}`, r);
-    }
+    const { provs, included } = provenancePage(bundle);
     const rows: DocumentRow[] = [];
     let hidden = 0;
     for (const p of provs) {
@@ -262,14 +255,7 @@ export class ViewReader {
           break;
         }
         const bundle: fhir4.Bundle = await this.client.get<fhir4.Bundle>(path);
-        const included = new Map<string, fhir4.Resource>();
-        const provs: fhir4.Provenance[] = [];
-        for (const e of bundle.entry ?? []) {
-          const r = e.resource;
-          if (!r?.id) continue;
-          if (r.resourceType === 'Provenance' && (e.search?.mode ?? 'match') === 'match') provs.push(r as fhir4.Provenance);
-          else included.set(`${r.resourceType}/${r.id}`, r);
-        }
+        const { provs, included } = provenancePage(bundle);
         for (const p of provs) {
           const src = unversioned(p.entity?.[0]?.what.reference ?? '');
           const doc = included.get(src) as fhir4.DocumentReference | undefined;
@@ -380,4 +366,17 @@ export function validFilters(q: URLSearchParams): { filters: DocumentFilters; pr
     else problems.push('assertion: unknown value');
   }
   return { filters, problems };
+}
+
+/** A page of a Provenance search: the matched Provenances, and the _include'd resources by Type/id. */
+function provenancePage(bundle: fhir4.Bundle): { provs: fhir4.Provenance[]; included: Map<string, fhir4.Resource> } {
+  const included = new Map<string, fhir4.Resource>();
+  const provs: fhir4.Provenance[] = [];
+  for (const e of bundle.entry ?? []) {
+    const r = e.resource;
+    if (!r?.id) continue;
+    if (r.resourceType === 'Provenance' && (e.search?.mode ?? 'match') === 'match') provs.push(r as fhir4.Provenance);
+    else included.set(`${r.resourceType}/${r.id}`, r);
+  }
+  return { provs, included };
 }
