@@ -37,7 +37,7 @@ import { runReplay } from '../src/pipeline/replay.ts';
 import { createFhirClient, createStages, labelMappingFor } from '../src/pipeline/stages.ts';
 import { buildDocumentTransaction } from '../src/fhir/document-output.ts';
 import { FhirServerWriter } from '../src/fhir/fhir-writer.ts';
-import type { Entity } from '../src/nlp/entity.ts';
+import type { Entity } from '../src/core/entity.ts';
 import { startWorkerApp } from '../src/pipeline/worker-app.ts';
 import { generatedHl7 } from './generated-notes.ts';
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { linkSettingsFor, loadLabelMapping } from '../src/fhir/label-mapping.ts';
 import { createNerEngine } from '../src/nlp/engine.ts';
-import type { Entity } from '../src/nlp/entity.ts';
+import type { Entity } from '../src/core/entity.ts';
 import { linkDocumentEntities } from '../src/nlp/linking/link-entities.ts';
 import { Linker } from '../src/nlp/linking/linker.ts';
 import { parsePubtator } from '../src/nlp/linking/pubtator.ts';

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createNerEngine } from '../src/nlp/engine.ts';
 import { BertTokenizer } from '../src/nlp/bert-tokenizer.ts';
-import type { Entity } from '../src/nlp/entity.ts';
+import type { Entity } from '../src/core/entity.ts';
 import { loadModelFolder, type ExecutionProvider, type ModelVariant } from '../src/nlp/model-folder.ts';
 import { loadBenchDocs } from './ner-docs.ts';
 

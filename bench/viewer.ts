@@ -19,12 +19,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as fhir4 from 'fhir/r4.js';
 import { loadConfig } from '../src/config/config.ts';
-import type { ClinicalDocument } from '../src/formats/clinical-document.ts';
+import type { ClinicalDocument } from '../src/core/clinical-document.ts';
 import { buildDocumentTransaction } from '../src/fhir/document-output.ts';
 import { FhirClient } from '../src/fhir/fhir-client.ts';
 import { FhirServerWriter } from '../src/fhir/fhir-writer.ts';
 import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../src/fhir/label-mapping.ts';
-import type { Entity, ModelInfo } from '../src/nlp/entity.ts';
+import type { Entity, ModelInfo } from '../src/core/entity.ts';
 import { createLogger } from '../src/ops/logger.ts';
 import { startViewServer } from '../src/view/server.ts';
 

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { MednerError } from '../ops/errors.ts';
+import { MednerError } from '../core/errors.ts';
 import { ConfigError } from '../config/config.ts';
 import { registerStack } from './commands/stack.ts';
 import { registerTopics } from './commands/topics.ts';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
+import { MednerError } from '../core/errors.ts';
 import { defaultIntraOpThreads, defaultSessions } from '../nlp/threads.ts';
 
 /**
@@ -231,9 +232,9 @@ export interface Config {
   };
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends MednerError {
   constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    super('CONFIG_INVALID', `invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }

@@ -7,7 +7,7 @@
  * first ones in document order are kept, so a replay gives the same Bundle).
  */
 import type * as fhir4 from 'fhir/r4.js';
-import { MednerError } from '../ops/errors.ts';
+import { MednerError } from '../core/errors.ts';
 import { HL7 } from './uris.ts';
 
 export interface OutputLimits {

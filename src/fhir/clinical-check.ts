@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type * as fhir4 from 'fhir/r4.js';
-import type { ClinicalDocument } from '../formats/clinical-document.ts';
+import type { ClinicalDocument } from '../core/clinical-document.ts';
 import { attachAttributes } from '../nlp/attributes.ts';
-import type { Entity, ModelInfo } from '../nlp/entity.ts';
-import { MednerError } from '../ops/errors.ts';
+import type { Entity, ModelInfo } from '../core/entity.ts';
+import { MednerError } from '../core/errors.ts';
 import { buildDocumentTransaction } from './document-output.ts';
 import type { LabelMapping } from './label-mapping.ts';
 import { URI } from './uris.ts';

@@ -1,5 +1,5 @@
 import type * as fhir4 from 'fhir/r4.js';
-import type { Entity } from '../nlp/entity.ts';
+import type { Entity } from '../core/entity.ts';
 import { clinicalData, phraseMatcher, type ClinicalData } from './clinical-rules.ts';
 import { dosageFor } from './dosage.ts';
 import type { LabelTarget } from './label-mapping.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { MednerError } from '../ops/errors.ts';
-import { schemaErrors, schemaValidator } from './json-schema.ts';
+import { MednerError } from '../core/errors.ts';
+import { schemaErrors, schemaValidator } from '../core/json-schema.ts';
 
 /** The data behind the clinical FHIR output: UCUM units (rules/ucum-units.json) and clinical rules (rules/clinical-rules.json). */
 

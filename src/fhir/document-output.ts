@@ -1,9 +1,9 @@
 import type * as fhir4 from 'fhir/r4.js';
-import type { ClinicalDocument } from '../formats/clinical-document.ts';
-import type { Entity, ModelInfo } from '../nlp/entity.ts';
+import type { ClinicalDocument } from '../core/clinical-document.ts';
+import type { Entity, ModelInfo } from '../core/entity.ts';
 import { detectAssertions, screenEntities, type AssertedEntityWithRelation, type AssertionRules, type DropReason } from '../nlp/assertions.ts';
 import { findSections } from '../nlp/sections.ts';
-import { MednerError } from '../ops/errors.ts';
+import { MednerError } from '../core/errors.ts';
 import { buildDocumentReference, documentIdentifier } from './document-reference.ts';
 import { fhirDateTime } from './fhir-dates.ts';
 import {

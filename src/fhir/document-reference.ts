@@ -1,5 +1,5 @@
 import type * as fhir4 from 'fhir/r4.js';
-import type { ClinicalDocument } from '../formats/clinical-document.ts';
+import type { ClinicalDocument } from '../core/clinical-document.ts';
 import { fhirInstant } from './fhir-dates.ts';
 import { documentTypeConcept } from './hl7-codes.ts';
 import { URI } from './uris.ts';

@@ -1,5 +1,5 @@
 import type * as fhir4 from 'fhir/r4.js';
-import type { Entity } from '../nlp/entity.ts';
+import type { Entity } from '../core/entity.ts';
 import { clinicalData, type ClinicalData } from './clinical-rules.ts';
 import { parseQuantity } from './observation-value.ts';
 

@@ -1,6 +1,6 @@
 import type * as fhir4 from 'fhir/r4.js';
 import type { Config } from '../config/config.ts';
-import { MednerError } from '../ops/errors.ts';
+import { MednerError, type ErrorCode } from '../core/errors.ts';
 import { LimitError } from './bounds.ts';
 
 /**
@@ -40,7 +40,7 @@ export class FhirError extends MednerError {
   readonly retryAfterMs: number | undefined;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     opts: { retriable?: boolean; cause?: unknown; status?: number; outcome?: fhir4.OperationOutcome; retryAfterMs?: number } = {},
   ) {

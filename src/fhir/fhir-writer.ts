@@ -1,5 +1,5 @@
 import type * as fhir4 from 'fhir/r4.js';
-import type { ClinicalDocument } from '../formats/clinical-document.ts';
+import type { ClinicalDocument } from '../core/clinical-document.ts';
 import { DERIVED_RESOURCE_TYPES, isCancelled, type DocumentOutput } from './document-output.ts';
 import { FhirError, type FhirClient } from './fhir-client.ts';
 import { documentKey, documentTagCode } from './ids.ts';

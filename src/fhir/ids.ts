@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ClinicalDocument } from '../formats/clinical-document.ts';
-import type { ModelInfo } from '../nlp/entity.ts';
+import type { ClinicalDocument } from '../core/clinical-document.ts';
+import type { ModelInfo } from '../core/entity.ts';
 
 /** Deterministic identifiers: the same input always gives the same ids, so replays are idempotent. */
 

@@ -2,7 +2,7 @@
  * The linker's codes (entity.codes, src/nlp/linking) as FHIR Codings: system, version (ICD-10-CM),
  * code, display exactly as in the terminology table, and the linker's score in an extension.
  */
-import type { ConceptCode } from '../nlp/entity.ts';
+import type { ConceptCode } from '../core/entity.ts';
 import { ICD10CM_SYSTEM } from '../nlp/linking/tables.ts';
 import { URI } from './uris.ts';
 

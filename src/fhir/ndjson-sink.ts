@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as fhir4 from 'fhir/r4.js';
-import { MednerError } from '../ops/errors.ts';
+import { MednerError } from '../core/errors.ts';
 
 /**
  * FHIR Bulk Data NDJSON output for backfills (`$import` into a FHIR server, or a warehouse):

@@ -1,5 +1,5 @@
-import type { ClinicalDocument } from '../formats/clinical-document.ts';
-import type { ModelInfo } from '../nlp/entity.ts';
+import type { ClinicalDocument } from '../core/clinical-document.ts';
+import type { ModelInfo } from '../core/entity.ts';
 import type { DocumentOutput } from './document-output.ts';
 
 /**

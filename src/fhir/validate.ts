@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv/dist/2020.js';
-import { schemaErrors, schemaValidator } from './json-schema.ts';
+import { schemaErrors, schemaValidator } from '../core/json-schema.ts';
 
 /** Structural checks of what we emit, against the schemas in schemas/. */
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { MednerError, errorCode } from '../ops/errors.ts';
-import type { SourceCoordinates } from './clinical-document.ts';
+import { MednerError, errorCode } from '../core/errors.ts';
+import type { SourceCoordinates } from '../core/clinical-document.ts';
+import type { Stage } from '../core/stage.ts';
 
 /** One record on the dead-letter topic. JSON Schema: schemas/dead-letter.schema.json (keep in step). */
 export interface DeadLetterRecord {
@@ -11,7 +12,7 @@ export interface DeadLetterRecord {
   reasonCode: string;
   /** What went wrong, naming fields and offsets only: never patient text. */
   message: string;
-  stage: 'intake' | 'inference' | 'output';
+  stage: Stage;
   retriable: boolean;
   source: SourceCoordinates;
   headers: Record<string, string>;
@@ -81,7 +82,7 @@ export function deadLetterRecord(args: {
   source: SourceCoordinates;
   headers?: Record<string, string>;
   error: unknown;
-  stage: 'intake' | 'inference' | 'output';
+  stage: Stage;
   attempts?: number;
   failedAt?: Date;
   originalDeadLetterId?: string;

@@ -1,4 +1,4 @@
-import type { ClinicalDocument, SourceCoordinates } from './clinical-document.ts';
+import type { ClinicalDocument, SourceCoordinates } from '../core/clinical-document.ts';
 import { IntakeError } from './errors.ts';
 import { fhirToDocuments, type FetchBinary } from './fhir/to-documents.ts';
 import { looksLikeHl7 } from './hl7v2/framing.ts';
@@ -47,4 +47,3 @@ export async function parseDocuments(raw: Buffer | Uint8Array, opts: IntakeOptio
 }
 
 export { IntakeError } from './errors.ts';
-export type { IntakeErrorCode } from './errors.ts';

@@ -1,4 +1,4 @@
-import type { ClinicalDocument } from './clinical-document.ts';
+import type { ClinicalDocument } from '../core/clinical-document.ts';
 
 /** Adds optional fields only when they have a value, so JSON output carries no undefined or empty lists. */
 export function withOptional(doc: ClinicalDocument, extra: Partial<ClinicalDocument>): ClinicalDocument {

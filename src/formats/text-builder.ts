@@ -1,4 +1,4 @@
-import type { OmittedPart, TextSegment } from './clinical-document.ts';
+import type { OmittedPart, TextSegment } from '../core/clinical-document.ts';
 
 /** Joins parts with "\n" and records where each part's text lies (UTF-16 offsets). */
 export class TextBuilder {

@@ -4,12 +4,13 @@
  * (or dead-letter record) are not durably written yet. Poison records are
  * dead-lettered, never retried forever, so a partition never stops.
  */
-import type { SourceCoordinates, SourceFormat } from '../formats/clinical-document.ts';
+import type { SourceCoordinates, SourceFormat } from '../core/clinical-document.ts';
+import type { Stage } from '../core/stage.ts';
 import type { Logger } from '../ops/logger.ts';
-import { MednerError, errorCode, isRetriable } from '../ops/errors.ts';
+import { MednerError, errorCode, isRetriable, type ErrorCode } from '../core/errors.ts';
 import { IntakeError } from '../formats/errors.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
-import type { DeadLetterPort, ParseDocuments } from '../pipeline/ports.ts';
+import type { DeadLetterPort, ParseDocuments } from '../core/ports.ts';
 import type { JobQueuePort, JobOutcome } from '../queue/inference-queue.ts';
 import type { InferenceJobResult } from '../queue/inference-job.ts';
 import { jobIdFor } from '../queue/job-id.ts';
@@ -167,7 +168,7 @@ export class IngestRunner {
     };
     const headers = unwrapped?.headers ?? m.headers;
     const originalDeadLetterId = this.o.originalDeadLetterIdOf?.(m);
-    const dead = (error: unknown, stage: 'intake' | 'inference' | 'output', attempts?: number) =>
+    const dead = (error: unknown, stage: Stage, attempts?: number) =>
       this.deadLetter(m, { raw, source, headers, error, stage, ...(attempts !== undefined ? { attempts } : {}), ...(originalDeadLetterId ? { originalDeadLetterId } : {}) });
 
     if (this.o.unwrap && !unwrapped) {
@@ -219,7 +220,8 @@ export class IngestRunner {
       for (const out of outcomes) {
         if (out.ok) continue;
         deadLettered = true;
-        const err = new MednerError(out.failure.code, out.failure.message);
+        // The code crossed the queue as JSON; errorCode() gave it in the inference worker.
+        const err = new MednerError(out.failure.code as ErrorCode, out.failure.message);
         await dead(err, out.failure.stage, out.attempts);
       }
       this.done(m, deadLettered, outcomes.flatMap((o) => (o.ok ? [o.result] : [])));

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import type { KafkaConfig } from 'kafkajs';
 import type { KafkaSasl, KafkaTls } from '../config/config.ts';
-import { MednerError } from '../ops/errors.ts';
+import { MednerError } from '../core/errors.ts';
 
 export interface KafkaClientOptions {
   brokers: string[];

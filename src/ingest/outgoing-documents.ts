@@ -3,8 +3,8 @@
  * split files holding several messages (HL7 batches, NDJSON), pick a key.
  */
 import path from 'node:path';
-import type { SourceFormat } from '../formats/clinical-document.ts';
-import { MednerError } from '../ops/errors.ts';
+import type { SourceFormat } from '../core/clinical-document.ts';
+import { MednerError } from '../core/errors.ts';
 
 /** Why `medner send` cannot send a file (the command reports it and exits non-zero). */
 export class SendError extends MednerError {

@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.ts';
-import { MednerError } from '../ops/errors.ts';
+import { MednerError } from '../core/errors.ts';
 import { deadLetterTopicMaxBytes } from '../formats/dead-letter.ts';
 import { connectKafkaAdmin, type KafkaAdmin, type TopicSpec } from './kafka-admin.ts';
 

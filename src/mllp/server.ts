@@ -18,7 +18,7 @@ import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../ops/logger.ts';
-import { errorCode } from '../ops/errors.ts';
+import { errorCode } from '../core/errors.ts';
 import type { ProducerPort } from '../ingest/kafka.ts';
 import { acceptedType, buildAck, readMsh, type AckCode } from './ack.ts';
 import { frame, MllpDecoder } from './frames.ts';

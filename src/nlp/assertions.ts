@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { AssertedEntity, Assertion, Entity } from './entity.ts';
-import { schemaErrors, schemaValidator } from '../fhir/json-schema.ts';
+import type { AssertedEntity, Assertion, Entity } from '../core/entity.ts';
+import { schemaErrors, schemaValidator } from '../core/json-schema.ts';
 import { defaultSectionRules, findSections, sectionAt, type Section } from './sections.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { attributeLinks, defaultAttributeRules, type AttributeRules } from './attributes.ts';
 import { readBratDir, resolveEntity, type BratDocument } from './brat.ts';
-import type { Entity } from './entity.ts';
+import type { Entity } from '../core/entity.ts';
 
 /**
  * Attachment accuracy of the attribute rules on brat documents given gold entities, with

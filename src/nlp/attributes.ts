@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { MednerError } from '../ops/errors.ts';
-import { schemaErrors, schemaValidator } from '../fhir/json-schema.ts';
-import type { AttributeKind, Entity, EntityAttribute } from './entity.ts';
+import { MednerError } from '../core/errors.ts';
+import { schemaErrors, schemaValidator } from '../core/json-schema.ts';
+import type { AttributeKind, Entity, EntityAttribute } from '../core/entity.ts';
 
 /**
  * Attributes by relation: attaches each attribute span (a Lab_value, Dosage, Frequency,

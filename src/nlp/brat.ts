@@ -32,7 +32,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { MednerError } from '../ops/errors.ts';
+import { MednerError } from '../core/errors.ts';
 
 export interface BratFragment {
   /** UTF-16 offsets into the document text, end exclusive. */

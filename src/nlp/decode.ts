@@ -1,4 +1,4 @@
-import type { Aggregation, Entity } from './entity.ts';
+import type { Aggregation, Entity } from '../core/entity.ts';
 import type { Tokenized } from './bert-tokenizer.ts';
 
 /**

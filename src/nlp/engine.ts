@@ -1,8 +1,8 @@
-import { MednerError } from '../ops/errors.ts';
+import { MednerError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../ops/logger.ts';
 import { BertTokenizer, type Tokenized } from './bert-tokenizer.ts';
 import { decodeEntities, softmaxInto } from './decode.ts';
-import type { Aggregation, Entity, ModelInfo } from './entity.ts';
+import type { Aggregation, Entity, ModelInfo } from '../core/entity.ts';
 import type { ModelConfig } from './model-config.ts';
 import { signatureProblems } from './model-check.ts';
 import { loadModelFolder, type ExecutionProvider, type ModelVariant } from './model-folder.ts';

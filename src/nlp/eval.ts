@@ -1,7 +1,7 @@
 import fsp from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { readBratDir, type BratDocument } from './brat.ts';
-import type { Entity } from './entity.ts';
+import type { Entity } from '../core/entity.ts';
 import { entityTypes, parseBio, scoreSpans, toEvalDocument, type EvalDocument, type Scores, type Span } from './eval-metrics.ts';
 
 /** The part of the NER engine that evaluation needs (createNerEngine's result satisfies it). */

@@ -1,4 +1,4 @@
-import type { Aggregation } from './entity.ts';
+import type { Aggregation } from '../core/entity.ts';
 
 /**
  * Our model folder format: models/<name>/

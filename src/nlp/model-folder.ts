@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { MednerError } from '../ops/errors.ts';
+import { MednerError } from '../core/errors.ts';
 import { MODEL_CONFIG_FILE, modelConfigProblems, type ModelConfig } from './model-config.ts';
 
 export type ModelVariant = 'auto' | 'fp32' | 'int8' | 'fp16';

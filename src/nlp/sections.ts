@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { MednerError } from '../ops/errors.ts';
-import { schemaErrors, schemaValidator } from '../fhir/json-schema.ts';
+import { MednerError } from '../core/errors.ts';
+import { schemaErrors, schemaValidator } from '../core/json-schema.ts';
 
 /**
  * Section headers of clinical notes as data (src/nlp/sections.json, schema

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { MednerError } from '../ops/errors.ts';
+import { MednerError } from '../core/errors.ts';
 import type { ExecutionProvider, SessionSignature, WorkerReply, WorkerRequest } from './ort-protocol.ts';
 
 export interface SessionPoolOptions {

@@ -7,7 +7,7 @@
  * apart), which used to skip the drain; a person pressing Ctrl-C twice is slower than that.
  */
 import type { Logger } from './logger.ts';
-import { errorCode } from './errors.ts';
+import { errorCode } from '../core/errors.ts';
 
 export function onShutdown(
   logger: Logger,

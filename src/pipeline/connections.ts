@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
 import { connectKafkaAdmin } from '../ingest/kafka-admin.ts';
 import type { Logger } from '../ops/logger.ts';
-import { MednerError } from '../ops/errors.ts';
+import { MednerError } from '../core/errors.ts';
 
 const FATAL = new Set(['KAFKA_AUTH_FAILED', 'KAFKA_TLS_FAILED', 'KAFKA_TLS_CONFIG', 'REDIS_AUTH_FAILED', 'REDIS_TLS_FAILED']);
 

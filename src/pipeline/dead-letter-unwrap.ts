@@ -2,7 +2,7 @@
  * Reading a dead-letter record back for `medner replay --dead-letter`: the
  * original bytes, where they came from, and the record id to link to. Pure.
  */
-import type { SourceCoordinates, SourceFormat } from '../formats/clinical-document.ts';
+import type { SourceCoordinates, SourceFormat } from '../core/clinical-document.ts';
 import type { ConsumedMessage } from '../ingest/kafka.ts';
 
 export interface UnwrappedDeadLetter {

@@ -13,7 +13,7 @@ import type { PipelineMetrics } from '../ops/metrics.ts';
 import { createConsumer, createKafka, topicOffsets } from '../ingest/kafka.ts';
 import { IngestRunner } from '../ingest/ingest-runner.ts';
 import { InferenceQueue, replayQueueName } from '../queue/inference-queue.ts';
-import type { Stages, WriteChanges } from './ports.ts';
+import type { Stages, WriteChanges } from '../core/ports.ts';
 import { rangeSize, replayRanges } from './replay-ranges.ts';
 import { formatOfTopic } from './worker-app.ts';
 import { unwrapDeadLetter } from './dead-letter-unwrap.ts';

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config.ts';
-import type { ClinicalDocument } from '../formats/clinical-document.ts';
+import type { ClinicalDocument } from '../core/clinical-document.ts';
 import { parseDocuments } from '../formats/intake.ts';
 import { deadLetterRecord, withPayloadBySource, type DeadLetterRecord } from '../formats/dead-letter.ts';
 import { buildDocumentTransaction } from '../fhir/document-output.ts';
@@ -20,12 +20,12 @@ import { createNerEngine } from '../nlp/engine.ts';
 import { withLinking } from '../nlp/linking/link-entities.ts';
 import { Linker } from '../nlp/linking/linker.ts';
 import { sharedTerminology } from '../nlp/linking/tables.ts';
-import type { Entity, ModelInfo } from '../nlp/entity.ts';
+import type { Entity, ModelInfo } from '../core/entity.ts';
 import { MODEL_CONFIG_FILE, type ModelConfig } from '../nlp/model-config.ts';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../ops/logger.ts';
 import { createKafka, createProducer, type ProducerPort } from '../ingest/kafka.ts';
-import type { OutputPort, Stages } from './ports.ts';
+import type { OutputPort, Stages } from '../core/ports.ts';
 
 /** The model's own label mapping when its folder has one, else the shipped BC5CDR mapping. */
 export function labelMappingFor(modelDir: string): { mapping: LabelMapping; file: string } {

@@ -9,14 +9,14 @@ import { createMetrics, type PipelineMetrics } from '../ops/metrics.ts';
 import { startOpsServer, type HealthCheck, type JsonRoutes, type OpsServer, type ReadinessCheck } from '../ops/http-server.ts';
 import { fitDeadLetterTopic } from '../ingest/topics.ts';
 import { connectKafkaAdmin } from '../ingest/kafka-admin.ts';
-import { errorCode } from '../ops/errors.ts';
+import { errorCode } from '../core/errors.ts';
 import { createConsumer, createKafka, type ConsumerPort } from '../ingest/kafka.ts';
 import { IngestRunner } from '../ingest/ingest-runner.ts';
 import { InferenceQueue } from '../queue/inference-queue.ts';
 import { BacklogReader } from '../queue/queue-backlog.ts';
 import { checkLogins } from './connections.ts';
 import { startInferenceWorker, type InferenceWorker } from '../queue/inference-worker.ts';
-import type { NerPort, Stages } from './ports.ts';
+import type { NerPort, Stages } from '../core/ports.ts';
 
 export type WorkerRole = 'ingest' | 'inference' | 'all';
 

@@ -1,4 +1,5 @@
-import type { ClinicalDocument } from '../formats/clinical-document.ts';
+import type { ClinicalDocument } from '../core/clinical-document.ts';
+import type { JobStage } from '../core/stage.ts';
 
 /**
  * What an inference job carries through Redis. The document holds patient
@@ -23,7 +24,7 @@ export interface InferenceJobResult {
   published: boolean;
 }
 
-export type FailureStage = 'inference' | 'output';
+export type FailureStage = JobStage;
 
 /** Why a job failed, as it travels through BullMQ's failedReason (a string): JSON with a code. */
 export interface JobFailure {

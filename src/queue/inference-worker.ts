@@ -7,11 +7,11 @@
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from '../ops/logger.ts';
-import { errorCode, isRetriable } from '../ops/errors.ts';
+import { errorCode, isRetriable } from '../core/errors.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
-import type { Entity } from '../nlp/entity.ts';
+import type { Entity } from '../core/entity.ts';
 import { attachAttributes } from '../nlp/attributes.ts';
-import type { NerPort, OutputPort } from '../pipeline/ports.ts';
+import type { NerPort, OutputPort } from '../core/ports.ts';
 import { MicroBatcher } from './batcher.ts';
 import { JOB_NAME, replayQueueName } from './inference-queue.ts';
 import { encodeFailure, type InferenceJobData, type InferenceJobResult } from './inference-job.ts';

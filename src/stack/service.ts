@@ -3,6 +3,8 @@
  * started only when nothing answers at its address, and `down` stops only what
  * `up` started (pids recorded under the stack directory).
  */
+import { MednerError } from '../core/errors.ts';
+
 export interface ServiceStatus {
   name: string;
   up: boolean;
@@ -26,9 +28,9 @@ export interface ManagedService {
 }
 
 /** A one-line error for the user (missing Java, port taken by something else, ...). */
-export class StackError extends Error {
+export class StackError extends MednerError {
   constructor(message: string) {
-    super(message);
+    super('STACK_FAILED', message);
     this.name = 'StackError';
   }
 }

@@ -12,7 +12,7 @@ import { FhirError, type FhirClient } from '../fhir/fhir-client.ts';
 import { documentReferenceId } from '../fhir/ids.ts';
 import { URI } from '../fhir/uris.ts';
 import { parseDocuments } from '../formats/intake.ts';
-import { MednerError } from '../ops/errors.ts';
+import { MednerError } from '../core/errors.ts';
 import { readResource, unversioned, type ResourceView } from './resources.ts';
 
 export interface DocumentFilters {

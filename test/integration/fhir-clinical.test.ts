@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type * as fhir4 from 'fhir/r4.js';
 import { integrationServices, uniqueName } from '../support/services.ts';
-import type { ClinicalDocument } from '../../src/formats/clinical-document.ts';
+import type { ClinicalDocument } from '../../src/core/clinical-document.ts';
 import { attachAttributes } from '../../src/nlp/attributes.ts';
 import { buildDocumentTransaction } from '../../src/fhir/document-output.ts';
 import { FhirClient } from '../../src/fhir/fhir-client.ts';

@@ -4,15 +4,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type * as fhir4 from 'fhir/r4.js';
 import { integrationServices, uniqueName } from '../support/services.ts';
-import type { ClinicalDocument } from '../../src/formats/clinical-document.ts';
-import type { Entity, ModelInfo } from '../../src/nlp/entity.ts';
+import type { ClinicalDocument } from '../../src/core/clinical-document.ts';
+import type { Entity, ModelInfo } from '../../src/core/entity.ts';
 import { buildDocumentTransaction, DERIVED_RESOURCE_TYPES } from '../../src/fhir/document-output.ts';
 import { FhirClient } from '../../src/fhir/fhir-client.ts';
 import { FhirServerWriter } from '../../src/fhir/fhir-writer.ts';
 import { documentKey, documentTagCode } from '../../src/fhir/ids.ts';
 import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../src/fhir/label-mapping.ts';
 import { URI } from '../../src/fhir/uris.ts';
-import { isRetriable } from '../../src/ops/errors.ts';
+import { isRetriable } from '../../src/core/errors.ts';
 
 /**
  * Issue 20, write races against the real HAPI server: many documents of ONE patient and several

@@ -9,9 +9,9 @@ import { Queue } from 'bullmq';
 import { runReplay } from '../../src/pipeline/replay.ts';
 import { replayQueueName } from '../../src/queue/inference-queue.ts';
 import type { Config } from '../../src/config/config.ts';
-import type { Stages } from '../../src/pipeline/ports.ts';
+import type { Stages } from '../../src/core/ports.ts';
 import { deadLetterRecord } from '../../src/formats/dead-letter.ts';
-import { MednerError } from '../../src/ops/errors.ts';
+import { MednerError } from '../../src/core/errors.ts';
 import {
   committed,
   committedTotal,

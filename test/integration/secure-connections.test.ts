@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createLogger } from '../../src/ops/logger.ts';
-import { MednerError } from '../../src/ops/errors.ts';
+import { MednerError } from '../../src/core/errors.ts';
 import { createStages } from '../../src/pipeline/stages.ts';
 import { checkKafkaLogin, checkRedisLogin } from '../../src/pipeline/connections.ts';
 import { startWorkerApp } from '../../src/pipeline/worker-app.ts';

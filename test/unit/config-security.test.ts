@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
 import { explainKafkaError, kafkaConnectionConfig } from '../../src/ingest/kafka-security.ts';
 import { redisWhere } from '../../src/pipeline/connections.ts';
-import { MednerError } from '../../src/ops/errors.ts';
+import { MednerError } from '../../src/core/errors.ts';
 
 const problems = (env: Record<string, string>): string[] => {
   try {

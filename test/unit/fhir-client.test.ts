@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as fhir4 from 'fhir/r4.js';
 import { FhirClient, FhirError, type FhirClientOptions } from '../../src/fhir/fhir-client.ts';
-import { MednerError, isRetriable } from '../../src/ops/errors.ts';
+import { MednerError, isRetriable } from '../../src/core/errors.ts';
 
 /** A scripted fetch: each call takes the next step; records what was sent. */
 function scripted(steps: (Response | Error | ((url: string, init: RequestInit) => Response))[]) {

@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type * as fhir4 from 'fhir/r4.js';
-import type { ClinicalDocument } from '../../src/formats/clinical-document.ts';
-import type { Entity, ModelInfo } from '../../src/nlp/entity.ts';
+import type { ClinicalDocument } from '../../src/core/clinical-document.ts';
+import type { Entity, ModelInfo } from '../../src/core/entity.ts';
 import { buildDocumentTransaction, type DocumentOutput } from '../../src/fhir/document-output.ts';
 import { BC5CDR_MAPPING_FILE, loadLabelMapping, parseLabelMapping } from '../../src/fhir/label-mapping.ts';
 import { outputRecord } from '../../src/fhir/output-record.ts';
 import { validateFhirResource, validateOutputMessage } from '../../src/fhir/validate.ts';
 import { HL7, URI } from '../../src/fhir/uris.ts';
-import { MednerError } from '../../src/ops/errors.ts';
+import { MednerError } from '../../src/core/errors.ts';
 
 const MODEL: ModelInfo = { name: 'medner-test', version: '1.2.3' };
 const RUN_AT = '2026-03-01T12:00:00.000Z';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MednerError } from '../../src/ops/errors.ts';
+import { MednerError } from '../../src/core/errors.ts';
 import { BC5CDR_MAPPING_FILE, codingsFor, loadLabelMapping, parseLabelMapping, targetFor } from '../../src/fhir/label-mapping.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/fhir/${name}`, import.meta.url));

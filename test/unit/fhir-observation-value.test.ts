@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Entity } from '../../src/nlp/entity.ts';
+import type { Entity } from '../../src/core/entity.ts';
 import { interpretationOf, observationCategory, observationFields, parseObservationValue, parseQuantity, ucumUnit } from '../../src/fhir/observation-value.ts';
 import { dosageFor, timingFor } from '../../src/fhir/dosage.ts';
 import { procedureStatusFrom } from '../../src/fhir/clinical-details.ts';
 import { parseClinicalRules, clinicalData } from '../../src/fhir/clinical-rules.ts';
-import { MednerError } from '../../src/ops/errors.ts';
+import { MednerError } from '../../src/core/errors.ts';
 
 const UCUM = 'http://unitsofmeasure.org';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type * as fhir4 from 'fhir/r4.js';
-import type { ClinicalDocument } from '../../src/formats/clinical-document.ts';
+import type { ClinicalDocument } from '../../src/core/clinical-document.ts';
 import { buildDocumentTransaction, DERIVED_RESOURCE_TYPES } from '../../src/fhir/document-output.ts';
 import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../src/fhir/label-mapping.ts';
 import { planWrite } from '../../src/fhir/reconcile.ts';

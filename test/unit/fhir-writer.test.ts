@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as fhir4 from 'fhir/r4.js';
-import type { ClinicalDocument } from '../../src/formats/clinical-document.ts';
+import type { ClinicalDocument } from '../../src/core/clinical-document.ts';
 import { FhirServerWriter, needsReconcile, retract } from '../../src/fhir/fhir-writer.ts';
 import { FhirError, type FhirClient } from '../../src/fhir/fhir-client.ts';
 import { buildDocumentTransaction } from '../../src/fhir/document-output.ts';

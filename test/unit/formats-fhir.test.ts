@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseDocuments, type IntakeOptions } from '../../src/formats/intake.ts';
 import { IntakeError } from '../../src/formats/errors.ts';
-import type { ClinicalDocument } from '../../src/formats/clinical-document.ts';
+import type { ClinicalDocument } from '../../src/core/clinical-document.ts';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/formats/${name}`, import.meta.url));
 const parse = (name: string, extra: Partial<IntakeOptions> = {}): Promise<ClinicalDocument[]> =>

@@ -6,7 +6,7 @@ import addFormatsModule from 'ajv-formats';
 import { parseDocuments } from '../../src/formats/intake.ts';
 import { IntakeError } from '../../src/formats/errors.ts';
 import { deadLetterRecord, deadLetterId } from '../../src/formats/dead-letter.ts';
-import { MednerError } from '../../src/ops/errors.ts';
+import { MednerError } from '../../src/core/errors.ts';
 
 const schema = (name: string): object => JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')) as object;
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.

@@ -13,7 +13,7 @@ import { bagKey, canonKey, exactKey, words } from '../../src/nlp/linking/normali
 import { matchesGold } from '../../src/nlp/linking/eval-link.ts';
 import { parsePubtator } from '../../src/nlp/linking/pubtator.ts';
 import { DEFAULT_TABLES_DIR, ICD10CM_SYSTEM, MESH_SYSTEM, loadTerminology, sharedTerminology } from '../../src/nlp/linking/tables.ts';
-import type { Entity } from '../../src/nlp/entity.ts';
+import type { Entity } from '../../src/core/entity.ts';
 
 const linker = new Linker(sharedTerminology());
 const DISEASE: LinkSettings = { terminologies: ['icd-10-cm', 'mesh'], threshold: DEFAULT_LINK_THRESHOLD };

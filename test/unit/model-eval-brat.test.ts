@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { readBratDir } from '../../src/nlp/brat.ts';
-import type { Entity } from '../../src/nlp/entity.ts';
+import type { Entity } from '../../src/core/entity.ts';
 import { evaluateBrat, evaluateFile, type EvalEngine, type EvalReport } from '../../src/nlp/eval.ts';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');

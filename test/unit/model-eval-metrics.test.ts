@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bioTokenSpans, entityTypes, formatScores, parseBio, scoreSpans, toEvalDocument } from '../../src/nlp/eval-metrics.ts';
 import { evaluateBio, type EvalEngine } from '../../src/nlp/eval.ts';
-import type { Entity } from '../../src/nlp/entity.ts';
+import type { Entity } from '../../src/core/entity.ts';
 
 const fixtures = path.join(import.meta.dirname, '..', 'fixtures', 'eval');
 const read = (f: string) => readFileSync(path.join(fixtures, f), 'utf8');

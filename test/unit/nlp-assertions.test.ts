@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectAssertions, defaultAssertionRules, parseAssertionRules, screenEntities, type AssertionRules } from '../../src/nlp/assertions.ts';
 import { findSections, parseSectionRules } from '../../src/nlp/sections.ts';
-import type { Entity } from '../../src/nlp/entity.ts';
+import type { Entity } from '../../src/core/entity.ts';
 
 /** Marks the mention with [brackets]; returns text without them and the entity. */
 function mention(marked: string, label = 'Disease'): { text: string; entity: Entity } {

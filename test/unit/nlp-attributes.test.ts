@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attachAttributes, attributeLabels, defaultAttributeRules, parseAttributeRules } from '../../src/nlp/attributes.ts';
-import type { Entity } from '../../src/nlp/entity.ts';
-import { MednerError } from '../../src/ops/errors.ts';
+import type { Entity } from '../../src/core/entity.ts';
+import { MednerError } from '../../src/core/errors.ts';
 
 /** Entities from (text, label) pairs, found left to right in the sentence. */
 function ents(text: string, spans: [string, string][]): Entity[] {

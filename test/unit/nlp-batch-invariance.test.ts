@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNerEngine, type NerEngineOptions } from '../../src/nlp/engine.ts';
 import { loadModelFolder } from '../../src/nlp/model-folder.ts';
-import type { Entity } from '../../src/nlp/entity.ts';
+import type { Entity } from '../../src/core/entity.ts';
 import { seededOrder, syntheaLikeNotes } from '../support/clinical-notes.ts';
 
 /**

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNerEngine, type NerEngine } from '../../src/nlp/engine.ts';
 import { planWindows } from '../../src/nlp/windows.ts';
-import type { Entity } from '../../src/nlp/entity.ts';
+import type { Entity } from '../../src/core/entity.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const modelDir = path.join(repo, 'test/fixtures/models/tiny-bert');

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadModelFolder } from '../../src/nlp/model-folder.ts';
 import { createNerEngine } from '../../src/nlp/engine.ts';
 import { signatureProblems } from '../../src/nlp/model-check.ts';
-import { MednerError } from '../../src/ops/errors.ts';
+import { MednerError } from '../../src/core/errors.ts';
 import { pino } from 'pino';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

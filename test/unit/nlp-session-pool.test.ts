@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SessionPool } from '../../src/nlp/session-pool.ts';
-import { MednerError } from '../../src/ops/errors.ts';
+import { MednerError } from '../../src/core/errors.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const modelPath = path.join(repo, 'test/fixtures/models/tiny-bert/model.onnx');

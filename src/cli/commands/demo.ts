@@ -10,7 +10,7 @@ import { withUsableModel } from '../../pipeline/model-fallback.ts';
 import { stackUp } from '../../pipeline/stack-up.ts';
 import { createStages } from '../../pipeline/stages.ts';
 import { startWorkerApp, type WorkerApp } from '../../pipeline/worker-app.ts';
-import type { Stages } from '../../pipeline/ports.ts';
+import type { Stages } from '../../core/ports.ts';
 import { valueSummary } from '../../fhir/observation-value.ts';
 import { ensureTopics } from '../../ingest/topics.ts';
 import { connectKafkaAdmin } from '../../ingest/kafka-admin.ts';

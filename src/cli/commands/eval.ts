@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
-import type { Aggregation } from '../../nlp/entity.ts';
+import type { Aggregation } from '../../core/entity.ts';
 import { createNerEngine } from '../../nlp/engine.ts';
 import { evaluateFile, type EvalReport } from '../../nlp/eval.ts';
 import { formatScores } from '../../nlp/eval-metrics.ts';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
-import { errorCode } from '../../ops/errors.ts';
+import { errorCode } from '../../core/errors.ts';
 import { FhirClient } from '../../fhir/fhir-client.ts';
 import type { FetchBinary } from '../../formats/fhir/to-documents.ts';
 import { parseDocuments } from '../../formats/intake.ts';

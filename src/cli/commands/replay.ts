@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../../ops/logger.ts';
 import { createStages } from '../../pipeline/stages.ts';
 import { runReplay, type ReplaySummary } from '../../pipeline/replay.ts';
 import { startWorkerApp, type WorkerApp } from '../../pipeline/worker-app.ts';
-import type { Stages } from '../../pipeline/ports.ts';
+import type { Stages } from '../../core/ports.ts';
 import { replayQueueName } from '../../queue/inference-queue.ts';
 
 function isoDate(v: string): Date {

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
-import type { ClinicalDocument } from '../../formats/clinical-document.ts';
+import type { ClinicalDocument } from '../../core/clinical-document.ts';
 import { parseDocuments } from '../../formats/intake.ts';
 import { buildDocumentTransaction } from '../../fhir/document-output.ts';
 import { FhirServerWriter } from '../../fhir/fhir-writer.ts';
 import { countsOf, type WritePlan } from '../../fhir/reconcile.ts';
 import { createNerEngine } from '../../nlp/engine.ts';
-import { MednerError, errorCode } from '../../ops/errors.ts';
+import { MednerError, errorCode } from '../../core/errors.ts';
 import { createFhirClient, labelMappingFor } from '../../pipeline/stages.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ClinicalDocument, EncounterRef, Lifecycle, PatientRef, SourceCoordinates } from '../clinical-document.ts';
+import type { ClinicalDocument, EncounterRef, Lifecycle, PatientRef, SourceCoordinates } from '../../core/clinical-document.ts';
 import { attachmentToText, decodeBase64, safeType, textRank } from '../attachment-text.ts';
 import { parseContentType } from '../charset.ts';
 import { IntakeError } from '../errors.ts';

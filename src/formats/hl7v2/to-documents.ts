@@ -1,4 +1,4 @@
-import type { ClinicalDocument, EncounterRef, Lifecycle, PatientRef, SourceCoordinates } from '../clinical-document.ts';
+import type { ClinicalDocument, EncounterRef, Lifecycle, PatientRef, SourceCoordinates } from '../../core/clinical-document.ts';
 import { charsetFromHl7, decodeBytes, type Charset } from '../charset.ts';
 import { IntakeError } from '../errors.ts';
 import { TextBuilder } from '../text-builder.ts';

@@ -4,7 +4,7 @@
  * agreement with the Disease Ontology bridge.
  */
 import { readFileSync } from 'node:fs';
-import type { Entity } from '../entity.ts';
+import type { Entity } from '../../core/entity.ts';
 import { findAbbreviations } from './abbreviations.ts';
 import { DEFAULT_LINK_THRESHOLD, linkMention } from './link-entities.ts';
 import type { Linker, LinkLabel } from './linker.ts';

@@ -3,7 +3,7 @@
  * model's label-mapping.json asks (which terminologies, the threshold, which dictionary of names).
  * Pure: the same entities, text and tables give the same codes.
  */
-import type { ConceptCode, Entity } from '../entity.ts';
+import type { ConceptCode, Entity } from '../../core/entity.ts';
 import { findAbbreviations, type AbbreviationMap } from './abbreviations.ts';
 import { Linker, type LinkLabel, type LinkResult, type IcdLink } from './linker.ts';
 import { ICD10CM_SYSTEM, isMeshId, MESH_SYSTEM, type TerminologyTables } from './tables.ts';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { MednerError } from '../../ops/errors.ts';
+import { MednerError } from '../../core/errors.ts';
 import { bagKey, bagOf, canonKey, charGrams, exactKey, term, words } from './normalize.ts';
 
 export const ICD10CM_SYSTEM = 'http://hl7.org/fhir/sid/icd-10-cm';

@@ -2,8 +2,9 @@
  * The seams between the pipeline and the stages other modules implement.
  * The pipeline only sees these; src/pipeline/stages.ts (createStages) builds the real ones.
  */
-import type { ClinicalDocument, SourceCoordinates, SourceFormat } from '../formats/clinical-document.ts';
-import type { Entity, ModelInfo } from '../nlp/entity.ts';
+import type { ClinicalDocument, SourceCoordinates, SourceFormat } from './clinical-document.ts';
+import type { Entity, ModelInfo } from './entity.ts';
+import type { Stage } from './stage.ts';
 
 /** Raw Kafka value -> normalized documents; throws a MednerError (retriable or not). */
 export type ParseDocuments = (raw: Buffer, source: SourceCoordinates, format: SourceFormat | undefined) => Promise<ClinicalDocument[]>;
@@ -48,7 +49,7 @@ export interface DeadLetterInput {
   source: SourceCoordinates;
   headers?: Record<string, string>;
   error: unknown;
-  stage: 'intake' | 'inference' | 'output';
+  stage: Stage;
   attempts?: number;
   originalDeadLetterId?: string;
 }
