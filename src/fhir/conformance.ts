@@ -1,5 +1,5 @@
 import type * as fhir4 from 'fhir/r4.js';
-import { DERIVED_RESOURCE_TYPES } from './document-output.ts';
+import { DEFAULT_TARGETS } from './targets/registry.ts';
 import { MEDNER_FHIR_BASE } from './uris.ts';
 
 /**
@@ -37,7 +37,7 @@ function extension(base: string, id: string, title: string, description: string,
     fhirVersion: FHIR_VERSION,
     kind: 'complex-type',
     abstract: false,
-    context: DERIVED_RESOURCE_TYPES.map((t) => ({ type: 'element', expression: t })),
+    context: DEFAULT_TARGETS.types.map((t) => ({ type: 'element', expression: t })),
     type: 'Extension',
     baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Extension',
     derivation: 'constraint',

@@ -19,9 +19,12 @@ import {
   provenanceRunCode,
   sha256Hex,
 } from './ids.ts';
-import { codingsFor, targetFor, type LabelMapping, type LabelTarget } from './label-mapping.ts';
-import { applyClinicalDetails, effectiveTarget } from './clinical-details.ts';
-import { linkedCodings } from './linked-codings.ts';
+import { targetFor, type LabelMapping } from './label-mapping.ts';
+import { effectiveTarget } from './clinical-details.ts';
+import { clinicalData } from './clinical-rules.ts';
+import { concept, extensionsFor } from './targets/common.ts';
+import { DEFAULT_TARGETS, type ResourceTargets } from './targets/registry.ts';
+import type { TargetContext } from './targets/target.ts';
 import { identifierTypeCoding, usableIdentifierSystem, usableIdentifierValue } from './hl7-codes.ts';
 import { HL7, URI } from './uris.ts';
 
@@ -62,46 +65,19 @@ export type IdentifierDrop = 'patient.identifier.type' | 'encounter.identifier.t
  */
 export type MentionDropReason = DropReason | 'merged' | 'allergy-reaction' | 'negated-allergy';
 
-/** Resource types we derive from entities (and retract on a new version). */
-export const DERIVED_RESOURCE_TYPES = ['Condition', 'Observation', 'MedicationStatement', 'Procedure', 'FamilyMemberHistory', 'AllergyIntolerance'] as const;
-export type DerivedResourceType = (typeof DERIVED_RESOURCE_TYPES)[number];
-type Derived = fhir4.Condition | fhir4.Observation | fhir4.MedicationStatement | fhir4.Procedure | fhir4.FamilyMemberHistory | fhir4.AllergyIntolerance;
+/** Resource types we derive from entities (and retract on a new version): the shipped targets (targets/registry.ts). */
+export const DERIVED_RESOURCE_TYPES: readonly string[] = DEFAULT_TARGETS.types;
+/** A derived resource (every target's resources carry identifier). */
+type Derived = fhir4.DomainResource & { identifier?: fhir4.Identifier[] };
 
 const AIAST: fhir4.Coding = { system: HL7.v3ObservationValue, code: 'AIAST', display: 'Artificial Intelligence asserted' };
-
-const RELATIVE_DISPLAY: Record<string, string> = {
-  MTH: 'mother',
-  FTH: 'father',
-  SIS: 'sister',
-  BRO: 'brother',
-  SIB: 'sibling',
-  SON: 'son',
-  DAU: 'daughter',
-  GRMTH: 'grandmother',
-  GRFTH: 'grandfather',
-  AUNT: 'aunt',
-  UNCLE: 'uncle',
-  FAMMEMB: 'family member',
-};
 
 /** True when this version of the document withdraws it: nothing may be derived from it. */
 export function isCancelled(doc: ClinicalDocument): boolean {
   return doc.lifecycle.action === 'cancel' || doc.status === 'entered-in-error' || doc.docStatus === 'entered-in-error';
 }
 
-interface Context {
-  doc: ClinicalDocument;
-  docKey: string;
-  model: ModelInfo;
-  mapping: LabelMapping;
-  subject: fhir4.Reference;
-  encounter?: fhir4.Reference;
-  docRef: fhir4.Reference;
-  /** derivation-reference path, when our offsets index a known element of the referenced resource. */
-  pathFor: (offset: number) => string | undefined;
-  meta: fhir4.Meta;
-  date?: string;
-}
+type Context = TargetContext;
 
 export function buildDocumentTransaction(args: {
   doc: ClinicalDocument;
@@ -111,8 +87,11 @@ export function buildDocumentTransaction(args: {
   rules?: AssertionRules;
   /** The clock for Provenance.recorded (the time of the run); default the system clock. Pass one to keep the output a pure function of the input. */
   now?: () => Date;
+  /** The resource targets (default: the shipped ones, targets/registry.ts). */
+  targets?: ResourceTargets;
 }): DocumentOutput {
   const { doc, entities, model, mapping } = args;
+  const targets = args.targets ?? DEFAULT_TARGETS;
   const docKey = documentKey(doc);
   const entries: fhir4.BundleEntry[] = [];
   const identifiersDropped: IdentifierDrop[] = [];
@@ -184,14 +163,14 @@ export function buildDocumentTransaction(args: {
     const byKey = new Map<string, { resource: Derived; spans: AssertedEntityWithRelation[] }>();
     for (const e of sorted) {
       if (reactions.isReaction.has(e)) continue;
-      const resource = deriveResource(ctx, e);
+      const resource = deriveResource(ctx, e, targets);
       if (!resource) {
         if (e.assertion.allergy && e.assertion.negated) drop('negated-allergy');
         continue;
       }
       // Values, doses, timing, severity, body site, status from the entity's attributes (clinical-details.ts).
       const mapped = targetFor(ctx.mapping, e.label);
-      if (mapped) applyClinicalDetails(resource, e, effectiveTarget(mapped, e), doc.text);
+      if (mapped) targets.get(resource.resourceType)?.details?.(resource, e, effectiveTarget(mapped, e), doc.text, clinicalData());
       const key = mergeKey(resource.resourceType, e);
       const group = byKey.get(key);
       if (group) {
@@ -203,7 +182,7 @@ export function buildDocumentTransaction(args: {
     }
     for (const [key, { resource, spans }] of byKey) {
       if (spans.length > 1) mergeSpans(ctx, resource, spans);
-      if (resource.resourceType === 'AllergyIntolerance') addReactions(ctx, resource, spans.flatMap((e) => reactions.of.get(e) ?? []));
+      if (resource.resourceType === 'AllergyIntolerance') addReactions(ctx, resource as fhir4.AllergyIntolerance, spans.flatMap((e) => reactions.of.get(e) ?? []));
       const value = conceptIdentifierValue(docKey, key);
       const id = ownedResourceId(value);
       resource.identifier = [{ system: URI.derivedIdentifier, value }];
@@ -219,7 +198,7 @@ export function buildDocumentTransaction(args: {
   for (const d of derived) {
     entries.push({
       fullUrl: d.fullUrl,
-      resource: d.resource,
+      resource: d.resource as fhir4.FhirResource,
       request: { method: 'PUT', url: `${d.resource.resourceType}/${d.id}` },
     });
   }
@@ -359,31 +338,6 @@ function encounterOf(doc: ClinicalDocument, drops: IdentifierDrop[]): fhir4.Refe
   return undefined;
 }
 
-function extensionsFor(ctx: Context, e: AssertedEntityWithRelation): fhir4.Extension[] {
-  const path = ctx.pathFor(e.start);
-  const ext: fhir4.Extension[] = [
-    {
-      url: HL7.derivationReference,
-      extension: [
-        { url: 'reference', valueReference: ctx.docRef },
-        ...(path ? [{ url: 'path', valueString: path }] : []),
-        { url: 'offset', valueInteger: e.start },
-        { url: 'length', valueInteger: e.end - e.start },
-      ],
-    },
-    // Rounded so that tiny float differences between execution providers do not make a new resource version.
-    // Two decimals: int8 models give scores that move in the third decimal with batch
-    // composition, and a replay must not bump a resource's version for that.
-    { url: URI.nlpScore, valueDecimal: Math.round(e.score * 100) / 100 },
-  ];
-  const a = e.assertion;
-  for (const flag of ['negated', 'uncertain', 'historical'] as const) {
-    if (a[flag]) ext.push({ url: URI.nlpAssertion, valueCode: flag });
-  }
-  if (a.experiencer === 'family') ext.push({ url: URI.nlpAssertion, valueCode: 'family' });
-  return ext;
-}
-
 /** The same concept: the linker's best code when there is one, else the mention's normalized text (without a bracketed semantic tag). */
 export function conceptKey(e: Entity): string {
   const c = e.codes?.[0];
@@ -462,152 +416,20 @@ function addReactions(ctx: Context, allergy: fhir4.AllergyIntolerance, findings:
 }
 
 /**
- * code.text is the document's words; code.coding the label mapping's fixed codings, then the linker's
- * (entity.codes): ICD-10-CM only where `icd` (Condition, FamilyMemberHistory), MeSH everywhere.
+ * The resource an asserted entity becomes, or undefined when it is not emitted (unmapped, low score,
+ * hypothetical, not about the patient). Routing: a relative's mention goes to FamilyMemberHistory, a
+ * substance in an allergy context to AllergyIntolerance, anything else to the target its label maps to.
  */
-function concept(ctx: Context, e: Entity, icd = false): fhir4.CodeableConcept {
-  const coding: fhir4.Coding[] = codingsFor(ctx.mapping, e.label, e.text);
-  for (const c of linkedCodings(e.codes, icd)) if (!coding.some((x) => x.system === c.system && x.code === c.code)) coding.push(c);
-  return coding.length > 0 ? { coding, text: e.text } : { text: e.text };
-}
-
-/** The resource an asserted entity becomes, or undefined when it is not emitted (unmapped, low score, hypothetical, not about the patient). */
-function deriveResource(ctx: Context, e: AssertedEntityWithRelation): Derived | undefined {
+function deriveResource(ctx: Context, e: AssertedEntityWithRelation, targets: ResourceTargets): Derived | undefined {
   const mapped = targetFor(ctx.mapping, e.label);
   const target = mapped && effectiveTarget(mapped, e); // a test without a value may map to another type
   if (!target || target.resourceType === 'ignore') return undefined;
   if (e.score < (ctx.mapping.minScore ?? 0)) return undefined;
   const a = e.assertion;
   if (a.hypothetical) return undefined; // not asserted by the note
-  if (a.experiencer === 'family') return familyHistory(ctx, e, target);
+  if (a.experiencer === 'family') return targets.get('FamilyMemberHistory')?.build(ctx, e, target);
   if (a.experiencer !== 'patient') return undefined;
   // A substance in an allergy context is an allergy, never a medication taken; a denied allergy gives nothing.
-  if (a.allergy && target.resourceType === 'MedicationStatement') return a.negated ? undefined : allergyIntolerance(ctx, e);
-
-  const base = { meta: structuredClone(ctx.meta), extension: extensionsFor(ctx, e) };
-  switch (target.resourceType) {
-    case 'Condition': {
-      const clinical = conditionClinicalStatus(a);
-      const c: fhir4.Condition = {
-        resourceType: 'Condition',
-        ...base,
-        ...(clinical ? { clinicalStatus: { coding: [{ system: HL7.conditionClinical, code: clinical, display: CLINICAL_DISPLAY[clinical] }] } } : {}),
-        verificationStatus: {
-          coding: [
-            a.negated
-              ? { system: HL7.conditionVerStatus, code: 'refuted', display: 'Refuted' }
-              : a.uncertain
-                ? { system: HL7.conditionVerStatus, code: 'unconfirmed', display: 'Unconfirmed' }
-                : { system: HL7.conditionVerStatus, code: 'confirmed', display: 'Confirmed' },
-          ],
-        },
-        code: concept(ctx, e, true),
-        subject: ctx.subject,
-        evidence: [{ detail: [ctx.docRef] }],
-      };
-      if (target.category) c.category = [{ coding: target.category }];
-      if (ctx.encounter) c.encounter = ctx.encounter;
-      if (ctx.date) c.recordedDate = ctx.date;
-      return c;
-    }
-    case 'Observation': {
-      if (a.negated && ctx.mapping.negatedObservation === 'skip') return undefined;
-      const o: fhir4.Observation = {
-        resourceType: 'Observation',
-        ...base,
-        status: a.uncertain ? 'preliminary' : 'final',
-        code: concept(ctx, e),
-        subject: ctx.subject,
-        derivedFrom: [ctx.docRef],
-      };
-      if (target.category) o.category = [{ coding: target.category }];
-      if (ctx.encounter) o.encounter = ctx.encounter;
-      if (ctx.date) o.effectiveDateTime = ctx.date;
-      if (a.negated) o.interpretation = [{ coding: [{ system: HL7.v3ObservationInterpretation, code: 'NEG', display: 'Negative' }] }];
-      return o;
-    }
-    case 'MedicationStatement': {
-      const m: fhir4.MedicationStatement = {
-        resourceType: 'MedicationStatement',
-        ...base,
-        // A medication mentioned in past history is still taken unless the text says it was stopped.
-        status: a.negated ? 'not-taken' : (a.medicationStatus ?? (a.uncertain ? 'unknown' : 'active')),
-        medicationCodeableConcept: concept(ctx, e),
-        subject: ctx.subject,
-        derivedFrom: [ctx.docRef],
-      };
-      if (ctx.encounter) m.context = ctx.encounter;
-      if (ctx.date) m.dateAsserted = ctx.date;
-      return m;
-    }
-    case 'Procedure': {
-      const p: fhir4.Procedure = {
-        resourceType: 'Procedure',
-        ...base,
-        status: a.negated
-          ? 'not-done'
-          : a.medicationStatus === 'intended'
-            ? 'preparation'
-            : a.medicationStatus === 'stopped' || a.medicationStatus === 'on-hold'
-              ? a.medicationStatus
-              : a.historical || a.sectionContext === 'performed'
-                ? 'completed'
-                : 'unknown',
-        code: concept(ctx, e),
-        subject: ctx.subject,
-      };
-      if (ctx.encounter) p.encounter = ctx.encounter;
-      return p;
-    }
-  }
-}
-
-const CLINICAL_DISPLAY: Record<string, string> = { active: 'Active', inactive: 'Inactive', resolved: 'Resolved' };
-
-/**
- * Condition.clinicalStatus where the text supports it: a current mention of the patient's condition is
- * active; a historical one takes its trigger's status ("history of" inactive, "resolved" resolved), and
- * none when the text does not say (a past-history section lists chronic conditions too); a refuted one has none.
- */
-function conditionClinicalStatus(a: AssertedEntityWithRelation['assertion']): 'active' | 'inactive' | 'resolved' | undefined {
-  if (a.negated) return undefined;
-  if (a.historical) return a.clinicalStatus;
-  return 'active';
-}
-
-/** A substance in an allergy context: AllergyIntolerance (reactions are added by the caller). */
-function allergyIntolerance(ctx: Context, e: AssertedEntityWithRelation): fhir4.AllergyIntolerance {
-  const a = e.assertion;
-  const r: fhir4.AllergyIntolerance = {
-    resourceType: 'AllergyIntolerance',
-    meta: structuredClone(ctx.meta),
-    extension: extensionsFor(ctx, e),
-    clinicalStatus: { coding: [{ system: HL7.allergyClinical, code: 'active', display: 'Active' }] },
-    patient: ctx.subject,
-  };
-  if (a.uncertain) r.verificationStatus = { coding: [{ system: HL7.allergyVerification, code: 'unconfirmed', display: 'Unconfirmed' }] };
-  r.type = a.allergy === 'intolerance' ? 'intolerance' : 'allergy';
-  if (a.criticality) r.criticality = a.criticality;
-  r.code = concept(ctx, e);
-  if (ctx.encounter) r.encounter = ctx.encounter;
-  if (ctx.date) r.recordedDate = ctx.date;
-  return r;
-}
-
-/** A relative's condition: FamilyMemberHistory, never a Condition on the patient. Negated family mentions are skipped. */
-function familyHistory(ctx: Context, e: AssertedEntityWithRelation, target: LabelTarget): fhir4.FamilyMemberHistory | undefined {
-  if (!(target.familyHistory ?? target.resourceType === 'Condition')) return undefined;
-  if (e.assertion.negated) return undefined;
-  const rel = e.assertion.relationship ?? 'FAMMEMB';
-  const f: fhir4.FamilyMemberHistory = {
-    resourceType: 'FamilyMemberHistory',
-    meta: structuredClone(ctx.meta),
-    extension: extensionsFor(ctx, e),
-    status: 'partial',
-    patient: ctx.subject,
-    relationship: { coding: [{ system: HL7.v3RoleCode, code: rel, display: RELATIVE_DISPLAY[rel] ?? rel }] },
-    condition: [{ code: concept(ctx, e, true) }],
-  };
-  if (ctx.date) f.date = ctx.date;
-  return f;
+  if (a.allergy && target.resourceType === 'MedicationStatement') return targets.get('AllergyIntolerance')?.build(ctx, e, target);
+  return targets.get(target.resourceType)?.build(ctx, e, target);
 }

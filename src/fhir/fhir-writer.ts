@@ -1,9 +1,10 @@
 import type * as fhir4 from 'fhir/r4.js';
 import type { ClinicalDocument } from '../core/clinical-document.ts';
-import { DERIVED_RESOURCE_TYPES, isCancelled, type DocumentOutput } from './document-output.ts';
+import { isCancelled, type DocumentOutput } from './document-output.ts';
 import { FhirError, type FhirClient } from './fhir-client.ts';
 import { documentKey, documentTagCode } from './ids.ts';
 import { countsOf, keyOf, planWrite, type WriteCounts, type WritePlan } from './reconcile.ts';
+import { DEFAULT_TARGETS, type ResourceTargets } from './targets/registry.ts';
 import { URI } from './uris.ts';
 
 /**
@@ -38,6 +39,8 @@ export interface FhirServerWriterOptions {
   alwaysReconcile?: boolean;
   /** How long a written Device is left out of transactions before it is sent again (default 10 minutes). */
   deviceRefreshMs?: number;
+  /** The derived resource targets: what a full read searches and what is retracted (default: the shipped ones). */
+  targets?: ResourceTargets;
 }
 
 export interface WriteResult extends WriteCounts {
@@ -97,7 +100,7 @@ export class FhirServerWriter {
   /** What writeDocument would send, and the counts, without writing (medner verify). */
   async plan(doc: ClinicalDocument, out: DocumentOutput, opts: { full?: boolean } = {}): Promise<WritePlan> {
     const stored = await this.storedFor(doc, opts.full || this.opts.alwaysReconcile || needsReconcile(doc));
-    return planWrite(out.bundle, stored, DERIVED_RESOURCE_TYPES);
+    return planWrite(out.bundle, stored, this.opts.targets ?? DEFAULT_TARGETS);
   }
 
   /**
@@ -116,7 +119,7 @@ export class FhirServerWriter {
         { includes: true },
       ),
     ];
-    if (full) for (const type of DERIVED_RESOURCE_TYPES) searches.push(this.client.search(type, { _tag: tagParam, _count: '1000' }));
+    if (full) for (const type of (this.opts.targets ?? DEFAULT_TARGETS).types) searches.push(this.client.search(type, { _tag: tagParam, _count: '1000' }));
     const stored = new Map<string, fhir4.Resource>();
     for (const r of (await Promise.all(searches)).flat()) if (r.id) stored.set(keyOf(r), r);
     return stored;

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { MednerError } from '../core/errors.ts';
 import { schemaErrors, schemaValidator } from '../core/json-schema.ts';
+import { DEFAULT_TARGETS, type ResourceTargets } from './targets/registry.ts';
 
 /** Label -> FHIR resource mapping of one model (schemas/label-mapping.schema.json). */
 
-export type TargetResourceType = 'Condition' | 'Observation' | 'MedicationStatement' | 'Procedure';
+/** A resource target a mapping may select (src/fhir/targets/registry.ts: Condition, Observation, MedicationStatement, Procedure, ...). */
+export type TargetResourceType = string;
 
 export interface MappedCoding {
   system: string;
@@ -50,17 +52,37 @@ export interface LabelMapping {
   codings?: CodingEntry[];
 }
 
-/** Validates an object against schemas/label-mapping.schema.json; throws MednerError MAPPING_INVALID. */
-export function parseLabelMapping(raw: unknown, source = 'label mapping'): LabelMapping {
+/**
+ * Validates an object against schemas/label-mapping.schema.json, and each label's `resourceType`
+ * against the resource targets (a selectable target or `ignore`; `category` only where the target
+ * takes one); throws MednerError MAPPING_INVALID naming every problem.
+ */
+export function parseLabelMapping(raw: unknown, source = 'label mapping', targets: ResourceTargets = DEFAULT_TARGETS): LabelMapping {
   const validate = schemaValidator('label-mapping.schema.json');
-  if (!validate(raw)) {
-    throw new MednerError('MAPPING_INVALID', `${source} is invalid:\n  ${schemaErrors(validate.errors).join('\n  ')}`);
+  const problems = validate(raw) ? [] : schemaErrors(validate.errors);
+  const selectable = targets.selectable;
+  const check = (where: string, type: unknown) => {
+    if (typeof type === 'string' && type !== 'ignore' && !selectable.includes(type)) {
+      problems.push(`${where}/resourceType: ${JSON.stringify(type)} is not a resource target (${[...selectable, 'ignore'].join(', ')})`);
+    }
+  };
+  const labels = (raw as { labels?: unknown } | null)?.labels;
+  if (typeof labels === 'object' && labels !== null) {
+    for (const [label, t] of Object.entries(labels as Record<string, Partial<LabelTarget> | null>)) {
+      if (typeof t !== 'object' || t === null) continue;
+      check(`/labels/${label}`, t.resourceType);
+      if (t.category !== undefined && typeof t.resourceType === 'string' && !targets.get(t.resourceType)?.category) {
+        problems.push(`/labels/${label}/category: ${t.resourceType} takes no category`);
+      }
+      if (typeof t.withoutValue === 'object' && t.withoutValue !== null) check(`/labels/${label}/withoutValue`, t.withoutValue.resourceType);
+    }
   }
+  if (problems.length > 0) throw new MednerError('MAPPING_INVALID', `${source} is invalid:\n  ${problems.join('\n  ')}`);
   return raw as LabelMapping;
 }
 
 /** Reads and validates a label mapping file; throws MednerError MAPPING_INVALID naming the file and the problem. */
-export function loadLabelMapping(path: string): LabelMapping {
+export function loadLabelMapping(path: string, targets: ResourceTargets = DEFAULT_TARGETS): LabelMapping {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -68,7 +90,7 @@ export function loadLabelMapping(path: string): LabelMapping {
     const why = err instanceof SyntaxError ? `not valid JSON (${err.message})` : `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
     throw new MednerError('MAPPING_INVALID', `label mapping ${path} ${why}`, { cause: err });
   }
-  return parseLabelMapping(raw, `label mapping ${path}`);
+  return parseLabelMapping(raw, `label mapping ${path}`, targets);
 }
 
 /** The shipped mapping for BC5CDR-style models (Disease, Chemical). */

@@ -1,5 +1,5 @@
 import type * as fhir4 from 'fhir/r4.js';
-import { retract } from './retract.ts';
+import { DEFAULT_TARGETS, ResourceTargets } from './targets/registry.ts';
 import { MEDNER_FHIR_BASE } from './uris.ts';
 
 /**
@@ -60,9 +60,12 @@ export const keyOf = (r: fhir4.Resource): string => `${r.resourceType}/${r.id ??
 /**
  * @param bundle   the run's transaction Bundle (not modified)
  * @param stored   what the server holds for the document, by `Type/id`
- * @param derivedTypes resource types derived from entities (retracted when no longer produced)
+ * @param derived the resource targets derived from entities (retracted when no longer produced, by
+ *                each target's own rule), or a list of their types (retracted by the shipped targets' rules)
  */
-export function planWrite(bundle: fhir4.Bundle, stored: ReadonlyMap<string, fhir4.Resource>, derivedTypes: readonly string[]): WritePlan {
+export function planWrite(bundle: fhir4.Bundle, stored: ReadonlyMap<string, fhir4.Resource>, derived: ResourceTargets | readonly string[]): WritePlan {
+  const targets = derived instanceof ResourceTargets ? derived : DEFAULT_TARGETS;
+  const derivedTypes = derived instanceof ResourceTargets ? derived.types : derived;
   const plan: WritePlan = { entries: [], created: [], updated: [], unchanged: [], retracted: [], deleted: [], changedFields: {}, staleTags: {} };
   const entries = bundle.entry ?? [];
   // fullUrl -> literal reference, for our PUT entries (deterministic ids)
@@ -109,7 +112,7 @@ export function planWrite(bundle: fhir4.Bundle, stored: ReadonlyMap<string, fhir
   for (const [key, r] of [...stored].sort(([a], [b]) => a.localeCompare(b))) {
     if (wanted.has(key)) continue;
     if (derivedTypes.includes(r.resourceType)) {
-      const x = retract(r.resourceType, r);
+      const x = targets.retract(r);
       if (x) {
         retractions.push({ resource: x as fhir4.FhirResource, request: { method: 'PUT', url: key } });
         plan.retracted.push(key);
