@@ -22,6 +22,12 @@ export interface FhirServerOptions {
   db?: string;
   /** Where deploy/fhir-server lives (tests point it elsewhere). */
   deployDir?: string;
+  /**
+   * The PostgreSQL database when the server runs on PostgreSQL (`postgres`/`auto`; created when
+   * absent): default medner_fhir. `npm test` and the soak give theirs (medner_test, medner_soak)
+   * so they never write into the database `npm start` uses.
+   */
+  pgDatabase?: string;
 }
 
 export const FHIR_DEPLOY_DIR = path.join(REPO_ROOT, 'deploy', 'fhir-server');
@@ -61,13 +67,14 @@ export function javaArgs(opts: { heap: string; jit: 'full' | 'quick'; marker: st
 }
 
 /** Environment for the Java process (read by deploy/fhir-server's DatabaseSettings and application.properties). */
-export function serverEnv(opts: { host: string; port: number; db: string; dataDir: string; maxRequestBytes?: number }): Record<string, string> {
+export function serverEnv(opts: { host: string; port: number; db: string; dataDir: string; maxRequestBytes?: number; pgDatabase?: string }): Record<string, string> {
   return {
     FHIR_SERVER_HOST: opts.host,
     FHIR_SERVER_PORT: String(opts.port),
     FHIR_SERVER_DB: opts.db,
     FHIR_SERVER_DATA_DIR: opts.dataDir,
     ...(opts.maxRequestBytes !== undefined ? { FHIR_SERVER_MAX_REQUEST_BYTES: String(opts.maxRequestBytes) } : {}),
+    ...(opts.pgDatabase !== undefined ? { FHIR_SERVER_PG_DATABASE: opts.pgDatabase } : {}),
   };
 }
 
@@ -153,7 +160,7 @@ export function createFhirServerService(config: Config, opts: FhirServerOptions 
       fs.mkdirSync(dataDir, { recursive: true });
       fs.appendFileSync(logFile, `\n--- medner stack: starting FHIR server (${db === 'postgres' || db === 'h2' ? db : 'jdbc url'}) at ${new Date().toISOString()}\n`);
       const args = javaArgs({ heap: opts.heap ?? config.fhirServer.heap, jit: opts.jit ?? config.fhirServerJit, marker, jar });
-      const env = { ...process.env, ...serverEnv({ host, port, db, dataDir, maxRequestBytes: config.fhirServer.maxRequestBytes }) };
+      const env = { ...process.env, ...serverEnv({ host, port, db, dataDir, maxRequestBytes: config.fhirServer.maxRequestBytes, ...(opts.pgDatabase === undefined ? {} : { pgDatabase: opts.pgDatabase }) }) };
       const pid = spawnDetached(javaBin, args, { cwd: dir, logFile, env });
       writePidFile(pidFile, { pid, marker, address });
     }

@@ -98,7 +98,12 @@ function keyOf(n: ServiceName): keyof Services {
   return n === 'kafka' ? 'kafkaBrokers' : n === 'redis' ? 'redisUrl' : 'fhirBaseUrl';
 }
 
-/** A name unique to this test run, for topics, groups and queues. */
+/**
+ * A name unique to this test run, for topics, groups, queues and key prefixes. Under `npm test` it
+ * starts with the run's tag (MEDNER_TEST_RUN, set by test/run.ts), which deletes every Kafka topic,
+ * consumer group and Redis key with that tag when the tests end.
+ */
 export function uniqueName(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const run = process.env.MEDNER_TEST_RUN;
+  return `${run ? `${run}-` : ''}${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }

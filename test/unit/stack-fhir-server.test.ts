@@ -63,6 +63,8 @@ test('serverEnv: the variables deploy/fhir-server reads', () => {
     FHIR_SERVER_DB: 'h2',
     FHIR_SERVER_DATA_DIR: '/s/d',
   });
+  // The tests' and the soak's own PostgreSQL database (DatabaseSettings.java reads FHIR_SERVER_PG_DATABASE).
+  assert.equal(serverEnv({ host: '127.0.0.1', port: 18080, db: 'postgres', dataDir: '/s/d', pgDatabase: 'medner_test' }).FHIR_SERVER_PG_DATABASE, 'medner_test');
 });
 
 test('newestSourceMtime: newest of pom.xml and files under src/', () => {
