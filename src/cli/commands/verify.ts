@@ -6,7 +6,12 @@ import { parseDocuments } from '../../formats/intake.ts';
 import { buildDocumentTransaction } from '../../fhir/document-output.ts';
 import { FhirServerWriter } from '../../fhir/fhir-writer.ts';
 import { countsOf, type WritePlan } from '../../fhir/reconcile.ts';
+import { attachAttributes } from '../../nlp/attributes.ts';
 import { createNerEngine } from '../../nlp/engine.ts';
+import { withLinking } from '../../nlp/linking/link-entities.ts';
+import { Linker } from '../../nlp/linking/linker.ts';
+import { sharedTerminology } from '../../nlp/linking/tables.ts';
+import { linkSettingsFor, mappingLinks } from '../../fhir/label-mapping.ts';
 import { MednerError, errorCode } from '../../core/errors.ts';
 import { createFhirClient, labelMappingFor } from '../../pipeline/stages.ts';
 
@@ -47,7 +52,7 @@ export function registerVerify(program: Command): void {
       }
       const modelDir = opts.model ?? config.model.dir;
       const { mapping } = labelMappingFor(modelDir);
-      const engine = await createNerEngine({
+      const ner = await createNerEngine({
         modelDir,
         variant: config.model.variant,
         executionProvider: config.model.executionProvider,
@@ -57,9 +62,12 @@ export function registerVerify(program: Command): void {
         ...(config.model.batchInvariant === undefined ? {} : { batchInvariant: config.model.batchInvariant }),
         ...(config.model.maxPadding === undefined ? {} : { maxPadding: config.model.maxPadding }),
       });
+      // As the worker runs it (pipeline/stages.ts, queue/inference-worker.ts): linked when the mapping
+      // and LINKING say so, attributes attached; else the concept keys, so the ids, differ from the worker's.
+      const engine = config.model.linking && mappingLinks(mapping) ? withLinking(ner, new Linker(sharedTerminology(config.model.terminologyDir)), linkSettingsFor(mapping)) : ner;
       let differing = 0;
       try {
-        const entities = await engine.extract(docs.map((d) => d.text));
+        const entities = (await engine.extract(docs.map((d) => d.text))).map((found, k) => attachAttributes(docs[k]!.text, found));
         const writer = new FhirServerWriter(client);
         for (const [k, doc] of docs.entries()) {
           const out = buildDocumentTransaction({ doc, entities: entities[k]!, model: engine.model, mapping });
