@@ -5,6 +5,8 @@
  * record, tombstone) or an output. Patient-like values are synthetic and listed in `phi`, so a
  * soak can check that none of them appears in a log line.
  */
+import { syntheaLikeNote } from './clinical-notes.ts';
+
 export interface HostileInput {
   kind: string;
   topic: 'hl7' | 'fhir';
@@ -26,15 +28,26 @@ function msh(id: string, type: string): string {
   return `MSH|^~\\&|LAB|GENHOSP|MEDNER|GENHOSP|20260301093000||${type}|${id}|P|2.5.1`;
 }
 
+/**
+ * A good document: an MDM^T02 whose note is a Synthea-like note (test/support/clinical-notes.ts,
+ * one OBX per line) after a line naming the patient; unique document id and MRN per seed and index.
+ */
 export function goodNote(i: number, seed = 1): HostileInput {
   const r = rng(seed * 7919 + i);
   const name = `${NAMES[Math.floor(r() * NAMES.length)]}${i}`;
   const mrn = `SOAKMRN${seed}x${i}`;
   const phrase = `${name} reports chest pain since Tuesday`;
-  const text = `${phrase}. Admitted with pneumonia and acute kidney injury. Started ceftriaxone; lisinopril held. History of diabetes mellitus.`;
+  const lines = [`${phrase}. Admitted with pneumonia and acute kidney injury. Started ceftriaxone; lisinopril held.`, ...syntheaLikeNote(i).split('\n').filter((l) => l.trim() !== '')];
   const id = `SOAK-${seed}-${i}`;
   const value = Buffer.from(
-    [msh(`${id}-m`, 'MDM^T02^MDM_T02'), 'EVN|T02|20260301093000', `PID|1||${mrn}^^^GENHOSP^MR||${name}^Alex||19700101|F`, `TXA|1|DS^Discharge summary|TX|20260301090000||||||||${id}^GENHOSP||||||AU||AV`, `OBX|1|TX|18842-5^Discharge summary^LN||${text}||||||F`, ''].join('\r'),
+    [
+      msh(`${id}-m`, 'MDM^T02^MDM_T02'),
+      'EVN|T02|20260301093000',
+      `PID|1||${mrn}^^^GENHOSP^MR||${name}^Alex||19700101|F`,
+      `TXA|1|DS^Discharge summary|TX|20260301090000||||||||${id}^GENHOSP||||||AU||AV`,
+      ...lines.map((l, k) => `OBX|${k + 1}|TX|18842-5^Discharge summary^LN||${l}||||||F`),
+      '',
+    ].join('\r'),
   );
   return { kind: 'good', topic: 'hl7', key: id, value, expect: 'output', phi: [mrn, name, phrase] };
 }
