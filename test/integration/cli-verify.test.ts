@@ -10,6 +10,11 @@ import { buildDocumentTransaction } from '../../src/fhir/document-output.ts';
 import { FhirClient } from '../../src/fhir/fhir-client.ts';
 import { FhirServerWriter } from '../../src/fhir/fhir-writer.ts';
 import { createNerEngine } from '../../src/nlp/engine.ts';
+import { attachAttributes } from '../../src/nlp/attributes.ts';
+import { withLinking } from '../../src/nlp/linking/link-entities.ts';
+import { Linker } from '../../src/nlp/linking/linker.ts';
+import { sharedTerminology } from '../../src/nlp/linking/tables.ts';
+import { linkSettingsFor, mappingLinks } from '../../src/fhir/label-mapping.ts';
 import { labelMappingFor } from '../../src/pipeline/stages.ts';
 
 /**
@@ -51,10 +56,12 @@ test('medner verify --document: differs before a run, matches after it, lists wh
   // A run of the same model, as the worker would do it (the stored DocumentReference as input).
   const stored = await c.read('DocumentReference', id);
   const [doc] = await parseDocuments(Buffer.from(JSON.stringify(stored)), { source: { kind: 'file', path: `DocumentReference/${id}`, index: 0 }, format: 'fhir' });
-  const engine = await createNerEngine({ modelDir });
   const { mapping } = labelMappingFor(modelDir);
+  // Linked (the shipped mapping links) and with attributes, as the worker's stages do.
+  const ner = await createNerEngine({ modelDir });
+  const engine = mappingLinks(mapping) ? withLinking(ner, new Linker(sharedTerminology(undefined)), linkSettingsFor(mapping)) : ner;
   try {
-    const [entities] = await engine.extract([doc!.text]);
+    const [entities] = (await engine.extract([doc!.text])).map((found) => attachAttributes(doc!.text, found));
     const writer = new FhirServerWriter(c);
     await writer.writeDocument(doc!, buildDocumentTransaction({ doc: doc!, entities: entities!, model: engine.model, mapping }));
     const after = verify(id);
