@@ -6,7 +6,7 @@
 #   3. fine-tune (train.py from bge-small; an optional second stage), 4. export fp32 + int8 ONNX and the folder files
 # Env: DATA_DIR (default ../shared/data/clinical/maccrobat), PYTHON (/usr/bin/python3),
 #      TRAIN_MINUTES / STAGE2_MINUTES (0 = no cap; >0 fits a stage's schedule to that many minutes, as the
-#      shipped model was trained: see its README for the steps each stage reached), STAGE1_STEPS, STAGE2_STEPS, OUT_DIR (models/medner-clinical-bge-small),
+#      shipped model was trained: see its README for the steps each stage reached), STAGE1_STEPS, STAGE1_STOP_STEP (300; 0 = the whole schedule), STAGE2_STEPS (0), OUT_DIR (models/medner-clinical-bge-small),
 #      CACHE_DIR (.cache/bge), WORK_DIR (.cache/clinical), THREADS (2), SEED (31), SKIP_VERIFY (1: skip the encoder check)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -52,6 +52,9 @@ train() {
 }
 s1=()
 if [ "${STAGE1_STEPS:-0}" != 0 ]; then s1=(--total-steps "$STAGE1_STEPS"); fi
+# STAGE1_STOP_STEP: stop stage 1 after this step, keeping its 402-step schedule (the shipped model
+# stopped at 300: the 2-core machine's time box; see its README).
+if [ "${STAGE1_STOP_STEP:-300}" != 0 ]; then s1+=(--stop-step "${STAGE1_STOP_STEP:-300}"); fi
 train --encoder-onnx "$ENC" --epochs 2 "${s1[@]}" --lr 1.2e-4 --warmup 0.1 --seed "${SEED:-31}" \
   --max-minutes "${TRAIN_MINUTES:-0}" --out "$WORK/stage1.pt" 2>&1 | tee "$WORK/train.log"
 if [ "${STAGE2_STEPS:-0}" != 0 ]; then
