@@ -59,7 +59,7 @@ const envSchema = z.object({
   NDJSON_DIR: z.string().min(1).optional(),
   NDJSON_MAX_FILE_BYTES: intIn(4096, 2 ** 40).default(256 * 1024 * 1024),
 
-  MODEL_DIR: z.string().min(1).default('models/medner-bc5cdr-bge-small'),
+  MODEL_DIR: z.string().min(1).default('models/medner-clinical-bge-small'),
   MODEL_VARIANT: z.enum(['auto', 'fp32', 'int8', 'fp16']).default('auto'),
   EXECUTION_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
   GPU_IDS: csv.pipe(z.array(z.string().regex(/^\d+$/, 'expected GPU indexes like 0,1')).transform((a) => a.map(Number))).default([0]),

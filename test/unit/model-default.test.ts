@@ -1,10 +1,11 @@
-// The shipped default model folder (MODEL_DIR default): its files are well-formed, and it finds
-// the entities in a few hand-labelled sentences of our own (test/fixtures/eval/clinical.tsv)
-// through the full extract path.
+// The shipped model folders: the clinical default (MODEL_DIR's default) and the BC5CDR
+// alternative. Their files are well-formed, and each finds the entities of a few sentences of our
+// own through the full extract path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { loadConfig } from '../../src/config/config.ts';
 import { loadLabelMapping, targetFor } from '../../src/fhir/label-mapping.ts';
 import { MODEL_CONFIG_FILE, modelConfigProblems, type ModelConfig } from '../../src/nlp/model-config.ts';
 import { loadModelFolder, readVocab } from '../../src/nlp/model-folder.ts';
@@ -15,7 +16,7 @@ const root = path.resolve(import.meta.dirname, '..', '..');
 const dir = path.join(root, 'models', 'medner-bc5cdr-bge-small');
 const cfg = JSON.parse(readFileSync(path.join(dir, MODEL_CONFIG_FILE), 'utf8')) as ModelConfig;
 
-test('default model folder: valid config, uncased 30,522-token vocab, int8 ONNX, FHIR label mapping', () => {
+test('BC5CDR model folder (the shipped alternative): valid config, uncased 30,522-token vocab, int8 ONNX, FHIR label mapping', () => {
   assert.deepEqual(modelConfigProblems(cfg), []);
   assert.equal(cfg.name, 'medner-bc5cdr-bge-small');
   assert.deepEqual(cfg.labels, ['O', 'B-Chemical', 'I-Chemical', 'B-Disease', 'I-Disease']);
@@ -40,7 +41,7 @@ const loadable = await loadModelFolder(dir).then(
   (e: Error) => `model folder loader rejects the int8-only default model: ${e.message}`,
 );
 
-test('default model finds the entities of our own sentences (int8, full extract path)', { skip: loadable === true ? false : loadable }, async () => {
+test('BC5CDR model finds the entities of our own sentences (int8, full extract path)', { skip: loadable === true ? false : loadable }, async () => {
   const engine = await createNerEngine({ modelDir: dir, variant: 'int8', intraOpThreads: 1 });
   try {
     const r = await evaluateFile(engine, path.join(root, 'test', 'fixtures', 'eval', 'clinical.tsv'));
@@ -50,6 +51,41 @@ test('default model finds the entities of our own sentences (int8, full extract 
     assert.ok(r.scores.micro.f1 >= 0.7, `micro-F1 ${r.scores.micro.f1.toFixed(3)} on clinical.tsv`);
     const [ents] = await engine.extract(['Lithium carbonate may cause hypothyroidism.']);
     assert.ok(ents!.some((e) => e.label === 'Chemical' && /lithium/i.test(e.text)), JSON.stringify(ents!.map((e) => [e.text, e.label])));
+  } finally {
+    await engine.close();
+  }
+});
+
+const clinicalDir = path.join(root, 'models', 'medner-clinical-bge-small');
+const CLINICAL_TYPES = ['Sign_symptom', 'Disease_disorder', 'Diagnostic_procedure', 'Lab_value', 'Medication', 'Dosage',
+  'Frequency', 'Administration', 'Therapeutic_procedure', 'Biological_structure', 'Severity'];
+
+test('the default MODEL_DIR is the clinical model: valid config, MACCROBAT types, int8 under 60 MB, clinical FHIR mapping', () => {
+  const defaults = loadConfig({});
+  assert.equal(path.resolve(root, defaults.model.dir), clinicalDir);
+  const c = JSON.parse(readFileSync(path.join(clinicalDir, MODEL_CONFIG_FILE), 'utf8')) as ModelConfig;
+  assert.deepEqual(modelConfigProblems(c), []);
+  assert.equal(c.name, 'medner-clinical-bge-small');
+  for (const t of CLINICAL_TYPES) {
+    assert.ok(c.labels.includes(`B-${t}`) && c.labels.includes(`I-${t}`), `label ${t}`);
+  }
+  const int8 = path.join(clinicalDir, 'model.int8.onnx');
+  assert.ok(statSync(int8).size < 60e6, 'int8 model under 60 MB');
+  const mapping = loadLabelMapping(path.join(clinicalDir, c.labelMapping));
+  assert.equal(targetFor(mapping, 'Sign_symptom')?.resourceType, 'Condition');
+  assert.equal(targetFor(mapping, 'Diagnostic_procedure')?.resourceType, 'Observation');
+  assert.equal(targetFor(mapping, 'Medication')?.resourceType, 'MedicationStatement');
+  assert.equal(targetFor(mapping, 'Therapeutic_procedure')?.resourceType, 'Procedure');
+  assert.match(readFileSync(path.join(clinicalDir, 'README.md'), 'utf8'), /MACCROBAT/);
+});
+
+test('clinical model finds a test and its value in a sentence of our own (int8, full extract path)', async () => {
+  const engine = await createNerEngine({ modelDir: clinicalDir, variant: 'int8', intraOpThreads: 1 });
+  try {
+    const [ents] = await engine.extract(['Hemoglobin was 9.2 g/dL on admission.']);
+    const got = ents!.map((e) => [e.text, e.label]);
+    assert.ok(ents!.some((e) => e.label === 'Diagnostic_procedure' && /hemoglobin/i.test(e.text)), JSON.stringify(got));
+    assert.ok(ents!.some((e) => e.label === 'Lab_value' && /9\.2/.test(e.text)), JSON.stringify(got));
   } finally {
     await engine.close();
   }
