@@ -56,6 +56,13 @@ const envSchema = z.object({
     .default('https://medner.example.org/fhir'),
   // Where a document's resources go: `fhir` (one transaction per document) or `ndjson` (Bulk Data files in NDJSON_DIR).
   OUTPUT_SINK: z.enum(['fhir', 'ndjson']).default('fhir'),
+  // The sinks every document is written to, in order (src/pipeline/sinks); default from OUTPUT_SINK and FHIR_WRITE.
+  OUTPUT_SINKS: csv.pipe(
+    z
+      .array(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected sink names like fhir,kafka'))
+      .min(1, 'expected at least one sink')
+      .refine((a) => new Set(a).size === a.length, 'a sink is listed twice'),
+  ).optional(),
   NDJSON_DIR: z.string().min(1).optional(),
   NDJSON_MAX_FILE_BYTES: intIn(4096, 2 ** 40).default(256 * 1024 * 1024),
 
@@ -158,6 +165,11 @@ export interface Config {
   };
   /** Where a document's resources go: FHIR transactions, or Bulk Data NDJSON files (src/fhir/ndjson-sink.ts). */
   output: { sink: 'fhir'; maxFileBytes: number } | { sink: 'ndjson'; dir: string; maxFileBytes: number };
+  /**
+   * The output sinks (src/pipeline/sinks) every document is written to, in this order (OUTPUT_SINKS);
+   * by default `fhir,kafka`, `ndjson,kafka` with OUTPUT_SINK=ndjson, `kafka` with FHIR_WRITE=false.
+   */
+  sinks: string[];
   model: {
     dir: string;
     variant: 'auto' | 'fp32' | 'int8' | 'fp16';
@@ -300,6 +312,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`${e.MLLP_TLS_CERT === undefined ? 'MLLP_TLS_KEY' : 'MLLP_TLS_CERT'}: TLS needs both MLLP_TLS_CERT and MLLP_TLS_KEY`);
   }
   if (e.OUTPUT_SINK === 'ndjson' && e.NDJSON_DIR === undefined) problems.push('OUTPUT_SINK=ndjson: also needs NDJSON_DIR');
+  const sinks = e.OUTPUT_SINKS ?? (e.OUTPUT_SINK === 'ndjson' ? ['ndjson', 'kafka'] : e.FHIR_WRITE ? ['fhir', 'kafka'] : ['kafka']);
+  if (e.OUTPUT_SINKS) {
+    const list = e.OUTPUT_SINKS.join(',');
+    if (e.OUTPUT_SINKS.includes('ndjson') && e.NDJSON_DIR === undefined) problems.push(`OUTPUT_SINKS=${list}: the ndjson sink also needs NDJSON_DIR`);
+    if (e.OUTPUT_SINKS.includes('fhir') && !e.FHIR_WRITE) problems.push(`OUTPUT_SINKS=${list}: names fhir, but FHIR_WRITE=false`);
+    if (e.OUTPUT_SINK === 'ndjson' && !e.OUTPUT_SINKS.includes('ndjson')) problems.push(`OUTPUT_SINK=ndjson: OUTPUT_SINKS=${list} does not name ndjson`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   // REDIS_PASSWORD (a Secret, say) wins over a password in the URL (a ConfigMap).
   if (e.REDIS_PASSWORD !== undefined) redisUrl.password = encodeURIComponent(e.REDIS_PASSWORD);
@@ -347,7 +366,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jobAttempts: e.JOB_ATTEMPTS,
     },
     fhir: { baseUrl: e.FHIR_BASE_URL.replace(/\/+$/, ''), timeoutMs: e.FHIR_TIMEOUT_MS, write: e.FHIR_WRITE, reconcile: e.FHIR_RECONCILE, canonicalBase: e.FHIR_CANONICAL_BASE, auth },
-    output: e.OUTPUT_SINK === 'ndjson' && e.NDJSON_DIR ? { sink: 'ndjson', dir: e.NDJSON_DIR, maxFileBytes: e.NDJSON_MAX_FILE_BYTES } : { sink: 'fhir', maxFileBytes: e.NDJSON_MAX_FILE_BYTES },
+    sinks,
+    output: sinks.includes('ndjson') && e.NDJSON_DIR ? { sink: 'ndjson', dir: e.NDJSON_DIR, maxFileBytes: e.NDJSON_MAX_FILE_BYTES } : { sink: 'fhir', maxFileBytes: e.NDJSON_MAX_FILE_BYTES },
     model: {
       dir: e.MODEL_DIR,
       variant: e.MODEL_VARIANT,

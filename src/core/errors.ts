@@ -41,6 +41,8 @@ export type OutputErrorCode =
   | 'NDJSON_CONFIG'
   | 'NDJSON_CLOSED'
   | 'NDJSON_ENTRY_MISMATCH'
+  | 'SINK_UNAVAILABLE' // an output sink cannot write now (retriable)
+  | 'SINK_REJECTED' // an output sink refused the document (not retriable)
   | 'DEAD_LETTER_FAILED'
   | 'DEAD_LETTER_UNREADABLE';
 

@@ -5,6 +5,7 @@
 import type { ClinicalDocument, SourceCoordinates, SourceFormat } from './clinical-document.ts';
 import type { Entity, ModelInfo } from './entity.ts';
 import type { Stage } from './stage.ts';
+import type * as fhir4 from 'fhir/r4.js';
 
 /** Raw Kafka value -> normalized documents; throws a MednerError (retriable or not). */
 export type ParseDocuments = (raw: Buffer, source: SourceCoordinates, format: SourceFormat | undefined) => Promise<ClinicalDocument[]>;
@@ -25,12 +26,44 @@ export interface WriteChanges {
   deleted: number;
 }
 
+/** What one sink did with a document (absent fields: nothing to report). */
+export interface SinkResult {
+  /** What a FHIR server write changed. */
+  changes?: WriteChanges;
+}
+
+/** A document's results as every output sink gets them: the mapped transaction Bundle and its keys. */
+export interface DocumentResult {
+  doc: ClinicalDocument;
+  model: ModelInfo;
+  output: {
+    /** One FHIR transaction Bundle per document (bounds checked). */
+    bundle: fhir4.Bundle;
+    /** sha256 of the patient reference/identifier (a Kafka key that keeps one patient's results ordered). */
+    patientKey: string;
+    /** Business keys of the derived resources. */
+    resourceIdentifiers: { resourceType: string; system: string; value: string }[];
+  };
+}
+
+/**
+ * Where a document's results go (src/pipeline/sinks: fhir, kafka, ndjson; OUTPUT_SINKS picks them
+ * and their order). `write` resolves once the result is durable there and must be idempotent: a
+ * job is retried from the first sink when any sink fails retriably. Errors are MednerErrors:
+ * retriable (the job is retried) or not (the document is dead-lettered).
+ */
+export interface OutputSink {
+  readonly name: string;
+  write(result: DocumentResult): Promise<SinkResult>;
+  /** Readiness (/ready): can this sink write now? */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
 export interface OutputSummary {
   resources: number;
-  /** Absent when FHIR writing is off. */
-  changes?: WriteChanges;
-  fhirWritten: boolean;
-  published: boolean;
+  /** Each configured sink's result, by sink name, in the order written. */
+  sinks: Record<string, SinkResult>;
   /** Mentions that made no resource of their own, by reason (DocumentOutput.dropped). */
   dropped?: Record<string, number>;
   /** Source spans dropped beyond MAX_SPANS_PER_RESOURCE. */
@@ -39,7 +72,7 @@ export interface OutputSummary {
   identifiersDropped?: string[];
 }
 
-/** Writes a document's results durably: FHIR transaction committed and output topic acknowledged. */
+/** Writes a document's results durably: every configured sink, in order. */
 export interface OutputPort {
   write(doc: ClinicalDocument, entities: Entity[], model: ModelInfo): Promise<OutputSummary>;
 }
@@ -64,7 +97,7 @@ export interface Stages {
   createEngine(index: number): Promise<NerPort>;
   output: OutputPort;
   deadLetter: DeadLetterPort;
-  /** Readiness: does the FHIR server answer (true when FHIR writing is off)? */
-  fhirReachable(): Promise<boolean>;
+  /** The configured output sinks, in write order (readiness asks each). */
+  sinks: readonly OutputSink[];
   close(): Promise<void>;
 }

@@ -64,7 +64,7 @@ export class FhirServerWriter {
    * sends nothing), resources this run no longer yields are retracted, a superseded Provenance
    * of the document is deleted. Returns the counts.
    */
-  async writeDocument(doc: ClinicalDocument, out: DocumentOutput): Promise<WriteResult> {
+  async writeDocument(doc: ClinicalDocument, out: Pick<DocumentOutput, 'bundle' | 'resourceIdentifiers'>): Promise<WriteResult> {
     const plan = await this.plan(doc, out);
     const counts = countsOf(plan);
     const result = { written: out.resourceIdentifiers.length, ...counts };
@@ -78,7 +78,7 @@ export class FhirServerWriter {
     return result;
   }
 
-  private async send(out: DocumentOutput, entries: fhir4.BundleEntry[]): Promise<void> {
+  private async send(out: Pick<DocumentOutput, 'bundle' | 'resourceIdentifiers'>, entries: fhir4.BundleEntry[]): Promise<void> {
     const devices = entries.filter(isDeviceEntry).map((e) => e.request!.url);
     const refresh = this.opts.deviceRefreshMs ?? DEFAULT_DEVICE_REFRESH_MS;
     const now = performance.now();
@@ -98,7 +98,7 @@ export class FhirServerWriter {
   }
 
   /** What writeDocument would send, and the counts, without writing (medner verify). */
-  async plan(doc: ClinicalDocument, out: DocumentOutput, opts: { full?: boolean } = {}): Promise<WritePlan> {
+  async plan(doc: ClinicalDocument, out: Pick<DocumentOutput, 'bundle' | 'resourceIdentifiers'>, opts: { full?: boolean } = {}): Promise<WritePlan> {
     const stored = await this.storedFor(doc, opts.full || this.opts.alwaysReconcile || needsReconcile(doc));
     return planWrite(out.bundle, stored, this.opts.targets ?? DEFAULT_TARGETS);
   }

@@ -24,7 +24,7 @@ export const OUTPUT_HEADERS = {
 } as const;
 
 export function outputRecord(
-  out: DocumentOutput,
+  out: Pick<DocumentOutput, 'bundle' | 'patientKey' | 'resourceIdentifiers'>,
   doc: ClinicalDocument,
   model: ModelInfo,
 ): { key: string; value: string; headers: Record<string, string> } {

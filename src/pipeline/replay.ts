@@ -122,8 +122,10 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
       done++;
       if (r.deadLettered) deadLettered++;
       for (const res of r.results ?? []) {
-        if (!res.changes) continue;
-        for (const k of Object.keys(changes) as (keyof WriteChanges)[]) changes[k] += res.changes[k] ?? 0;
+        for (const sink of Object.values(res.sinks ?? {})) {
+          if (!sink.changes) continue;
+          for (const k of Object.keys(changes) as (keyof WriteChanges)[]) changes[k] += sink.changes[k] ?? 0;
+        }
       }
       const secs = (Date.now() - t0) / 1000;
       bar?.update(done, { rate: (done / Math.max(secs, 0.001)).toFixed(1) });

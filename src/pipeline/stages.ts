@@ -1,6 +1,6 @@
 /**
  * Builds the real stages for the pipeline from config: intake, the NER engine,
- * the FHIR writer plus the Kafka output topic, and the dead-letter topic.
+ * the output sinks (OUTPUT_SINKS, src/pipeline/sinks), and the dead-letter topic.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,10 +12,7 @@ import { deadLetterRecord, withPayloadBySource, type DeadLetterRecord } from '..
 import { buildDocumentTransaction } from '../fhir/document-output.ts';
 import { checkEntityCount, checkTransaction, limitSpans } from '../fhir/bounds.ts';
 import { FhirClient } from '../fhir/fhir-client.ts';
-import { FhirServerWriter } from '../fhir/fhir-writer.ts';
-import { NdjsonSink } from '../fhir/ndjson-sink.ts';
 import { BC5CDR_MAPPING_FILE, linkSettingsFor, loadLabelMapping, mappingLinks, type LabelMapping } from '../fhir/label-mapping.ts';
-import { outputRecord } from '../fhir/output-record.ts';
 import { createNerEngine } from '../nlp/engine.ts';
 import { withLinking } from '../nlp/linking/link-entities.ts';
 import { Linker } from '../nlp/linking/linker.ts';
@@ -25,7 +22,8 @@ import { MODEL_CONFIG_FILE, type ModelConfig } from '../nlp/model-config.ts';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../ops/logger.ts';
 import { createKafka, createProducer, type ProducerPort } from '../ingest/kafka.ts';
-import type { OutputPort, Stages } from '../core/ports.ts';
+import type { OutputPort, OutputSink, OutputSummary, SinkResult, Stages } from '../core/ports.ts';
+import { buildSinks, SHIPPED_SINKS, type SinkFactory } from './sinks/registry.ts';
 
 /** The model's own label mapping when its folder has one, else the shipped BC5CDR mapping. */
 export function labelMappingFor(modelDir: string): { mapping: LabelMapping; file: string } {
@@ -62,50 +60,52 @@ export interface StagesOptions {
   producer?: ProducerPort;
   /** The manifest's `request` when the NDJSON sink is selected (e.g. the replay command line). */
   ndjsonRequest?: string;
+  /** The sinks OUTPUT_SINKS may name (default: the shipped ones, src/pipeline/sinks/registry.ts). */
+  sinkRegistry?: readonly SinkFactory[];
 }
 
-export async function createStages(config: Config, logger: Logger, opts: StagesOptions = {}): Promise<Stages> {
-  const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-out` }, logger);
-  const producer = opts.producer ?? createProducer(kafka);
-  const client = createFhirClient(config);
-  const writer = new FhirServerWriter(client, { alwaysReconcile: config.fhir.reconcile === 'full' });
-  // OUTPUT_SINK=ndjson (or `replay --output ndjson:DIR`): Bulk Data NDJSON files instead of FHIR transactions.
-  const sink =
-    config.output.sink === 'ndjson'
-      ? new NdjsonSink({ dir: config.output.dir, maxFileBytes: config.output.maxFileBytes, request: opts.ndjsonRequest ?? 'medner (OUTPUT_SINK=ndjson)' })
-      : undefined;
-  const fhirWrite = config.fhir.write && !sink;
-  const mapping = opts.mapping ?? labelMappingFor(config.model.dir).mapping;
-  // Attachment urls are read through the FHIR client: its auth (bearer or OAuth2), only to the FHIR server's origin.
-  // An attachment is read only up to a bound (its text at MAX_NARRATIVE_BYTES, times 4 for base64 and markup).
-  const fetchBinary = (url: string) => client.readAttachment(url, { maxBytes: config.limits.maxNarrativeBytes * 4 });
-  // The terminology tables are loaded once per process, before the first engine (about 1 s, 100 MB).
-  const linker = config.model.linking && mappingLinks(mapping) ? new Linker(sharedTerminology(config.model.terminologyDir)) : undefined;
-
-  const output: OutputPort = {
-    async write(doc: ClinicalDocument, entities: Entity[], model: ModelInfo) {
-      // Bounds first (issue 20): nothing over them reaches the FHIR server or the output topic.
+/**
+ * The output stage: bounds, the FHIR mapping, then each sink in order. A sink that fails stops the
+ * sequence and the error goes to the job: retriable, the job is retried from the first sink (each
+ * sink's write is idempotent, so the earlier ones rewrite nothing new); not retriable, the document
+ * is dead-lettered. The job succeeds only when every sink has written.
+ */
+export function createOutput(config: Config, sinks: readonly OutputSink[], mapping: LabelMapping): OutputPort {
+  return {
+    async write(doc: ClinicalDocument, entities: Entity[], model: ModelInfo): Promise<OutputSummary> {
+      // Bounds first (issue 20): nothing over them reaches any sink.
       checkEntityCount(entities.length, config.limits);
       const out = buildDocumentTransaction({ doc, entities, model, mapping });
       const spansDropped = limitSpans(out.bundle, config.limits.maxSpansPerResource);
       checkTransaction(out.bundle, config.limits);
-      // The sink resolves once the document's resources are fsynced; the output topic record follows, as after a transaction.
-      if (sink) await sink.writeDocument(out.bundle);
-      const w = fhirWrite ? await writer.writeDocument(doc, out) : undefined;
-      const rec = outputRecord(out, doc, model);
-      await producer.send(config.topics.output, [rec]);
-      const changes = w && { created: w.created, updated: w.updated, unchanged: w.unchanged, retracted: w.retracted, deleted: w.deleted };
+      const results: Record<string, SinkResult> = {};
+      for (const sink of sinks) results[sink.name] = await sink.write({ doc, model, output: out });
       return {
         resources: out.resourceIdentifiers.length,
-        ...(changes ? { changes } : {}),
-        fhirWritten: fhirWrite,
-        published: true,
+        sinks: results,
         dropped: out.dropped,
         identifiersDropped: out.identifiersDropped,
         ...(spansDropped > 0 ? { spansDropped } : {}),
       };
     },
   };
+}
+
+export async function createStages(config: Config, logger: Logger, opts: StagesOptions = {}): Promise<Stages> {
+  const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-out` }, logger);
+  const producer = opts.producer ?? createProducer(kafka);
+  const client = createFhirClient(config);
+  const mapping = opts.mapping ?? labelMappingFor(config.model.dir).mapping;
+  // Attachment urls are read through the FHIR client: its auth (bearer or OAuth2), only to the FHIR server's origin.
+  // An attachment is read only up to a bound (its text at MAX_NARRATIVE_BYTES, times 4 for base64 and markup).
+  const fetchBinary = (url: string) => client.readAttachment(url, { maxBytes: config.limits.maxNarrativeBytes * 4 });
+  // The terminology tables are loaded once per process, before the first engine (about 1 s, 100 MB).
+  const linker = config.model.linking && mappingLinks(mapping) ? new Linker(sharedTerminology(config.model.terminologyDir)) : undefined;
+  const sinks = buildSinks(
+    { config, logger, producer, fhirClient: client, ...(opts.ndjsonRequest !== undefined ? { ndjsonRequest: opts.ndjsonRequest } : {}) },
+    opts.sinkRegistry ?? SHIPPED_SINKS,
+  );
+  const output = createOutput(config, sinks, mapping);
 
   return {
     parse: (raw, source, format) => parseDocuments(raw, { source, ...(format ? { format } : {}), fetchBinary }),
@@ -144,17 +144,9 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
         await send(withPayloadBySource(rec));
       }
     },
-    async fhirReachable() {
-      if (!fhirWrite) return true;
-      try {
-        const res = await fetch(`${config.fhir.baseUrl}/metadata?_summary=true`, { signal: AbortSignal.timeout(3000) });
-        return res.ok;
-      } catch {
-        return false;
-      }
-    },
+    sinks,
     async close() {
-      await sink?.close();
+      for (const sink of sinks) await sink.close();
       if (!opts.producer) await producer.close();
     },
   };

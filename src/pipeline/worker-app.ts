@@ -158,7 +158,15 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
     checks.push({ name: 'kafka', check: () => runner.ownsPartitions });
     health.push({ name: 'consumer', problem: () => runner.fatal });
   }
-  checks.push({ name: 'fhir', check: () => stages.fhirReachable() });
+  // Each output sink's readiness under its name (`fhir`: the FHIR server answers); a name a check already has is ANDed with it.
+  for (const sink of stages.sinks) {
+    const same = checks.find((c) => c.name === sink.name);
+    if (!same) checks.push({ name: sink.name, check: () => sink.ready() });
+    else {
+      const first = same.check;
+      same.check = async () => (await first()) && (await sink.ready());
+    }
+  }
   if (o.role !== 'ingest') checks.push({ name: 'model', check: async () => engines.length > 0 });
 
   // GET /queue on ingest roles: the backlog the inference autoscaler reads (deploy/k8s/keda).

@@ -18,10 +18,8 @@ export interface InferenceJobData {
 export interface InferenceJobResult {
   entities: number;
   resources: number;
-  /** What the FHIR write changed (absent when FHIR writing is off). */
-  changes?: { created: number; updated: number; unchanged: number; retracted: number; deleted: number };
-  fhirWritten: boolean;
-  published: boolean;
+  /** Each output sink's result by sink name (e.g. `fhir`: what the write changed; `kafka`: published). */
+  sinks: Record<string, { changes?: { created: number; updated: number; unchanged: number; retracted: number; deleted: number } }>;
 }
 
 export type FailureStage = JobStage;

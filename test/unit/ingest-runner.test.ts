@@ -70,7 +70,7 @@ class FakeQueue implements JobQueuePort<string> {
     return this.depthValue;
   }
   complete(jobId: string) {
-    this.jobs.get(jobId)!.settle!({ ok: true, result: { entities: 0, resources: 0, fhirWritten: true, published: true } });
+    this.jobs.get(jobId)!.settle!({ ok: true, result: { entities: 0, resources: 0, sinks: { fhir: {}, kafka: {} } } });
   }
   fail(jobId: string) {
     this.jobs.get(jobId)!.settle!({ ok: false, failure: { stage: 'output', code: 'FHIR_REJECTED', message: 'refused' }, attempts: 3 });

@@ -66,8 +66,10 @@ export function registerReplay(program: Command): void {
     .option('--output <sink>', 'fhir (transactions) or ndjson:DIR (FHIR Bulk Data NDJSON files plus manifest.json in DIR, for $import; default: OUTPUT_SINK)', outputSpec)
     .action(async (o: { topic?: string; from?: Date; to?: Date; partitions?: number[]; group?: string; deadLetter?: boolean; inference: string; output?: ReturnType<typeof outputSpec> }) => {
       const loaded = loadConfig();
+      // --output swaps the FHIR transactions for NDJSON files (or back) in the configured sinks, keeping their order.
+      const swap = (from: string, to: string) => (loaded.sinks.includes(from) ? loaded.sinks.map((s) => (s === from ? to : s)) : loaded.sinks.includes(to) ? loaded.sinks : [to, ...loaded.sinks]);
       const config: Config = o.output
-        ? { ...loaded, output: { ...o.output, maxFileBytes: loaded.output.maxFileBytes } }
+        ? { ...loaded, output: { ...o.output, maxFileBytes: loaded.output.maxFileBytes }, sinks: o.output.sink === 'ndjson' ? swap('fhir', 'ndjson') : swap('ndjson', 'fhir') }
         : loaded;
       const logger: Logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
       if (config.output.sink === 'ndjson') {

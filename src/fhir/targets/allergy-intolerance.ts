@@ -1,7 +1,7 @@
 import type * as fhir4 from 'fhir/r4.js';
 import { HL7 } from '../uris.ts';
 import { concept, extensionsFor } from './common.ts';
-import type { ResourceTarget } from './target.ts';
+import { verificationRetraction, type ResourceTarget } from './target.ts';
 
 /**
  * A substance in an allergy context (a MedicationStatement label whose mention the assertions mark
@@ -30,11 +30,6 @@ export const allergyIntoleranceTarget: ResourceTarget<fhir4.AllergyIntolerance> 
     if (ctx.date) r.recordedDate = ctx.date;
     return r;
   },
-  retract(a) {
-    if (a.verificationStatus?.coding?.some((x) => x.code === 'entered-in-error')) return undefined;
-    const r = { ...a, verificationStatus: { coding: [{ system: HL7.allergyVerification, code: 'entered-in-error', display: 'Entered in Error' }] } };
-    delete r.clinicalStatus; // ait-2: no clinicalStatus on an entered-in-error AllergyIntolerance
-    return r;
-  },
-  isRetracted: (a) => a.verificationStatus?.coding?.some((x) => x.code === 'entered-in-error') ?? false,
+  // entered-in-error without clinicalStatus (ait-2)
+  ...verificationRetraction<fhir4.AllergyIntolerance>(HL7.allergyVerification),
 };

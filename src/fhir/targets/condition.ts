@@ -2,7 +2,7 @@ import type * as fhir4 from 'fhir/r4.js';
 import type { AssertedEntityWithRelation } from '../../nlp/assertions.ts';
 import { HL7 } from '../uris.ts';
 import { baseOf, categoryWithText, concept } from './common.ts';
-import type { ResourceTarget } from './target.ts';
+import { verificationRetraction, type ResourceTarget } from './target.ts';
 
 const CLINICAL_DISPLAY: Record<string, string> = { active: 'Active', inactive: 'Inactive', resolved: 'Resolved' };
 
@@ -56,11 +56,6 @@ export const conditionTarget: ResourceTarget<fhir4.Condition> = {
     const cat = categoryWithText(c.category, target.categoryText);
     if (cat) c.category = cat;
   },
-  retract(c) {
-    if (c.verificationStatus?.coding?.some((x) => x.code === 'entered-in-error')) return undefined;
-    const r = { ...c, verificationStatus: { coding: [{ system: HL7.conditionVerStatus, code: 'entered-in-error', display: 'Entered in Error' }] } };
-    delete r.clinicalStatus; // con-5: no clinicalStatus on an entered-in-error Condition
-    return r;
-  },
-  isRetracted: (c) => c.verificationStatus?.coding?.some((x) => x.code === 'entered-in-error') ?? false,
+  // entered-in-error without clinicalStatus (con-5)
+  ...verificationRetraction<fhir4.Condition>(HL7.conditionVerStatus),
 };

@@ -52,3 +52,19 @@ export function statusRetraction<R extends fhir4.DomainResource & { status?: str
     isRetracted: (r) => r.status === 'entered-in-error',
   };
 }
+
+/** Retraction by `verificationStatus` entered-in-error, clinicalStatus removed (Condition con-5, AllergyIntolerance ait-2). */
+export function verificationRetraction<R extends fhir4.DomainResource & { verificationStatus?: fhir4.CodeableConcept; clinicalStatus?: fhir4.CodeableConcept }>(
+  system: string,
+): Pick<ResourceTarget<R>, 'retract' | 'isRetracted'> {
+  const retracted = (r: R) => r.verificationStatus?.coding?.some((x) => x.code === 'entered-in-error') ?? false;
+  return {
+    retract(r) {
+      if (retracted(r)) return undefined;
+      const out = { ...r, verificationStatus: { coding: [{ system, code: 'entered-in-error', display: 'Entered in Error' }] } };
+      delete out.clinicalStatus;
+      return out;
+    },
+    isRetracted: retracted,
+  };
+}
