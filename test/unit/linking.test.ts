@@ -59,6 +59,19 @@ test('abbreviations defined in the document expand, and only those', () => {
   assert.deepEqual(codesOf('CKD stage 3 was common.', 'CKD'), [], 'undefined abbreviation: no code');
 });
 
+test('abbreviations: word initials before the letter rule; the document\'s definition before the dictionary', () => {
+  // the letter rule alone takes the inner "a" of "adenomatous" for the second A
+  assert.equal(findAbbreviations('Families with attenuated adenomatous polyposis coli (AAPC) were seen.').get('AAPC'), 'attenuated adenomatous polyposis coli');
+  assert.equal(findAbbreviations('Patients with non-insulin-dependent diabetes mellitus (NIDDM) were seen.').get('NIDDM'), 'non-insulin-dependent diabetes mellitus');
+  assert.equal(findAbbreviations('Phenobarbital (PB) is safe.').get('PB'), 'Phenobarbital', 'no initials: the letter rule still applies');
+  // "DM" is myotonic dystrophy in most training abstracts; here the document defines it
+  const text = 'Two patients with dermatomyositis (DM) were treated. DM improved.';
+  const dm = codesOf(text, 'DM').find((c) => c.system === MESH_SYSTEM);
+  assert.equal(dm?.code, codesOf(text, 'dermatomyositis').find((c) => c.system === MESH_SYSTEM)?.code);
+  assert.equal(dm?.code, 'D003882');
+  assert.equal(linker.link('DM', 'Disease').parts[0]!.candidates[0]?.id, 'D009223', 'undefined: the dictionary decides');
+});
+
 test('composite mentions: shared head, each part its own concept', () => {
   assert.deepEqual(splitComposite('breast and ovarian cancer')?.parts, [['breast cancer', 'breast'], ['ovarian cancer']]);
   assert.deepEqual(splitComposite('sagittal and left transverse sinus thrombosis')?.parts[0], [

@@ -14,8 +14,42 @@ function isShortForm(sf: string): boolean {
   return true;
 }
 
+const SKIPPABLE = new Set(['of', 'and', 'the', 'in', 'with', 'to', 'for', 'or', 'by', 'on', 'a', 'an']);
+
+/**
+ * The long form whose word initials spell the short form ("attenuated adenomatous polyposis coli
+ * (AAPC)": all four words, where the letter rule alone stops at "adenomatous", whose inner "a" it takes
+ * for the second A). Words are split at spaces, hyphens and slashes; "of", "and", "the"... may be
+ * skipped; digits in the short form must be words of their own. Undefined when the initials do not spell it.
+ */
+export function matchInitials(sf: string, before: string): string | undefined {
+  const letters = sf.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+  if (letters.length < 2) return undefined;
+  const cand = before.trimEnd();
+  const starts: number[] = [];
+  const re = /[\p{L}\p{N}]+/gu;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(cand))) starts.push(m.index);
+  let si = letters.length - 1;
+  let ti = starts.length - 1;
+  // the last word must give the last letter: the long form ends right before the parenthesis
+  while (si >= 0 && ti >= 0) {
+    const w = cand.slice(starts[ti]!).match(/^[\p{L}\p{N}]+/u)![0].toLowerCase();
+    if (w[0] === letters[si]) {
+      si--;
+      if (si < 0) break;
+      ti--;
+    } else if (SKIPPABLE.has(w) && si < letters.length - 1) ti--;
+    else return undefined;
+  }
+  if (si >= 0 || ti < 0) return undefined;
+  return cand.slice(starts[ti]!).replace(/[,;:]+$/, '');
+}
+
 /** The shortest long form ending before the parenthesis that the short form abbreviates, or undefined. */
 export function matchLongForm(sf: string, before: string): string | undefined {
+  const byInitials = matchInitials(sf, before);
+  if (byInitials) return byInitials;
   const ws = before.trimEnd().split(/\s+/).filter(Boolean);
   const maxWords = Math.min(sf.length + 5, sf.length * 2);
   const cand = ws.slice(Math.max(0, ws.length - maxWords)).join(' ');

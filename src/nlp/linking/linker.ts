@@ -124,13 +124,15 @@ export class Linker {
 
   /** Sieves 1, 2 and 4 for one concept. */
   private single(text: string, label: LinkLabel, abbr: AbbreviationMap | undefined, k: number): LinkPart {
-    const direct = this.lookup(text, label);
-    if (direct.length > 0) return { text, candidates: direct.slice(0, k) };
+    // A short form the document defines means what the document says ("DM" after "diabetes mellitus
+    // (DM)"), whatever it meant in the training abstracts: the expansion is looked up first.
     const expanded = abbr ? expandAbbreviations(text, abbr) : text;
     if (expanded !== text) {
       const viaAbbr = this.lookup(expanded, label, 'abbreviation');
       if (viaAbbr.length > 0) return { text: expanded, candidates: viaAbbr.slice(0, k) };
     }
+    const direct = this.lookup(text, label);
+    if (direct.length > 0) return { text, candidates: direct.slice(0, k) };
     return { text: expanded, candidates: this.fuzzy(expanded, label, k) };
   }
 
