@@ -16,12 +16,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parsePubtator, pubtatorType } from '../src/nlp/linking/pubtator.ts';
+// the format the loader reads: bump it there when the table format or the build's rules change
+import { TABLES_FORMAT } from '../src/nlp/linking/tables.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
 
-/** Bump when the table format or the build's rules change. */
-export const TABLES_FORMAT = 1;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -151,8 +151,14 @@ for (const corpus of ['bc5cdr', 'ncbi-disease']) {
         if (m.parts.length === 1 && m.parts[0]!.length === 1 && m.parts[0]![0] !== '-1') {
           addTerm(m.parts[0]![0]!, label, m.text, 1, 0);
           n++;
+        } else if (m.parts.length > 1 && m.parts.every((p) => p.length === 1 && p[0] !== '-1')) {
+          // a composite mention as a whole ("hemorrhagic cystitis" = Hemorrhage|Cystitis): its ids
+          // joined by "|", so the same words in another abstract get the same concepts
+          addTerm(m.parts.map((p) => p[0]!).join('|'), label, m.text, 1, 0);
+          // and its parts, as the annotators spelled them out ("cardiovascular depression")
+          if (m.partTexts && m.partTexts.length === m.parts.length) m.parts.forEach((p, k) => addTerm(p[0]!, label, m.partTexts![k]!, 1, 0));
+          n++;
         } else if (m.partTexts && m.partTexts.length === m.parts.length) {
-          // a composite's parts, as the annotators spelled them out ("cardiovascular depression")
           m.parts.forEach((p, k) => {
             if (p.length === 1 && p[0] !== '-1') addTerm(p[0]!, label, m.partTexts![k]!, 1, 0);
           });

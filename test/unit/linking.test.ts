@@ -86,6 +86,13 @@ test('composite mentions: shared head, each part its own concept', () => {
   assert.deepEqual(r.parts.map((p) => p.candidates[0]?.id), ['D003110', 'D008175']);
   const nv = linker.link('nausea and vomiting', 'Disease');
   assert.deepEqual(nv.parts.map((p) => p.candidates[0]?.id), ['D009325', 'D014839']);
+  // a composite the training mentions name as a whole, without "and": its concepts, ICD-10-CM by each one's bridge
+  const hc = linker.link('hemorrhagic cystitis', 'Disease');
+  assert.equal(hc.composite, true);
+  assert.deepEqual(hc.parts.map((p) => p.candidates[0]?.id), ['D006470', 'D003556']);
+  const hcl = linkMention(linker, 'Hemorrhagic cystitis', 'Disease', DEFAULT_LINK_THRESHOLD, new Map());
+  assert.deepEqual(hcl.accepted.map((a) => a?.id), ['D006470', 'D003556']);
+  assert.notEqual(hcl.icd[0]?.code, hcl.icd[1]?.code, 'each part its own ICD-10-CM code (or none), never the whole name twice');
   // a name that is itself in the dictionary wins over the split
   assert.equal(linker.link('hereditary breast and ovarian cancer', 'Disease').composite, false);
   // gold matching: every part, any '+' alternative

@@ -38,7 +38,9 @@ export function linkMention(linker: Linker, text: string, dictionary: LinkLabel,
   const icd = result.parts.map((p, k) => {
     if (!(opts.icd ?? dictionary === 'Disease') || dictionary !== 'Disease') return undefined;
     const best = p.candidates[0] && p.candidates[0].score >= threshold ? p.candidates[0] : undefined;
-    const l = linker.icd(result.composite ? p.text : text, best ?? accepted[k], abbr);
+    // a composite's part is named by its own text; parts of a name remembered whole share it: bridge only
+    const name = !result.composite ? text : result.parts.filter((q) => q.text === p.text).length > 1 ? undefined : p.text;
+    const l = linker.icd(name, best ?? accepted[k], abbr);
     return l && l.score >= threshold ? l : undefined;
   });
   return { result, accepted, icd };

@@ -56,6 +56,9 @@ function rank(ids: IdWeights, base: number, via: Via): Candidate[] {
 }
 
 const round = (x: number): number => Math.round(x * 1e6) / 1e6;
+/** A composite mention remembered whole: its ids joined by "|". */
+const isComposite = (id: string): boolean => id.includes('|');
+const singles = (cs: Candidate[]): Candidate[] => (cs.some((c) => isComposite(c.id)) ? cs.filter((c) => !isComposite(c.id)) : cs);
 
 export class Linker {
   readonly tables: TerminologyTables;
@@ -139,6 +142,13 @@ export class Linker {
   /** Ranked candidates for a mention; several parts for a composite mention. */
   link(text: string, label: LinkLabel, abbr?: AbbreviationMap, k = 5): LinkResult {
     const whole = this.single(text, label, abbr, k);
+    const first = whole.candidates[0];
+    // a name the training mentions gave several concepts ("hemorrhagic cystitis": D006470|D003556)
+    if (first && isComposite(first.id) && first.via !== 'fuzzy') {
+      return { parts: first.id.split('|').map((id) => ({ text: whole.text, candidates: [{ ...first, id }] })), composite: true };
+    }
+    // otherwise such names are no candidates of a single concept
+    whole.candidates = singles(whole.candidates);
     const top = whole.candidates[0];
     if (top && top.via !== 'fuzzy') return { parts: [whole], composite: false };
     const split = splitComposite(abbr ? expandAbbreviations(text, abbr) : text);
@@ -147,6 +157,7 @@ export class Linker {
         let best: LinkPart | undefined;
         for (const o of options) {
           const p = this.single(o, label, abbr, k);
+          p.candidates = singles(p.candidates);
           if (!best || (p.candidates[0]?.score ?? 0) > (best.candidates[0]?.score ?? 0)) best = p;
         }
         return best!;
@@ -195,8 +206,8 @@ export class Linker {
   }
 
   /** ICD-10-CM for a disease mention: its name in the code set first, else the bridge from its MeSH id. */
-  icd(text: string, meshTop: Candidate | undefined, abbr?: AbbreviationMap): IcdLink | undefined {
-    const byName = this.icdByName(text, abbr);
+  icd(text: string | undefined, meshTop: Candidate | undefined, abbr?: AbbreviationMap): IcdLink | undefined {
+    const byName = text === undefined ? undefined : this.icdByName(text, abbr);
     if (byName && byName.via === 'exact') return byName;
     const byBridge = meshTop ? this.icdByBridge(meshTop.id, meshTop.score) : undefined;
     return byBridge ?? byName;

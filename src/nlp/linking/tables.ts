@@ -139,6 +139,9 @@ function buildFuzzy(exact: Map<string, IdWeights>): FuzzyIndex {
   return { names, keys, postings, idf };
 }
 
+/** The table format this loader reads (scripts/terminology-build.ts TABLES_FORMAT). 2: composite names (ids joined by "|"). */
+export const TABLES_FORMAT = 2;
+
 export function loadTerminology(dir: string = DEFAULT_TABLES_DIR): TerminologyTables {
   let manifest: Manifest;
   try {
@@ -146,6 +149,7 @@ export function loadTerminology(dir: string = DEFAULT_TABLES_DIR): TerminologyTa
   } catch (err) {
     throw new MednerError('TERMINOLOGY_INVALID', `terminology manifest ${path.join(dir, 'manifest.json')} cannot be read (run npm run terminology:build)`, { cause: err });
   }
+  if (manifest.format !== TABLES_FORMAT) throw new MednerError('TERMINOLOGY_INVALID', `terminology tables in ${dir} have format ${manifest.format}, this linker reads ${TABLES_FORMAT} (run npm run terminology:build)`);
   const icd = new Map<string, IcdEntry>();
   const icdExact = new Map<string, IcdMatch>();
   const icdBag = new Map<string, IcdMatch>();
