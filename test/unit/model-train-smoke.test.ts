@@ -17,7 +17,7 @@ const hasTorch = existsSync(PY) && spawnSync(PY, ['-c', 'import torch, onnx'], {
 const skip = hasTorch ? false : `${PY} has no torch/onnx (apt-get install python3-torch python3-onnx)`;
 
 function py(args: string[]): string {
-  const r = spawnSync(PY, args, { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' } });
+  const r = spawnSync(PY, args, { cwd: root, encoding: 'utf8', timeout: 600_000, env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' } });
   assert.equal(r.status, 0, `${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }

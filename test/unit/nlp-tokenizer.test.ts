@@ -72,13 +72,12 @@ test('empty and whitespace-only input give no tokens', () => {
   assert.equal(cased.tokenize(' \t\n\u00a0\u3000').ids.length, 0);
 });
 
-test('throughput (reported, loosely bounded)', () => {
+// Speed is measured by `npm run bench:ner` (tokenizer MB/s), never asserted here: a 2.2 MB input
+// tokenizes to exactly the repeated line's tokens (no state leaks between repeats).
+test('a 2.2 MB input gives the repeated line\'s tokens, repeated', () => {
   const line = 'The patient, a 67-year-old male with hypertension and type 2 diabetes, was given aspirin 81 mg and metoprolol. ';
-  const text = line.repeat(20_000); // ~2.2 MB
-  const t0 = performance.now();
-  const t = cased.tokenize(text);
-  const ms = performance.now() - t0;
-  const mbs = text.length / 1e6 / (ms / 1000);
-  console.log(`tokenizer: ${mbs.toFixed(1)} MB/s (${t.ids.length} tokens)`);
-  assert.ok(mbs > 1, `tokenizer too slow: ${mbs.toFixed(2)} MB/s`);
+  const one = cased.tokenize(line).ids;
+  const t = cased.tokenize(line.repeat(20_000)); // ~2.2 MB
+  assert.equal(t.ids.length, one.length * 20_000);
+  assert.deepEqual(t.ids.slice(-one.length), one);
 });
