@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { evaluateChecks, goldEntities, loadCheckSet, resourcesFor, summarizeChecks, type CheckResult } from '../src/fhir/clinical-check.ts';
+import { evaluateChecks, goldEntities, loadCheckSet, resourcesFor, summarizeChecks, type CheckResult } from '../src/pipeline/clinical-check.ts';
 import { loadLabelMapping } from '../src/fhir/label-mapping.ts';
 import { createNerEngine } from '../src/nlp/engine.ts';
 import { labelMappingFor } from '../src/pipeline/stages.ts';

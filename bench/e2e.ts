@@ -40,6 +40,7 @@ import { FhirServerWriter } from '../src/fhir/fhir-writer.ts';
 import type { Entity } from '../src/core/entity.ts';
 import { startWorkerApp } from '../src/pipeline/worker-app.ts';
 import { generatedHl7 } from './generated-notes.ts';
+import { assertEntities } from '../src/nlp/assertions.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
       const lane = async () => {
         for (let k = next++; k < wdocs.length; k = next++) {
           const doc = wdocs[k]!;
-          await writer.writeDocument(doc, buildDocumentTransaction({ doc, entities: entities[k] ?? [], model, mapping }));
+          await writer.writeDocument(doc, buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entities[k] ?? []), model, mapping }));
         }
       };
       await Promise.all([lane(), lane(), lane(), lane()]);

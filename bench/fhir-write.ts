@@ -37,6 +37,7 @@ import { FhirClient } from '../src/fhir/fhir-client.ts';
 import { NdjsonSink } from '../src/fhir/ndjson-sink.ts';
 import { fileURLToPath } from 'node:url';
 import { generatedHl7 } from './generated-notes.ts';
+import { assertEntities } from '../src/nlp/assertions.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -268,7 +269,7 @@ async function main(): Promise<void> {
   const mapping = loadLabelMapping(fileURLToPath(BC5CDR_MAPPING_FILE));
   const runTag = `fw${Date.now().toString(36)}`;
   const build = (docs: ClinicalDocument[]) =>
-    docs.map((doc) => ({ doc, out: buildDocumentTransaction({ doc, entities: fabricatedEntities(doc.text, ENTITIES), model: MODEL, mapping }) }));
+    docs.map((doc) => ({ doc, out: buildDocumentTransaction({ doc, entities: assertEntities(doc.text, fabricatedEntities(doc.text, ENTITIES)), model: MODEL, mapping }) }));
 
   const warm = build(await loadDocuments(WARMUP, N, `${runTag}w`));
   const items = build(await loadDocuments(N, 0, runTag));

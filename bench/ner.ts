@@ -222,7 +222,7 @@ async function benchModel(name: string, dir: string, docCount: number, reps: num
   for (const batch of BATCHES) {
     const variants = folder.variants.int8 ? (['fp32', 'int8'] as const) : (['fp32'] as const);
     const engines = await Promise.all(
-      // the engine's defaults for sessions and threads (threads.ts), as the pipeline runs it
+      // the engine's defaults for sessions and threads (src/config/threads.ts), as the pipeline runs it
       variants.map((variant) => createNerEngine({ modelDir: dir, variant, batchSize: batch, aggregation: 'first' })),
     );
     for (const e of engines) await e.extract(docs.slice(0, batch)); // warm-up

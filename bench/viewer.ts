@@ -27,6 +27,7 @@ import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../src/fhir/label-mapping
 import type { Entity, ModelInfo } from '../src/core/entity.ts';
 import { createLogger } from '../src/ops/logger.ts';
 import { startViewServer } from '../src/view/server.ts';
+import { assertEntities } from '../src/nlp/assertions.ts';
 
 const argv = process.argv.slice(2);
 const num = (name: string, dflt: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
@@ -107,7 +108,7 @@ async function load(): Promise<number> {
       while (next < N) {
         const i = next++;
         const d = doc(i);
-        await writer.writeDocument(d, buildDocumentTransaction({ doc: d, entities: note(i).entities, model: MODEL, mapping }));
+        await writer.writeDocument(d, buildDocumentTransaction({ doc: d, entities: assertEntities(d.text, note(i).entities), model: MODEL, mapping }));
         done++;
         if (done % 200 === 0) say(`  loaded ${done}/${N} (${(done / ((performance.now() - t0) / 1000)).toFixed(1)} docs/s)`);
       }

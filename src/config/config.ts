@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
 import { MednerError } from '../core/errors.ts';
-import { defaultIntraOpThreads, defaultSessions } from '../nlp/threads.ts';
+import { defaultIntraOpThreads, defaultSessions } from './threads.ts';
 
 /**
  * The one place where settings are read. Every setting comes from an

@@ -48,13 +48,15 @@ export interface ConceptCode {
 
 export type Aggregation = 'first' | 'simple' | 'average' | 'max';
 
-/** What the note says about a mention (assigned after NER by the assertion rules). */
+/** What the note says about a mention (assigned after NER by the assertion rules, src/nlp/assertions.ts). */
 export interface Assertion {
   negated: boolean;
   uncertain: boolean;
   hypothetical: boolean;
   historical: boolean;
   experiencer: 'patient' | 'family' | 'other';
+  /** v3-RoleCode of the relative when experiencer is family (FAMMEMB when the text names none). */
+  relationship?: string;
   /** The trigger phrases that fired, for explainability (not patient text: fixed vocabulary). */
   triggers: string[];
   /** Condition.clinicalStatus the text supports (a historical trigger's status, e.g. "history of" -> inactive). */
@@ -71,8 +73,18 @@ export interface Assertion {
   sectionContext?: string;
 }
 
+/** Why the NLP rules say a mention makes no resource (a header word, a trigger word, a fragment, ...). */
+export type DropReason = 'header' | 'cue' | 'no-known-allergy' | 'punctuation' | 'digits' | 'stop-words' | 'semantic-tag';
+
+/**
+ * What the NLP stage returns for a mention (src/nlp/assertions.ts assertEntities): the entity with
+ * its attributes and codes, what the note says about it, and, when the screening rules drop it,
+ * why (`dropped`; its assertion is then the neutral one). The FHIR mapping reads these; it runs no
+ * NLP rules itself.
+ */
 export interface AssertedEntity extends Entity {
   assertion: Assertion;
+  dropped?: DropReason;
 }
 
 /** The identity of the model that produced entities; goes into FHIR meta.tag, Device and Provenance. */

@@ -3,7 +3,7 @@
  * The pipeline only sees these; src/pipeline/stages.ts (createStages) builds the real ones.
  */
 import type { ClinicalDocument, SourceCoordinates, SourceFormat } from './clinical-document.ts';
-import type { Entity, ModelInfo } from './entity.ts';
+import type { AssertedEntity, Entity, ModelInfo } from './entity.ts';
 import type { Stage } from './stage.ts';
 import type * as fhir4 from 'fhir/r4.js';
 
@@ -74,7 +74,8 @@ export interface OutputSummary {
 
 /** Writes a document's results durably: every configured sink, in order. */
 export interface OutputPort {
-  write(doc: ClinicalDocument, entities: Entity[], model: ModelInfo): Promise<OutputSummary>;
+  /** `entities`: the NLP stage's output for the document (attributes, assertions, screening). */
+  write(doc: ClinicalDocument, entities: AssertedEntity[], model: ModelInfo): Promise<OutputSummary>;
 }
 
 export interface DeadLetterInput {

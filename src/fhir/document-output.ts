@@ -1,8 +1,6 @@
 import type * as fhir4 from 'fhir/r4.js';
 import type { ClinicalDocument } from '../core/clinical-document.ts';
-import type { Entity, ModelInfo } from '../core/entity.ts';
-import { detectAssertions, screenEntities, type AssertedEntityWithRelation, type AssertionRules, type DropReason } from '../nlp/assertions.ts';
-import { findSections } from '../nlp/sections.ts';
+import type { AssertedEntity, DropReason, Entity, ModelInfo } from '../core/entity.ts';
 import { MednerError } from '../core/errors.ts';
 import { buildDocumentReference, documentIdentifier } from './document-reference.ts';
 import { fhirDateTime } from './fhir-dates.ts';
@@ -81,10 +79,10 @@ type Context = TargetContext;
 
 export function buildDocumentTransaction(args: {
   doc: ClinicalDocument;
-  entities: Entity[];
+  /** The NLP stage's output for the document (src/nlp/assertions.ts assertEntities): asserted, screened mentions. */
+  entities: readonly AssertedEntity[];
   model: ModelInfo;
   mapping: LabelMapping;
-  rules?: AssertionRules;
   /** The clock for Provenance.recorded (the time of the run); default the system clock. Pass one to keep the output a pure function of the input. */
   now?: () => Date;
   /** The resource targets (default: the shipped ones, targets/registry.ts). */
@@ -153,14 +151,12 @@ export function buildDocumentTransaction(args: {
   const dropped: Partial<Record<MentionDropReason, number>> = {};
   const drop = (reason: MentionDropReason) => (dropped[reason] = (dropped[reason] ?? 0) + 1);
   if (!isCancelled(doc)) {
-    const sections = findSections(doc.text);
-    const screened = screenEntities(doc.text, entities, args.rules, sections);
-    for (const d of screened.dropped) drop(d.reason);
-    const asserted = detectAssertions(doc.text, screened.kept, args.rules, sections);
+    for (const e of entities) if (e.dropped) drop(e.dropped);
+    const asserted = entities.filter((e) => !e.dropped);
     const sorted = [...asserted].sort((a, b) => a.start - b.start || a.end - b.end || a.label.localeCompare(b.label) || b.score - a.score);
     const reactions = allergyReactions(ctx, sorted, drop);
     // One resource per concept and assertion: later mentions add their span to the first one's resource.
-    const byKey = new Map<string, { resource: Derived; spans: AssertedEntityWithRelation[] }>();
+    const byKey = new Map<string, { resource: Derived; spans: AssertedEntity[] }>();
     for (const e of sorted) {
       if (reactions.isReaction.has(e)) continue;
       const resource = deriveResource(ctx, e, targets);
@@ -354,7 +350,7 @@ function normalizeMention(s: string): string {
 }
 
 /** Mentions with equal keys become one resource: resource type, concept, what the note asserts, and attribute values. */
-function mergeKey(resourceType: string, e: AssertedEntityWithRelation): string {
+function mergeKey(resourceType: string, e: AssertedEntity): string {
   const a = e.assertion;
   const assertion = [a.negated, a.uncertain, a.hypothetical, a.historical, a.experiencer, a.relationship ?? '', a.clinicalStatus ?? '', a.medicationStatus ?? '', a.allergy ?? '', a.criticality ?? ''].join('|');
   const attributes = (e.attributes ?? []).map((x) => `${x.kind}=${normalizeMention(x.text)}`).sort().join(';');
@@ -362,7 +358,7 @@ function mergeKey(resourceType: string, e: AssertedEntityWithRelation): string {
 }
 
 /** The first mention's resource, with one derivation-reference per span (in text order) and the best score. */
-function mergeSpans(ctx: Context, resource: Derived, spans: AssertedEntityWithRelation[]): void {
+function mergeSpans(ctx: Context, resource: Derived, spans: AssertedEntity[]): void {
   const refs = [...spans].sort((a, b) => a.start - b.start).map((e) => extensionsFor(ctx, e)[0]!);
   const ext = resource.extension ?? [];
   const rest = ext.filter((x) => x.url !== HL7.derivationReference);
@@ -378,14 +374,14 @@ function mergeSpans(ctx: Context, resource: Derived, spans: AssertedEntityWithRe
  */
 function allergyReactions(
   ctx: Context,
-  mentions: AssertedEntityWithRelation[],
+  mentions: AssertedEntity[],
   drop: (r: MentionDropReason) => void,
-): { isReaction: Set<AssertedEntityWithRelation>; of: Map<AssertedEntityWithRelation, AssertedEntityWithRelation[]> } {
-  const isReaction = new Set<AssertedEntityWithRelation>();
-  const of = new Map<AssertedEntityWithRelation, AssertedEntityWithRelation[]>();
+): { isReaction: Set<AssertedEntity>; of: Map<AssertedEntity, AssertedEntity[]> } {
+  const isReaction = new Set<AssertedEntity>();
+  const of = new Map<AssertedEntity, AssertedEntity[]>();
   const text = ctx.doc.text;
   const lineOf = (pos: number) => [text.lastIndexOf('\n', pos - 1) + 1, (text.indexOf('\n', pos) + 1 || text.length + 1) - 1] as const;
-  const kind = (e: AssertedEntityWithRelation) => targetFor(ctx.mapping, e.label)?.resourceType;
+  const kind = (e: AssertedEntity) => targetFor(ctx.mapping, e.label)?.resourceType;
   const substances = mentions.filter((e) => e.assertion.allergy && !e.assertion.negated && kind(e) === 'MedicationStatement');
   for (const f of mentions) {
     if (!f.assertion.allergy || f.assertion.negated) continue;
@@ -403,7 +399,7 @@ function allergyReactions(
   return { isReaction, of };
 }
 
-function addReactions(ctx: Context, allergy: fhir4.AllergyIntolerance, findings: AssertedEntityWithRelation[]): void {
+function addReactions(ctx: Context, allergy: fhir4.AllergyIntolerance, findings: AssertedEntity[]): void {
   const seen = new Set<string>();
   const manifestation: fhir4.CodeableConcept[] = [];
   for (const f of [...findings].sort((a, b) => a.start - b.start)) {
@@ -420,7 +416,7 @@ function addReactions(ctx: Context, allergy: fhir4.AllergyIntolerance, findings:
  * hypothetical, not about the patient). Routing: a relative's mention goes to FamilyMemberHistory, a
  * substance in an allergy context to AllergyIntolerance, anything else to the target its label maps to.
  */
-function deriveResource(ctx: Context, e: AssertedEntityWithRelation, targets: ResourceTargets): Derived | undefined {
+function deriveResource(ctx: Context, e: AssertedEntity, targets: ResourceTargets): Derived | undefined {
   const mapped = targetFor(ctx.mapping, e.label);
   const target = mapped && effectiveTarget(mapped, e); // a test without a value may map to another type
   if (!target || target.resourceType === 'ignore') return undefined;

@@ -3,7 +3,7 @@
  * code, display exactly as in the terminology table, and the linker's score in an extension.
  */
 import type { ConceptCode } from '../core/entity.ts';
-import { ICD10CM_SYSTEM } from '../nlp/linking/tables.ts';
+import { ICD10CM_SYSTEM } from '../core/code-systems.ts';
 import { URI } from './uris.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AssertedEntity, Assertion, Entity } from '../core/entity.ts';
+import type { AssertedEntity, Assertion, DropReason, Entity } from '../core/entity.ts';
 import { schemaErrors, schemaValidator } from '../core/json-schema.ts';
 import { defaultSectionRules, findSections, sectionAt, type Section } from './sections.ts';
 
@@ -53,19 +53,6 @@ export interface AssertionRules {
   /** A mention made only of these words (stop words, lone qualifiers) is a fragment and dropped. */
   fragmentWords?: string[];
 }
-
-/** An assertion with the relative named by a family trigger, when any. */
-export interface DetectedAssertion extends Assertion {
-  /** v3-RoleCode of the relative when experiencer is family. */
-  relationship?: string;
-}
-
-export interface AssertedEntityWithRelation extends AssertedEntity {
-  assertion: DetectedAssertion;
-}
-
-/** Why a mention was dropped before mapping. */
-export type DropReason = 'header' | 'cue' | 'no-known-allergy' | 'punctuation' | 'digits' | 'stop-words' | 'semantic-tag';
 
 const RULES_FILE = new URL('./assertion-rules.json', import.meta.url);
 
@@ -183,7 +170,7 @@ function wordsIn(text: string): number {
   return text.match(/[\p{L}\p{N}]+/gu)?.length ?? 0;
 }
 
-function emptyAssertion(): DetectedAssertion {
+function emptyAssertion(): Assertion {
   return { negated: false, uncertain: false, hypothetical: false, historical: false, experiencer: 'patient', triggers: [] };
 }
 
@@ -264,7 +251,7 @@ export function detectAssertions(
   entities: Entity[],
   rules: AssertionRules = defaultAssertionRules(),
   sections: Section[] = findSections(text, defaultSectionRules()),
-): AssertedEntityWithRelation[] {
+): AssertedEntity[] {
   const c = compile(rules);
   const matches = findMatches(text, rules).filter(
     (m) => !entities.some((e) => m.start < e.end && e.start < m.end && !(m.start <= e.start && e.end <= m.end)) && !sections.some((s) => m.start < s.headerEnd && s.headerStart < m.end),
@@ -343,4 +330,19 @@ export function detectAssertions(
     }
     return { ...entity, assertion };
   });
+}
+
+/**
+ * The NLP rules over one document's entities, as the pipeline runs them after NER and attributes:
+ * sections, then screening (dropped mentions keep their place, marked with why, and the neutral
+ * assertion), then assertions on the rest. Same order as `entities`. The FHIR mapping
+ * (src/fhir/document-output.ts) takes this output as it is.
+ */
+export function assertEntities(text: string, entities: readonly Entity[], rules: AssertionRules = defaultAssertionRules()): AssertedEntity[] {
+  const sections = findSections(text);
+  const screened = screenEntities(text, [...entities], rules, sections);
+  const asserted = new Map<Entity, AssertedEntity>();
+  detectAssertions(text, screened.kept, rules, sections).forEach((a, i) => asserted.set(screened.kept[i]!, a));
+  const why = new Map(screened.dropped.map((d) => [d.entity, d.reason] as const));
+  return entities.map((e) => asserted.get(e) ?? { ...e, assertion: emptyAssertion(), dropped: why.get(e)! });
 }

@@ -8,7 +8,7 @@ import { signatureProblems } from './model-check.ts';
 import { loadModelFolder, type ExecutionProvider, type ModelVariant } from './model-folder.ts';
 import { SessionPool } from './session-pool.ts';
 import { nextBatchRows } from './batch-plan.ts';
-import { defaultIntraOpThreads, defaultSessions } from './threads.ts';
+import { defaultIntraOpThreads, defaultSessions } from '../config/threads.ts';
 import { planWindows, type TokenWindow } from './windows.ts';
 
 export interface NerEngineOptions {
@@ -38,7 +38,7 @@ export interface NerEngineOptions {
   aggregation?: Aggregation;
   /** Drop entities scoring below this; default: the model config's minScore (else 0). */
   minScore?: number;
-  /** Sessions (worker threads) for this engine; default min(4, cores) on CPU, 1 on a GPU (threads.ts). */
+  /** Sessions (worker threads) for this engine; default min(4, cores) on CPU, 1 on a GPU (src/config/threads.ts). */
   sessions?: number;
   /** Batches queued per session (default 2): keeps a session busy while the main thread prepares the next. */
   queueDepth?: number;

@@ -1,7 +1,8 @@
 /** Messages between the engine (main thread) and an ORT worker thread. */
 
-/** Where a session runs: `cuda` and `webgpu` fall back to `cpu` (with one warning) when unavailable. */
-export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+import type { ExecutionProvider } from '../config/threads.ts';
+
+export type { ExecutionProvider };
 
 export interface ValueMeta {
   name: string;

@@ -17,7 +17,7 @@ import { createNerEngine } from '../nlp/engine.ts';
 import { withLinking } from '../nlp/linking/link-entities.ts';
 import { Linker } from '../nlp/linking/linker.ts';
 import { sharedTerminology } from '../nlp/linking/tables.ts';
-import type { Entity, ModelInfo } from '../core/entity.ts';
+import type { AssertedEntity, ModelInfo } from '../core/entity.ts';
 import { MODEL_CONFIG_FILE, type ModelConfig } from '../nlp/model-config.ts';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../ops/logger.ts';
@@ -72,7 +72,7 @@ export interface StagesOptions {
  */
 export function createOutput(config: Config, sinks: readonly OutputSink[], mapping: LabelMapping): OutputPort {
   return {
-    async write(doc: ClinicalDocument, entities: Entity[], model: ModelInfo): Promise<OutputSummary> {
+    async write(doc: ClinicalDocument, entities: AssertedEntity[], model: ModelInfo): Promise<OutputSummary> {
       // Bounds first (issue 20): nothing over them reaches any sink.
       checkEntityCount(entities.length, config.limits);
       const out = buildDocumentTransaction({ doc, entities, model, mapping });

@@ -9,7 +9,8 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from '../ops/logger.ts';
 import { errorCode, isRetriable } from '../core/errors.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
-import type { Entity } from '../core/entity.ts';
+import type { AssertedEntity } from '../core/entity.ts';
+import { assertEntities } from '../nlp/assertions.ts';
 import { attachAttributes } from '../nlp/attributes.ts';
 import type { NerPort, OutputPort } from '../core/ports.ts';
 import { MicroBatcher } from './batcher.ts';
@@ -63,11 +64,12 @@ export interface InferenceWorker {
 
 export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker {
   const log = o.logger.child({ component: 'inference-worker', worker: o.name ?? '0' });
-  const batcher = new MicroBatcher<string, Entity[]>({
+  const batcher = new MicroBatcher<string, AssertedEntity[]>({
     maxSize: o.batchSize,
     maxWaitMs: o.batchWaitMs,
-    // NER, then attributes by relation (a value to its test, a dose to its drug): src/nlp/attributes.ts.
-    run: async (texts) => (await o.engine.extract(texts)).map((entities, i) => attachAttributes(texts[i]!, entities)),
+    // The NLP stage: NER, then attributes by relation (a value to its test, a dose to its drug: src/nlp/attributes.ts),
+    // then screening and assertions (src/nlp/assertions.ts). src/fhir maps this output as it is.
+    run: async (texts) => (await o.engine.extract(texts)).map((entities, i) => assertEntities(texts[i]!, attachAttributes(texts[i]!, entities))),
     onBatch: (size, ms) => {
       o.metrics?.batchSize.observe(size);
       o.metrics?.inferenceMs.observe(ms);
@@ -85,7 +87,7 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
 
   const process = async (job: Job<InferenceJobData, InferenceJobResult>, from: Worker<InferenceJobData, InferenceJobResult>): Promise<InferenceJobResult> => {
     const { doc } = job.data;
-    let entities: Entity[];
+    let entities: AssertedEntity[];
     try {
       entities = await batcher.push(doc.text);
     } catch (err) {

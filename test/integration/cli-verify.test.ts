@@ -16,6 +16,7 @@ import { Linker } from '../../src/nlp/linking/linker.ts';
 import { sharedTerminology } from '../../src/nlp/linking/tables.ts';
 import { linkSettingsFor, mappingLinks } from '../../src/fhir/label-mapping.ts';
 import { labelMappingFor } from '../../src/pipeline/stages.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 /**
  * `medner verify --document ID` against the real FHIR server: a DocumentReference nobody processed
@@ -63,7 +64,7 @@ test('medner verify --document: differs before a run, matches after it, lists wh
   try {
     const [entities] = (await engine.extract([doc!.text])).map((found) => attachAttributes(doc!.text, found));
     const writer = new FhirServerWriter(c);
-    await writer.writeDocument(doc!, buildDocumentTransaction({ doc: doc!, entities: entities!, model: engine.model, mapping }));
+    await writer.writeDocument(doc!, buildDocumentTransaction({ doc: doc!, entities: assertEntities(doc!.text, entities!), model: engine.model, mapping }));
     const after = verify(id);
     assert.equal(after.status, 0, after.out);
     assert.match(after.out, /holds what the current model writes \([1-9]\d* unchanged, 0 to create, 0 to update, 0 to retract, 0 superseded/);
@@ -71,7 +72,7 @@ test('medner verify --document: differs before a run, matches after it, lists wh
     // Another model version wrote last: verify (current model) wants its own run's Provenance back and the other one deleted.
     // (and its derived resources back with this model's tag)
     const other = { name: engine.model.name, version: `${engine.model.version}-other` };
-    await writer.writeDocument(doc!, buildDocumentTransaction({ doc: doc!, entities: entities!, model: other, mapping }));
+    await writer.writeDocument(doc!, buildDocumentTransaction({ doc: doc!, entities: assertEntities(doc!.text, entities!), model: other, mapping }));
     const upgraded = verify(id);
     assert.equal(upgraded.status, 3, upgraded.out);
     assert.match(upgraded.out, /x Provenance\/medner-/);

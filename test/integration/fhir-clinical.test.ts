@@ -8,8 +8,9 @@ import { attachAttributes } from '../../src/nlp/attributes.ts';
 import { buildDocumentTransaction } from '../../src/fhir/document-output.ts';
 import { FhirClient } from '../../src/fhir/fhir-client.ts';
 import { FhirServerWriter } from '../../src/fhir/fhir-writer.ts';
-import { checkDocument, goldEntities, loadCheckSet } from '../../src/fhir/clinical-check.ts';
+import { checkDocument, goldEntities, loadCheckSet } from '../../src/pipeline/clinical-check.ts';
 import { loadLabelMapping } from '../../src/fhir/label-mapping.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 /**
  * The clinical output (values in UCUM, blood-pressure components, dosage with timing and route,
@@ -45,7 +46,7 @@ test('a note with values, blood pressure, doses and findings is written and read
     segments: [{ start: 0, end: text.length, origin: 'OBX[1]' }],
   };
   delete doc.sourceReference;
-  const out = buildDocumentTransaction({ doc, entities: attachAttributes(text, entities), model: { name: 'medner-it', version: '0.0.1' }, mapping });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, attachAttributes(text, entities)), model: { name: 'medner-it', version: '0.0.1' }, mapping });
   await new FhirServerWriter(client).writeDocument(doc, out);
 
   const read = async <T extends fhir4.Resource>(type: string, id: string): Promise<T> => (await client.read(type, id)) as T;

@@ -13,6 +13,7 @@ import { documentKey, documentTagCode } from '../../src/fhir/ids.ts';
 import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../src/fhir/label-mapping.ts';
 import { HL7, URI } from '../../src/fhir/uris.ts';
 import { validateFhirResource } from '../../src/fhir/validate.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 /**
  * Against the real HAPI FHIR server (FHIR_BASE_URL, or a container).
@@ -54,7 +55,7 @@ function entitiesOf(text: string): Entity[] {
 const wr = (r: { written: number; retracted: number }) => ({ written: r.written, retracted: r.retracted });
 
 async function write(doc: ClinicalDocument, m = mapping, entities = entitiesOf(doc.text)) {
-  const out = buildDocumentTransaction({ doc, entities, model: MODEL, mapping: m });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entities), model: MODEL, mapping: m });
   const res = await new FhirServerWriter(client()).writeDocument(doc, out);
   return { out, res };
 }
@@ -263,7 +264,7 @@ test('a replacement (T10) with a new document id retracts what the replaced docu
 
 test('two Patients with the same identifier: the conditional create fails with FHIR_MULTIPLE_MATCHES, not retried', { skip: svc.skip }, async () => {
   const doc = v2Doc('e', 'Patient has pneumonia.');
-  const out = buildDocumentTransaction({ doc, entities: entitiesOf(doc.text), model: MODEL, mapping });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entitiesOf(doc.text)), model: MODEL, mapping });
   const dup: fhir4.Patient = { resourceType: 'Patient', identifier: [{ system: doc.patient.identifier!.system!, value: doc.patient.identifier!.value }] };
   const c = client();
   await c.transaction({ resourceType: 'Bundle', type: 'transaction', entry: [1, 2].map(() => ({ resource: dup, request: { method: 'POST' as const, url: 'Patient' } })) });
@@ -280,7 +281,7 @@ test('two Patients with the same identifier: the conditional create fails with F
 test('every resource we own lands at its logical id; a replay makes no new version, the Device is written once per writer', { skip: svc.skip }, async () => {
   const doc = v2Doc('g');
   const model: ModelInfo = { name: 'medner-it', version: `ids-${run}` };
-  const out = buildDocumentTransaction({ doc, entities: entitiesOf(doc.text), model, mapping });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entitiesOf(doc.text)), model, mapping });
   const c = client();
   const sent: fhir4.Bundle[] = [];
   const recording = Object.assign(Object.create(c) as FhirClient, {
@@ -325,7 +326,7 @@ test('every resource we own lands at its logical id; a replay makes no new versi
 test('a Device the server lost (reset, deleted) is written again by the next writer, and by a writer past deviceRefreshMs', { skip: svc.skip }, async () => {
   const model: ModelInfo = { name: 'medner-it', version: `lost-${run}` };
   const c = client();
-  const outOf = (doc: ClinicalDocument) => buildDocumentTransaction({ doc, entities: entitiesOf(doc.text), model, mapping });
+  const outOf = (doc: ClinicalDocument) => buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entitiesOf(doc.text)), model, mapping });
   const deviceUrl = outOf(v2Doc('h1')).bundle.entry!.find((e) => e.resource?.resourceType === 'Device')!.request!.url;
   const [, deviceId] = deviceUrl.split('/') as [string, string];
   const lose = async () => {
@@ -348,7 +349,7 @@ test('a Device the server lost (reset, deleted) is written again by the next wri
 
 test('a copy an earlier release wrote by conditional update (server-assigned id) is retracted when its document is reconciled', { skip: svc.skip }, async () => {
   const doc = v2Doc('i', 'Patient has pneumonia.');
-  const out = buildDocumentTransaction({ doc, entities: entitiesOf(doc.text), model: MODEL, mapping });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entitiesOf(doc.text)), model: MODEL, mapping });
   const cond = out.bundle.entry!.find((e) => e.resource?.resourceType === 'Condition')!.resource as fhir4.Condition;
   // The old request shape: PUT Condition?identifier=system|value, which made a server-assigned id.
   const { id: _ownId, ...legacy } = cond;
@@ -375,7 +376,7 @@ test('documents of one patient written concurrently: one Patient, one Device, ev
   });
   const c = new FhirClient({ baseUrl: svc.ok ? svc.services.fhirBaseUrl : '', timeoutMs: 30_000, auth: { kind: 'none' }, maxRetries: 6, baseBackoffMs: 100 });
   const results = await Promise.allSettled(
-    docs.map((doc) => new FhirServerWriter(c).writeDocument(doc, buildDocumentTransaction({ doc, entities: entitiesOf(doc.text), model, mapping }))),
+    docs.map((doc) => new FhirServerWriter(c).writeDocument(doc, buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entitiesOf(doc.text)), model, mapping }))),
   );
   assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? 'ok' : String((r.reason as Error).message))), ['ok', 'ok', 'ok', 'ok']);
   const id = docs[0]!.patient.identifier!;

@@ -13,6 +13,7 @@ import { documentKey, documentTagCode } from '../../src/fhir/ids.ts';
 import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../src/fhir/label-mapping.ts';
 import { URI } from '../../src/fhir/uris.ts';
 import { isRetriable } from '../../src/core/errors.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 /**
  * Issue 20, write races against the real HAPI server: many documents of ONE patient and several
@@ -60,7 +61,7 @@ test('many documents of one patient and several versions of one document, writte
   const writeLikeTheWorker = async (d: ClinicalDocument) => {
     for (let i = 0; ; i++) {
       try {
-        return await writer.writeDocument(d, buildDocumentTransaction({ doc: d, entities: entitiesOf(d.text), model, mapping }));
+        return await writer.writeDocument(d, buildDocumentTransaction({ doc: d, entities: assertEntities(d.text, entitiesOf(d.text)), model, mapping }));
       } catch (err) {
         if (!isRetriable(err) || i >= 20) throw err;
         await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));

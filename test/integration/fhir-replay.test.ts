@@ -16,6 +16,7 @@ import { documentKey, documentTagCode } from '../../src/fhir/ids.ts';
 import { loadLabelMapping, type LabelMapping } from '../../src/fhir/label-mapping.ts';
 import { isRetracted } from '../../src/fhir/retract.ts';
 import { URI } from '../../src/fhir/uris.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 /**
  * Issue 21 against the real FHIR server (FHIR_BASE_URL, or a container): 200 Synthea-like notes
@@ -75,7 +76,7 @@ async function processAll(order: number[], size: number, model: ModelInfo, m: La
     // four documents written at a time, as several workers would
     for (let j = 0; j < idx.length; j += 4) {
       const results = await Promise.all(
-        idx.slice(j, j + 4).map((i, q) => writer.writeDocument(docs[i]!, buildDocumentTransaction({ doc: docs[i]!, entities: ents[j + q]!, model, mapping: m }))),
+        idx.slice(j, j + 4).map((i, q) => writer.writeDocument(docs[i]!, buildDocumentTransaction({ doc: docs[i]!, entities: assertEntities(docs[i]!.text, ents[j + q]!), model, mapping: m }))),
       );
       for (const r of results) {
         t.docs++;
@@ -112,7 +113,7 @@ const MODEL: ModelInfo = { name: 'medner-bc5cdr-bge-small', version: `it-${run}`
 test('HAPI: a transaction PUT of identical content makes no version; a moved Provenance.recorded does', { skip: svc.skip }, async () => {
   const doc = { ...docOf(1), id: `DOC-${run}-hapi` }; // a document of its own: the tests below start theirs from nothing
   const m = /(bronchitis|hypertension|diabetes|anemia|asthma|sepsis|pneumonia|migraine|gout|hyperlipidemia|sinusitis|pharyngitis|depression)/.exec(doc.text)!;
-  const out = buildDocumentTransaction({ doc, entities: [{ start: m.index, end: m.index + m[0].length, text: m[0], label: 'Disease', score: 0.91 }], model: MODEL, mapping });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, [{ start: m.index, end: m.index + m[0].length, text: m[0], label: 'Disease', score: 0.91 }]), model: MODEL, mapping });
   const c = client();
   const versionOf = async (url: string) => (await c.read(url.split('/')[0]!, url.split('/')[1]!))?.meta?.versionId;
   const urls = (out.bundle.entry ?? []).map((e) => e.request!.url!);

@@ -15,6 +15,7 @@ import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../src/fhir/label-mapp
 import { HL7 } from '../../src/fhir/uris.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { startViewServer, type ViewServer } from '../../src/view/server.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 /**
  * The viewer in a real browser (Debian's chromium driven by puppeteer-core) against the real FHIR
@@ -62,7 +63,7 @@ function entitiesAt(text: string, spec: [string, string, number?][]): Entity[] {
 }
 
 async function write(doc: ClinicalDocument, entities: Entity[], edit?: (b: fhir4.Bundle) => void): Promise<string> {
-  const out = buildDocumentTransaction({ doc, entities, model: MODEL, mapping });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entities), model: MODEL, mapping });
   edit?.(out.bundle);
   await new FhirServerWriter(client).writeDocument(doc, out);
   const prov = out.bundle.entry!.find((e) => e.resource?.resourceType === 'Provenance')!.resource!;

@@ -9,6 +9,7 @@ import { buildDocumentTransaction } from '../../src/fhir/document-output.ts';
 import { loadLabelMapping } from '../../src/fhir/label-mapping.ts';
 import { validateFhirResource } from '../../src/fhir/validate.ts';
 import { HL7 } from '../../src/fhir/uris.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 /**
  * Our clinical check set (test/fixtures/clinical/clinical-set.json): sentences and short notes with
@@ -80,7 +81,7 @@ const derivedTypes = new Set(['Condition', 'Observation', 'MedicationStatement',
 
 /** The failed checks of one case (empty when it passes). */
 function check(c: Case): string[] {
-  const out = buildDocumentTransaction({ doc: docOf(c), entities: entitiesOf(c), model: { name: 'clinical-set', version: '1' }, mapping, now: () => new Date('2026-03-01T10:00:00Z') } as Parameters<typeof buildDocumentTransaction>[0]);
+  const out = buildDocumentTransaction({ doc: docOf(c), entities: assertEntities(docOf(c).text, entitiesOf(c)), model: { name: 'clinical-set', version: '1' }, mapping, now: () => new Date('2026-03-01T10:00:00Z') } as Parameters<typeof buildDocumentTransaction>[0]);
   const resources = (out.bundle.entry ?? []).map((e) => e.resource as AnyDerived).filter((r) => derivedTypes.has(r.resourceType));
   const fails: string[] = [];
   for (const r of resources) {

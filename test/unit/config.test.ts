@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { loadConfig, ConfigError } from '../../src/config/config.ts';
-import { defaultIntraOpThreads, defaultSessions } from '../../src/nlp/threads.ts';
+import { defaultIntraOpThreads, defaultSessions } from '../../src/config/threads.ts';
 
 test('defaults point at the embedded local stack', () => {
   const c = loadConfig({});

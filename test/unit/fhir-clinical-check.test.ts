@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { readFileSync, existsSync } from 'node:fs';
-import { evaluateChecks, goldEntities, loadCheckSet, resourcesFor, summarizeChecks } from '../../src/fhir/clinical-check.ts';
+import { evaluateChecks, goldEntities, loadCheckSet, resourcesFor, summarizeChecks } from '../../src/pipeline/clinical-check.ts';
 import { loadLabelMapping } from '../../src/fhir/label-mapping.ts';
 import { validateFhirResource } from '../../src/fhir/validate.ts';
 

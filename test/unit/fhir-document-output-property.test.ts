@@ -9,6 +9,7 @@ import { buildDocumentTransaction } from '../../src/fhir/document-output.ts';
 import { parseLabelMapping } from '../../src/fhir/label-mapping.ts';
 import { HL7 } from '../../src/fhir/uris.ts';
 import { validateFhirResource, validateOutputMessage } from '../../src/fhir/validate.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 const base = JSON.parse(readFileSync(new URL('../fixtures/fhir/hl7v2-document.json', import.meta.url), 'utf8')) as ClinicalDocument;
 const mapping = parseLabelMapping({
@@ -46,8 +47,8 @@ test('for any text and spans: every resource validates, spans point at the menti
     fc.property(docAndEntities, ({ text, entities }) => {
       const doc: ClinicalDocument = { ...base, text, segments: [{ start: 0, end: text.length, origin: 'OBX[1]' }] };
       const now = () => new Date('2026-03-01T00:00:00Z');
-      const out = buildDocumentTransaction({ doc, entities, model: { name: 'p', version: '1' }, mapping, now });
-      const again = buildDocumentTransaction({ doc, entities: [...entities].reverse(), model: { name: 'p', version: '1' }, mapping, now });
+      const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entities), model: { name: 'p', version: '1' }, mapping, now });
+      const again = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, [...entities].reverse()), model: { name: 'p', version: '1' }, mapping, now });
       assert.equal(JSON.stringify(again.bundle), JSON.stringify(out.bundle), 'entity order does not matter');
       assert.ok(validateOutputMessage(out.bundle).ok);
       const ids = out.resourceIdentifiers.map((r) => r.value);

@@ -11,6 +11,7 @@ import { outputRecord } from '../../src/fhir/output-record.ts';
 import { validateFhirResource, validateOutputMessage } from '../../src/fhir/validate.ts';
 import { HL7, URI } from '../../src/fhir/uris.ts';
 import { MednerError } from '../../src/core/errors.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 const MODEL: ModelInfo = { name: 'medner-test', version: '1.2.3' };
 const RUN_AT = '2026-03-01T12:00:00.000Z';
@@ -42,7 +43,7 @@ const V2_ENTITIES: [string, string][] = [
 
 function v2Output(): { doc: ClinicalDocument; out: DocumentOutput } {
   const doc = loadDoc('hl7v2-document.json');
-  return { doc, out: buildDocumentTransaction({ doc, entities: entitiesOf(doc.text, V2_ENTITIES), model: MODEL, mapping: bc5cdr, now: CLOCK }) };
+  return { doc, out: buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entitiesOf(doc.text, V2_ENTITIES)), model: MODEL, mapping: bc5cdr, now: CLOCK }) };
 }
 
 const resources = (out: DocumentOutput) => (out.bundle.entry ?? []).map((e) => e.resource!);
@@ -164,15 +165,15 @@ test('Provenance targets every derived resource, source = DocumentReference, age
   assert.equal(prov.activity?.coding?.[0]?.code, 'Derivation');
   assert.equal(prov.recorded, RUN_AT, 'the injected clock');
   assert.equal(prov.occurredDateTime, '2024-03-05T10:15:00+01:00');
-  const later = buildDocumentTransaction({ doc: v2Output().doc, entities: entitiesOf(v2Output().doc.text, V2_ENTITIES), model: MODEL, mapping: bc5cdr, now: () => new Date('2026-03-02T00:00:00Z') });
+  const later = buildDocumentTransaction({ doc: v2Output().doc, entities: assertEntities(v2Output().doc.text, entitiesOf(v2Output().doc.text, V2_ENTITIES)), model: MODEL, mapping: bc5cdr, now: () => new Date('2026-03-02T00:00:00Z') });
   assert.equal((later.bundle.entry!.at(-1)!.resource as fhir4.Provenance).recorded, '2026-03-02T00:00:00.000Z', 'another run, another recorded');
   const dev = device.resource as fhir4.Device;
   assert.deepEqual(dev.deviceName, [{ name: 'medner-test', type: 'model-name' }]);
   assert.deepEqual(dev.version, [{ value: '1.2.3' }]);
   assert.deepEqual(dev.identifier, [{ system: URI.deviceIdentifier, value: 'medner-test@1.2.3' }]);
-  const other = buildDocumentTransaction({ doc: loadDoc('fhir-document.json'), entities: entitiesOf(loadDoc('fhir-document.json').text, [['pneumonia', 'problem']]), model: MODEL, mapping: clinical });
+  const other = buildDocumentTransaction({ doc: loadDoc('fhir-document.json'), entities: assertEntities(loadDoc('fhir-document.json').text, entitiesOf(loadDoc('fhir-document.json').text, [['pneumonia', 'problem']])), model: MODEL, mapping: clinical });
   assert.equal(other.bundle.entry!.at(-2)!.request!.url, device.request!.url, 'one Device per model version, whatever the document');
-  const v2 = buildDocumentTransaction({ doc: loadDoc('hl7v2-document.json'), entities: entitiesOf(loadDoc('hl7v2-document.json').text, V2_ENTITIES), model: { ...MODEL, version: '1.2.4' }, mapping: bc5cdr });
+  const v2 = buildDocumentTransaction({ doc: loadDoc('hl7v2-document.json'), entities: assertEntities(loadDoc('hl7v2-document.json').text, entitiesOf(loadDoc('hl7v2-document.json').text, V2_ENTITIES)), model: { ...MODEL, version: '1.2.4' }, mapping: bc5cdr });
   assert.notEqual(v2.bundle.entry!.at(-2)!.request!.url, device.request!.url, 'another model version, another Device');
 });
 
@@ -190,7 +191,7 @@ test('identifiers are stable across runs and differ across concepts and resource
   }
 
   const doc = loadDoc('hl7v2-document.json');
-  const one = (e: Entity, mapping = bc5cdr) => buildDocumentTransaction({ doc, entities: [e], model: MODEL, mapping }).resourceIdentifiers[0]!.value;
+  const one = (e: Entity, mapping = bc5cdr) => buildDocumentTransaction({ doc, entities: assertEntities(doc.text, [e]), model: MODEL, mapping }).resourceIdentifiers[0]!.value;
   const base: Entity = { start: 12, end: 21, text: 'pneumonia', label: 'Disease', score: 0.9 };
   const id = one(base);
   assert.equal(one({ ...base, score: 0.7 }), id, 'score does not change identity');
@@ -201,7 +202,7 @@ test('identifiers are stable across runs and differ across concepts and resource
   assert.equal(one({ ...base, text: 'Pneumonia' }), id);
   assert.notEqual(one({ ...base, codes: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'J18.9', score: 0.9 }] }), id);
   assert.notEqual(one(base, parseLabelMapping({ labels: { Disease: { resourceType: 'Observation' } } })), id);
-  assert.notEqual(buildDocumentTransaction({ doc: { ...doc, id: 'DOC-0002' }, entities: [base], model: MODEL, mapping: bc5cdr }).resourceIdentifiers[0]!.value, id);
+  assert.notEqual(buildDocumentTransaction({ doc: { ...doc, id: 'DOC-0002' }, entities: assertEntities(doc.text, [base]), model: MODEL, mapping: bc5cdr }).resourceIdentifiers[0]!.value, id);
 });
 
 test('FHIR source: subject and encounter as given, span to the source DocumentReference, no DocumentReference or Patient entry', () => {
@@ -213,7 +214,7 @@ test('FHIR source: subject and encounter as given, span to the source DocumentRe
     ['amoxicillin', 'treatment'],
     ['Appendectomy', 'procedure'],
   ]);
-  const out = buildDocumentTransaction({ doc, entities, model: MODEL, mapping: clinical });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entities), model: MODEL, mapping: clinical });
   assert.deepEqual(resources(out).map((r) => r.resourceType), ['Observation', 'Observation', 'Condition', 'MedicationStatement', 'Procedure', 'Device', 'Provenance']);
   const cough = byText(out, 'Cough') as fhir4.Observation;
   assert.deepEqual(cough.subject, { reference: 'Patient/pat-1' });
@@ -235,17 +236,17 @@ test('FHIR source: subject and encounter as given, span to the source DocumentRe
 test('negated Observation: interpretation NEG, or no resource when the mapping says skip', () => {
   const doc = { ...loadDoc('fhir-document.json'), text: 'No cough today.', segments: [{ start: 0, end: 15, origin: 'content[0]' }] };
   const entities = entitiesOf(doc.text, [['cough', 'sign']]);
-  const neg = buildDocumentTransaction({ doc, entities, model: MODEL, mapping: clinical });
+  const neg = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entities), model: MODEL, mapping: clinical });
   const obs = ofType<fhir4.Observation>(neg, 'Observation')[0]!;
   assert.deepEqual(obs.interpretation, [{ coding: [{ system: HL7.v3ObservationInterpretation, code: 'NEG', display: 'Negative' }] }]);
-  const skip = buildDocumentTransaction({ doc, entities, model: MODEL, mapping: { ...clinical, negatedObservation: 'skip' } });
+  const skip = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entities), model: MODEL, mapping: { ...clinical, negatedObservation: 'skip' } });
   assert.equal(skip.resourceIdentifiers.length, 0);
   assert.equal(skip.bundle.entry?.length, 0, 'nothing derived: no Device, no Provenance');
 });
 
 test('FHIR source with only a patient identifier: a logical reference', () => {
   const doc = { ...loadDoc('fhir-document.json'), patient: { identifier: { system: 'urn:mrn', value: 'X1' } } };
-  const out = buildDocumentTransaction({ doc, entities: entitiesOf(doc.text, [['pneumonia', 'problem']]), model: MODEL, mapping: clinical });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entitiesOf(doc.text, [['pneumonia', 'problem']])), model: MODEL, mapping: clinical });
   assert.deepEqual((byText(out, 'pneumonia') as fhir4.Condition).subject, { identifier: { system: 'urn:mrn', value: 'X1' } });
   assert.throws(
     () => buildDocumentTransaction({ doc: { ...doc, patient: {} }, entities: [], model: MODEL, mapping: clinical }),
@@ -256,13 +257,13 @@ test('FHIR source with only a patient identifier: a logical reference', () => {
 test('a cancelled document derives nothing; minScore and unmapped labels filter entities', () => {
   const doc = loadDoc('hl7v2-document.json');
   const entities = entitiesOf(doc.text, V2_ENTITIES);
-  const cancelled = buildDocumentTransaction({ doc: { ...doc, lifecycle: { action: 'cancel' }, status: 'entered-in-error' }, entities, model: MODEL, mapping: bc5cdr });
+  const cancelled = buildDocumentTransaction({ doc: { ...doc, lifecycle: { action: 'cancel' }, status: 'entered-in-error' }, entities: assertEntities(doc.text, entities), model: MODEL, mapping: bc5cdr });
   assert.deepEqual(resources(cancelled).map((r) => r.resourceType), ['Patient', 'DocumentReference']);
   assert.equal((resources(cancelled)[1] as fhir4.DocumentReference).status, 'entered-in-error');
-  const low = buildDocumentTransaction({ doc, entities: entities.map((e, i) => ({ ...e, score: i === 0 ? 0.49 : 0.9 })), model: MODEL, mapping: bc5cdr });
+  const low = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entities.map((e, i) => ({ ...e, score: i === 0 ? 0.49 : 0.9 }))), model: MODEL, mapping: bc5cdr });
   assert.equal(byText(low, 'pneumonia'), undefined);
   assert.equal(low.resourceIdentifiers.length, 4);
-  const unmapped = buildDocumentTransaction({ doc, entities: [{ ...entities[0]!, label: 'Gene' }], model: MODEL, mapping: bc5cdr });
+  const unmapped = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, [{ ...entities[0]!, label: 'Gene' }]), model: MODEL, mapping: bc5cdr });
   assert.equal(unmapped.resourceIdentifiers.length, 0);
 });
 
@@ -280,14 +281,14 @@ test('a message without text (status change) neither wipes the DocumentReference
 test('codings from the lookup table, code.text always the mention', () => {
   const doc = loadDoc('hl7v2-document.json');
   const mapping = parseLabelMapping({ ...bc5cdr, codings: [{ term: 'Pneumonia', system: 'http://snomed.info/sct', code: '233604007', display: 'Pneumonia' }] });
-  const out = buildDocumentTransaction({ doc, entities: entitiesOf(doc.text, [['pneumonia', 'Disease'], ['sepsis', 'Disease']]), model: MODEL, mapping });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entitiesOf(doc.text, [['pneumonia', 'Disease'], ['sepsis', 'Disease']])), model: MODEL, mapping });
   assert.deepEqual((byText(out, 'pneumonia') as fhir4.Condition).code, { coding: [{ system: 'http://snomed.info/sct', code: '233604007', display: 'Pneumonia' }], text: 'pneumonia' });
   assert.deepEqual((byText(out, 'sepsis') as fhir4.Condition).code, { text: 'sepsis' });
 });
 
 test('offsets are UTF-16 code units into the extracted text', () => {
   const doc = { ...loadDoc('hl7v2-document.json'), text: '😀 Patient has pneumonia.', segments: [{ start: 0, end: 25, origin: 'OBX[1]' }] };
-  const out = buildDocumentTransaction({ doc, entities: entitiesOf(doc.text, [['pneumonia', 'Disease']]), model: MODEL, mapping: bc5cdr });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entitiesOf(doc.text, [['pneumonia', 'Disease']])), model: MODEL, mapping: bc5cdr });
   const span = ext(byText(out, 'pneumonia') as fhir4.Condition, HL7.derivationReference)[0]!.extension!;
   assert.equal(span.find((e) => e.url === 'offset')?.valueInteger, 15); // the emoji is 2 code units
   assert.equal(span.find((e) => e.url === 'length')?.valueInteger, 9);
@@ -298,7 +299,7 @@ test('every generated resource validates against the R4 subset schema; the schem
   const doc = loadDoc('fhir-document.json');
   const fhirOut = buildDocumentTransaction({
     doc,
-    entities: entitiesOf(doc.text, [['Cough', 'sign'], ['pneumonia', 'problem'], ['amoxicillin', 'treatment'], ['Appendectomy', 'procedure']]),
+    entities: assertEntities(doc.text, entitiesOf(doc.text, [['Cough', 'sign'], ['pneumonia', 'problem'], ['amoxicillin', 'treatment'], ['Appendectomy', 'procedure']])),
     model: MODEL,
     mapping: clinical,
   });
@@ -348,7 +349,7 @@ test('each assertion flag is repeated as a searchable meta.tag (URI.assertionTag
 
 test('HL7 pass-through codes: MRN -> v2-0203 MR, unknown type left out and counted, an unusable OID never passed on', () => {
   const { doc } = v2Output();
-  const run = (d: ClinicalDocument) => buildDocumentTransaction({ doc: d, entities: entitiesOf(d.text, V2_ENTITIES), model: MODEL, mapping: bc5cdr, now: CLOCK });
+  const run = (d: ClinicalDocument) => buildDocumentTransaction({ doc: d, entities: assertEntities(d.text, entitiesOf(d.text, V2_ENTITIES)), model: MODEL, mapping: bc5cdr, now: CLOCK });
   const mrn = run({ ...doc, patient: { identifier: { ...doc.patient.identifier!, type: 'MRN' } } });
   const patient = resources(mrn)[0] as fhir4.Patient;
   assert.deepEqual(patient.identifier?.[0]?.type, { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] });

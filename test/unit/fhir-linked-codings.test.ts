@@ -12,7 +12,9 @@ import { URI } from '../../src/fhir/uris.ts';
 import { validateFhirResource } from '../../src/fhir/validate.ts';
 import { linkDocumentEntities } from '../../src/nlp/linking/link-entities.ts';
 import { Linker } from '../../src/nlp/linking/linker.ts';
-import { ICD10CM_SYSTEM, MESH_SYSTEM, sharedTerminology } from '../../src/nlp/linking/tables.ts';
+import { ICD10CM_SYSTEM } from '../../src/core/code-systems.ts';
+import { MESH_SYSTEM, sharedTerminology } from '../../src/nlp/linking/tables.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 const mapping = loadLabelMapping(fileURLToPath(BC5CDR_MAPPING_FILE));
 const tables = sharedTerminology();
@@ -31,7 +33,7 @@ const SPEC: [string, string][] = [
   ['aspirin', 'Chemical'],
   ['diabetes', 'Disease'],
 ];
-const build = (ents: Entity[]): DocumentOutput => buildDocumentTransaction({ doc, entities: ents, model: { name: 'm', version: '1' }, mapping, now: () => new Date('2026-03-01T00:00:00Z') });
+const build = (ents: Entity[]): DocumentOutput => buildDocumentTransaction({ doc, entities: assertEntities(doc.text, ents), model: { name: 'm', version: '1' }, mapping, now: () => new Date('2026-03-01T00:00:00Z') });
 const linked = () => linkDocumentEntities(linker, doc.text, entities(SPEC), linkSettingsFor(mapping));
 const res = (out: DocumentOutput) => (out.bundle.entry ?? []).map((e) => e.resource!);
 
@@ -97,7 +99,7 @@ test('clinical labels (MACCROBAT mapping): diagnoses get their ICD-10-CM categor
   ];
   const ents = spec.map(([w, label]) => ({ start: text.indexOf(w), end: text.indexOf(w) + w.length, text: w, label, score: 0.9 }));
   const coded = linkDocumentEntities(linker, text, ents, linkSettingsFor(clinical));
-  const out = buildDocumentTransaction({ doc: cdoc, entities: coded, model: { name: 'm', version: '1' }, mapping: clinical });
+  const out = buildDocumentTransaction({ doc: cdoc, entities: assertEntities(cdoc.text, coded), model: { name: 'm', version: '1' }, mapping: clinical });
   const cats = res(out)
     .filter((r) => r.resourceType === 'Condition')
     .map((r) => [(r as fhir4.Condition).code?.text, (r as fhir4.Condition).code?.coding?.find((c) => c.system === ICD10CM_SYSTEM)?.code?.slice(0, 3)]);

@@ -12,6 +12,7 @@ import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../src/fhir/label-mapp
 import { bundleLines, MANIFEST_FILE, NdjsonSink, type BulkManifest } from '../../src/fhir/ndjson-sink.ts';
 import { loadConfig, ConfigError } from '../../src/config/config.ts';
 import { outputSpec } from '../../src/cli/commands/replay.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 const MODEL: ModelInfo = { name: 'medner-test', version: '1.2.3' };
 const bc5cdr = loadLabelMapping(fileURLToPath(BC5CDR_MAPPING_FILE));
@@ -34,7 +35,7 @@ const V2: [string, string][] = [
 function v2Bundle(id?: string): fhir4.Bundle {
   const base = loadDoc('hl7v2-document.json');
   const doc = id ? { ...base, id } : base;
-  return buildDocumentTransaction({ doc, entities: entitiesOf(doc.text, V2), model: MODEL, mapping: bc5cdr, now: () => new Date('2026-03-01T12:00:00Z') }).bundle;
+  return buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entitiesOf(doc.text, V2)), model: MODEL, mapping: bc5cdr, now: () => new Date('2026-03-01T12:00:00Z') }).bundle;
 }
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'medner-ndjson-'));
 const readLines = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as fhir4.Resource);

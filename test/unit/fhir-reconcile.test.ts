@@ -8,6 +8,7 @@ import { buildDocumentTransaction, DERIVED_RESOURCE_TYPES } from '../../src/fhir
 import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../src/fhir/label-mapping.ts';
 import { planWrite } from '../../src/fhir/reconcile.ts';
 import { URI } from '../../src/fhir/uris.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 const mapping = loadLabelMapping(fileURLToPath(BC5CDR_MAPPING_FILE));
 const v2 = JSON.parse(readFileSync(new URL('../fixtures/fhir/hl7v2-document.json', import.meta.url), 'utf8')) as ClinicalDocument;
@@ -42,7 +43,7 @@ function serverCopy(bundle: fhir4.Bundle, patientId = 'Patient/42'): Map<string,
 
 test('a replay plans nothing: equal content (meta, tag order, versioned references, the Patient id aside) is unchanged', () => {
   for (const doc of [v2, fhirDoc]) {
-    const out = buildDocumentTransaction({ doc, entities: ents(doc, [['pneumonia', 'Disease']]), model, mapping });
+    const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, ents(doc, [['pneumonia', 'Disease']])), model, mapping });
     const stored = serverCopy(out.bundle);
     const plan = planWrite(out.bundle, stored, DERIVED_RESOURCE_TYPES);
     assert.deepEqual(plan.entries, [], doc.format);
@@ -52,7 +53,7 @@ test('a replay plans nothing: equal content (meta, tag order, versioned referenc
 });
 
 test('Provenance.recorded (the time of the run) is not a change; its targets are', () => {
-  const out = buildDocumentTransaction({ doc: v2, entities: ents(v2, [['pneumonia', 'Disease']]), model, mapping });
+  const out = buildDocumentTransaction({ doc: v2, entities: assertEntities(v2.text, ents(v2, [['pneumonia', 'Disease']])), model, mapping });
   const stored = serverCopy(out.bundle);
   const prov = [...stored.values()].find((r) => r.resourceType === 'Provenance') as fhir4.Provenance;
   prov.recorded = '2020-01-01T00:00:00Z';
@@ -68,11 +69,11 @@ test('Provenance.recorded (the time of the run) is not a change; its targets are
 });
 
 test('a run that yields less retracts the rest; a score change updates; another run\'s Provenance is deleted', () => {
-  const first = buildDocumentTransaction({ doc: fhirDoc, entities: ents(fhirDoc, [['pneumonia', 'Disease'], ['amoxicillin', 'Chemical']]), model, mapping });
+  const first = buildDocumentTransaction({ doc: fhirDoc, entities: assertEntities(fhirDoc.text, ents(fhirDoc, [['pneumonia', 'Disease'], ['amoxicillin', 'Chemical']])), model, mapping });
   const stored = serverCopy(first.bundle);
   const next = buildDocumentTransaction({
     doc: fhirDoc,
-    entities: ents(fhirDoc, [['pneumonia', 'Disease']]).map((e) => ({ ...e, score: 0.8 })),
+    entities: assertEntities(fhirDoc.text, ents(fhirDoc, [['pneumonia', 'Disease']]).map((e) => ({ ...e, score: 0.8 }))),
     model: { name: 'm', version: '2' },
     mapping,
   });
@@ -95,7 +96,7 @@ test('a run that yields less retracts the rest; a score change updates; another 
 });
 
 test('tags the server carried forward (an earlier model tag) are not a difference a PUT could remove; ours are removed with $meta-delete', () => {
-  const out = buildDocumentTransaction({ doc: fhirDoc, entities: ents(fhirDoc, [['pneumonia', 'Disease']]), model, mapping });
+  const out = buildDocumentTransaction({ doc: fhirDoc, entities: assertEntities(fhirDoc.text, ents(fhirDoc, [['pneumonia', 'Disease']])), model, mapping });
   const stored = serverCopy(out.bundle);
   const oldModel = { system: URI.modelTag, code: 'm@0' };
   for (const r of stored.values()) r.meta!.tag!.push({ system: 'https://example.org/theirs', code: 'x' }, oldModel);

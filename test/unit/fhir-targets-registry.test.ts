@@ -12,6 +12,7 @@ import { baseOf, concept } from '../../src/fhir/targets/common.ts';
 import { DEFAULT_TARGETS, SHIPPED_TARGETS } from '../../src/fhir/targets/registry.ts';
 import { statusRetraction, type ResourceTarget } from '../../src/fhir/targets/target.ts';
 import { MednerError } from '../../src/core/errors.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 /** A resource target the shipped registry does not have: a mention of a risk becomes a RiskAssessment. */
 const riskAssessment: ResourceTarget<fhir4.RiskAssessment> = {
@@ -50,7 +51,7 @@ test('the shipped registry lists each derived type once, and only registered tar
 test('a fake resource target, registered and selected by a label mapping, is built, written, searched and retracted', async () => {
   const mapping = parseLabelMapping(rawMapping, 'test mapping', targets);
   const entities = [mention(doc.text, 'pneumonia', 'Disease'), mention(doc.text, doc.text.slice(0, 4), 'Risk')];
-  const out = buildDocumentTransaction({ doc, entities, model, mapping, targets });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entities), model, mapping, targets });
   const risk = out.bundle.entry!.find((e) => e.resource?.resourceType === 'RiskAssessment');
   assert.ok(risk, 'the RiskAssessment is in the transaction');
   assert.match(risk.request!.url!, /^RiskAssessment\/medner-[0-9a-f]{57}$/);
@@ -62,13 +63,13 @@ test('a fake resource target, registered and selected by a label mapping, is bui
   const prov = out.bundle.entry!.find((e) => e.resource?.resourceType === 'Provenance')!.resource as fhir4.Provenance;
   assert.ok(prov.target.some((t) => t.reference === risk.fullUrl), 'the Provenance names it');
   // Without the target in the registry, the same mention gives nothing.
-  const without = buildDocumentTransaction({ doc, entities, model, mapping });
+  const without = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entities), model, mapping });
   assert.ok(!without.bundle.entry!.some((e) => e.resource?.resourceType === 'RiskAssessment'));
 
   // A new run that no longer yields it (only the disease): reconcile retracts the stored RiskAssessment by its own rule.
   const stored = new Map<string, fhir4.Resource>();
   for (const e of out.bundle.entry!) if (e.request?.method === 'PUT' && e.resource) stored.set(e.request.url!, { ...e.resource, meta: { ...e.resource.meta, versionId: '1' } } as fhir4.Resource);
-  const next = buildDocumentTransaction({ doc, entities: entities.slice(0, 1), model, mapping, targets });
+  const next = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entities.slice(0, 1)), model, mapping, targets });
   const plan = planWrite(next.bundle, stored, targets);
   assert.deepEqual(plan.retracted, [risk.request!.url!]);
   const retracted = plan.entries.find((e) => e.request?.url === risk.request!.url)!.resource as fhir4.RiskAssessment;

@@ -8,6 +8,7 @@ import { buildDocumentTransaction } from '../../src/fhir/document-output.ts';
 import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../src/fhir/label-mapping.ts';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 test('retract marks each derived type entered-in-error the way its R4 definition allows', () => {
   const cond: fhir4.Condition = {
@@ -91,7 +92,7 @@ const outFor = (doc: ClinicalDocument) => {
   const start = doc.text.indexOf('pneumonia');
   return buildDocumentTransaction({
     doc,
-    entities: [{ start, end: start + 9, text: 'pneumonia', label: 'Disease', score: 0.9 }],
+    entities: assertEntities(doc.text, [{ start, end: start + 9, text: 'pneumonia', label: 'Disease', score: 0.9 }]),
     model: { name: 'm', version: '1' },
     mapping: loadLabelMapping(fileURLToPath(BC5CDR_MAPPING_FILE)),
   });

@@ -12,7 +12,8 @@ import { Linker } from '../../src/nlp/linking/linker.ts';
 import { bagKey, canonKey, exactKey, words } from '../../src/nlp/linking/normalize.ts';
 import { matchesGold } from '../../src/nlp/linking/eval-link.ts';
 import { parsePubtator } from '../../src/nlp/linking/pubtator.ts';
-import { DEFAULT_TABLES_DIR, ICD10CM_SYSTEM, MESH_SYSTEM, loadTerminology, sharedTerminology } from '../../src/nlp/linking/tables.ts';
+import { ICD10CM_SYSTEM } from '../../src/core/code-systems.ts';
+import { DEFAULT_TABLES_DIR, MESH_SYSTEM, loadTerminology, sharedTerminology } from '../../src/nlp/linking/tables.ts';
 import type { Entity } from '../../src/core/entity.ts';
 
 const linker = new Linker(sharedTerminology());

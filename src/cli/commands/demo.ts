@@ -7,7 +7,7 @@ import { createConsumer, createKafka, createProducer, topicOffsets } from '../..
 import { documentsFromFile } from '../../ingest/outgoing-documents.ts';
 import { createLogger } from '../../ops/logger.ts';
 import { withUsableModel } from '../../pipeline/model-fallback.ts';
-import { stackUp } from '../../pipeline/stack-up.ts';
+import { stackUp } from '../stack-up.ts';
 import { createStages } from '../../pipeline/stages.ts';
 import { startWorkerApp, type WorkerApp } from '../../pipeline/worker-app.ts';
 import type { Stages } from '../../core/ports.ts';

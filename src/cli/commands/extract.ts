@@ -7,6 +7,7 @@ import { errorCode } from '../../core/errors.ts';
 import type { ClinicalDocument } from '../../core/clinical-document.ts';
 import type { Aggregation, Entity, ModelInfo } from '../../core/entity.ts';
 import { createNerEngine, type NerEngine } from '../../nlp/engine.ts';
+import { assertEntities } from '../../nlp/assertions.ts';
 import { attachAttributes } from '../../nlp/attributes.ts';
 import { BC5CDR_MAPPING_FILE, linkSettingsFor, loadLabelMapping, mappingLinks } from '../../fhir/label-mapping.ts';
 import { withLinking } from '../../nlp/linking/link-entities.ts';
@@ -50,7 +51,8 @@ async function loadFhirOutput(engine: NerEngine): Promise<FhirOutput> {
   const own = path.join(engine.modelDir, engine.config.labelMapping);
   const mappingPath = existsSync(own) ? own : lm.BC5CDR_MAPPING_FILE ? lm.BC5CDR_MAPPING_FILE.pathname : own;
   const mapping = loadMapping(mappingPath);
-  return { build: (doc, entities, model) => build({ doc, entities, model, mapping }).bundle };
+  // The NLP rules (screening, assertions) run here, as in the inference worker; the mapping takes their output.
+  return { build: (doc, entities, model) => build({ doc, entities: assertEntities(doc.text, entities), model, mapping }).bundle };
 }
 
 async function parseFile(file: string): Promise<ClinicalDocument[]> {

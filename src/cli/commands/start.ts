@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/config.ts';
 import { createLogger } from '../../ops/logger.ts';
 import { onShutdown } from '../../ops/shutdown.ts';
 import { withUsableModel } from '../../pipeline/model-fallback.ts';
-import { stackUp } from '../../pipeline/stack-up.ts';
+import { stackUp } from '../stack-up.ts';
 import { createStages } from '../../pipeline/stages.ts';
 import { startWorkerApp } from '../../pipeline/worker-app.ts';
 import { stackServices } from '../../stack/stack.ts';

@@ -14,6 +14,7 @@ import { sharedTerminology } from '../../nlp/linking/tables.ts';
 import { linkSettingsFor, mappingLinks } from '../../fhir/label-mapping.ts';
 import { MednerError, errorCode } from '../../core/errors.ts';
 import { createFhirClient, labelMappingFor } from '../../pipeline/stages.ts';
+import { assertEntities } from '../../nlp/assertions.ts';
 
 /**
  * `medner verify`: what the current model and configuration would write for a document against
@@ -70,7 +71,7 @@ export function registerVerify(program: Command): void {
         const entities = (await engine.extract(docs.map((d) => d.text))).map((found, k) => attachAttributes(docs[k]!.text, found));
         const writer = new FhirServerWriter(client);
         for (const [k, doc] of docs.entries()) {
-          const out = buildDocumentTransaction({ doc, entities: entities[k]!, model: engine.model, mapping });
+          const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entities[k]!), model: engine.model, mapping });
           let plan: WritePlan;
           try {
             plan = await writer.plan(doc, out, { full: true });

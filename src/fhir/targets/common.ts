@@ -1,5 +1,5 @@
 import type * as fhir4 from 'fhir/r4.js';
-import type { AssertedEntityWithRelation } from '../../nlp/assertions.ts';
+import type { AssertedEntity } from '../../core/entity.ts';
 import type { Entity } from '../../core/entity.ts';
 import { codingsFor } from '../label-mapping.ts';
 import { linkedCodings } from '../linked-codings.ts';
@@ -7,7 +7,7 @@ import { HL7, URI } from '../uris.ts';
 import type { TargetContext } from './target.ts';
 
 /** derivation-reference to the mention's span, the NLP score, and the assertion flags. */
-export function extensionsFor(ctx: TargetContext, e: AssertedEntityWithRelation): fhir4.Extension[] {
+export function extensionsFor(ctx: TargetContext, e: AssertedEntity): fhir4.Extension[] {
   const path = ctx.pathFor(e.start);
   const ext: fhir4.Extension[] = [
     {
@@ -33,7 +33,7 @@ export function extensionsFor(ctx: TargetContext, e: AssertedEntityWithRelation)
 }
 
 /** meta (model and source-document tags, AIAST) and extensions every derived resource starts with. */
-export function baseOf(ctx: TargetContext, e: AssertedEntityWithRelation): { meta: fhir4.Meta; extension: fhir4.Extension[] } {
+export function baseOf(ctx: TargetContext, e: AssertedEntity): { meta: fhir4.Meta; extension: fhir4.Extension[] } {
   return { meta: structuredClone(ctx.meta), extension: extensionsFor(ctx, e) };
 }
 

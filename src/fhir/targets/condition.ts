@@ -1,5 +1,5 @@
 import type * as fhir4 from 'fhir/r4.js';
-import type { AssertedEntityWithRelation } from '../../nlp/assertions.ts';
+import type { AssertedEntity } from '../../core/entity.ts';
 import { HL7 } from '../uris.ts';
 import { baseOf, categoryWithText, concept } from './common.ts';
 import { verificationRetraction, type ResourceTarget } from './target.ts';
@@ -11,7 +11,7 @@ const CLINICAL_DISPLAY: Record<string, string> = { active: 'Active', inactive: '
  * active; a historical one takes its trigger's status ("history of" inactive, "resolved" resolved), and
  * none when the text does not say (a past-history section lists chronic conditions too); a refuted one has none.
  */
-function conditionClinicalStatus(a: AssertedEntityWithRelation['assertion']): 'active' | 'inactive' | 'resolved' | undefined {
+function conditionClinicalStatus(a: AssertedEntity['assertion']): 'active' | 'inactive' | 'resolved' | undefined {
   if (a.negated) return undefined;
   if (a.historical) return a.clinicalStatus;
   return 'active';

@@ -1,6 +1,6 @@
 import type * as fhir4 from 'fhir/r4.js';
 import type { ClinicalDocument } from '../../core/clinical-document.ts';
-import type { AssertedEntityWithRelation } from '../../nlp/assertions.ts';
+import type { AssertedEntity } from '../../core/entity.ts';
 import type { Entity, ModelInfo } from '../../core/entity.ts';
 import type { ClinicalData } from '../clinical-rules.ts';
 import type { LabelMapping, LabelTarget } from '../label-mapping.ts';
@@ -18,7 +18,7 @@ export interface ResourceTarget<R extends fhir4.DomainResource = fhir4.DomainRes
   /** It takes the mapping's `category` codings (a mapping giving `category` to another target is invalid). */
   readonly category: boolean;
   /** The resource an asserted mention becomes (without id, identifier and merged spans), or undefined when it gives none. */
-  build(ctx: TargetContext, e: AssertedEntityWithRelation, target: LabelTarget): R | undefined;
+  build(ctx: TargetContext, e: AssertedEntity, target: LabelTarget): R | undefined;
   /** What the entity's attributes add to the resource (values, dose, body site...), in place. */
   details?(resource: R, e: Entity, target: LabelTarget, docText: string, data: ClinicalData): void;
   /** A copy of the stored resource marked entered-in-error, or undefined when it already is. */

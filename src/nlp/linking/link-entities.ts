@@ -6,7 +6,8 @@
 import type { ConceptCode, Entity } from '../../core/entity.ts';
 import { findAbbreviations, type AbbreviationMap } from './abbreviations.ts';
 import { Linker, type LinkLabel, type LinkResult, type IcdLink } from './linker.ts';
-import { ICD10CM_SYSTEM, isMeshId, MESH_SYSTEM, type TerminologyTables } from './tables.ts';
+import { ICD10CM_SYSTEM } from '../../core/code-systems.ts';
+import { isMeshId, MESH_SYSTEM, type TerminologyTables } from './tables.ts';
 
 export type Terminology = 'mesh' | 'icd-10-cm';
 

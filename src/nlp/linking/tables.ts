@@ -10,7 +10,6 @@ import { gunzipSync } from 'node:zlib';
 import { MednerError } from '../../core/errors.ts';
 import { bagKey, bagOf, canonKey, charGrams, exactKey, term, words } from './normalize.ts';
 
-export const ICD10CM_SYSTEM = 'http://hl7.org/fhir/sid/icd-10-cm';
 /**
  * MeSH: the preferred URI of hl7.terminology.r4 7.0.1 NamingSystem-MeSH ("Official canonical URL going
  * forward", since 2021-06-29; http://terminology.hl7.org/CodeSystem/MSH is kept there only for backward

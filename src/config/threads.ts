@@ -1,5 +1,7 @@
 import os from 'node:os';
-import type { ExecutionProvider } from './ort-protocol.ts';
+
+/** Where a session runs: `cuda` and `webgpu` fall back to `cpu` (with one warning) when unavailable. */
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
 
 /**
  * Sessions when the caller does not say. On CPU min(4, cores), each with cores / sessions

@@ -4,9 +4,10 @@ import type { ClinicalDocument } from '../core/clinical-document.ts';
 import { attachAttributes } from '../nlp/attributes.ts';
 import type { Entity, ModelInfo } from '../core/entity.ts';
 import { MednerError } from '../core/errors.ts';
-import { buildDocumentTransaction } from './document-output.ts';
-import type { LabelMapping } from './label-mapping.ts';
-import { URI } from './uris.ts';
+import { buildDocumentTransaction } from '../fhir/document-output.ts';
+import type { LabelMapping } from '../fhir/label-mapping.ts';
+import { URI } from '../fhir/uris.ts';
+import { assertEntities } from '../nlp/assertions.ts';
 
 /**
  * The clinical check set (test/fixtures/clinical-check/sentences.json): sentences with gold
@@ -88,7 +89,7 @@ export function checkDocument(s: CheckSentence): ClinicalDocument {
 export function resourcesFor(s: CheckSentence, entities: Entity[], mapping: LabelMapping, model: ModelInfo): fhir4.Resource[] {
   const doc = checkDocument(s);
   const withAttributes = attachAttributes(doc.text, entities);
-  const out = buildDocumentTransaction({ doc, entities: withAttributes, model, mapping });
+  const out = buildDocumentTransaction({ doc, entities: assertEntities(doc.text, withAttributes), model, mapping });
   return (out.bundle.entry ?? []).map((e) => e.resource!).filter((r) => ['Observation', 'Condition', 'MedicationStatement', 'Procedure', 'FamilyMemberHistory'].includes(r.resourceType));
 }
 
