@@ -29,7 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../src/config/config.ts';
 import { ensureTopics } from '../src/ingest/topics.ts';
-import { createConsumer, createKafka, createProducer } from '../src/ingest/kafka.ts';
+import { createConsumer, createKafka, createProducer } from '../src/kafka/client.ts';
 import { createNerEngine } from '../src/nlp/engine.ts';
 import { createLogger } from '../src/ops/logger.ts';
 import { withUsableModel } from '../src/pipeline/model-fallback.ts';

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import { loadConfig, type Config } from '../src/config/config.ts';
-import { kafkaConnectionConfig } from '../src/ingest/kafka-security.ts';
+import { kafkaConnectionConfig } from '../src/kafka/security.ts';
 import { ensureTopics } from '../src/ingest/topics.ts';
 import { REPO_ROOT } from '../src/stack/paths.ts';
 import { generatedHl7 } from './generated-notes.ts';

@@ -31,6 +31,36 @@ export interface FhirClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/**
+ * Readiness: does the FHIR server at `baseUrl` answer its metadata (one bare request, no auth and no
+ * retries, as a load balancer would ask)?
+ */
+export async function fhirAnswers(baseUrl: string, timeoutMs = 3_000): Promise<boolean> {
+  try {
+    const res = await fetch(`${baseUrl}/metadata?_summary=true`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The CapabilityStatement's software.version, or undefined when no FHIR server answers at baseUrl (a bare probe: `medner stack`). */
+export async function fhirServerVersion(baseUrl: string, timeoutMs = 5_000): Promise<{ version?: string } | undefined> {
+  try {
+    const res = await fetch(`${baseUrl.replace(/\/+$/, '')}/metadata`, {
+      headers: { accept: FHIR_JSON },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { resourceType?: string; software?: { version?: string } };
+    if (body.resourceType !== 'CapabilityStatement') return undefined;
+    return body.software?.version ? { version: body.software.version } : {};
+  } catch {
+    return undefined;
+  }
+}
+
 /** A FHIR HTTP failure: MednerError plus the HTTP status and the server's OperationOutcome when it sent one. */
 export class FhirError extends MednerError {
   readonly status: number | undefined;
@@ -160,8 +190,13 @@ export class FhirClient {
    * GET one page: a path relative to the base (`Type?params`, `Type/id/_history/v`) or an absolute
    * URL under the base (a paging link). Returns the JSON body (a Bundle for searches, includes kept).
    */
-  async get<T = unknown>(path: string): Promise<T> {
-    return (await this.request('GET', path)) as T;
+  async get<T = unknown>(path: string, opts: { headers?: Record<string, string> } = {}): Promise<T> {
+    return (await this.request('GET', path, undefined, opts.headers)) as T;
+  }
+
+  /** PUT [type]/[id] of `resource` (an update, or a create with our id); returns the stored resource. */
+  async update<T extends fhir4.Resource = fhir4.Resource>(resource: T & { id: string }): Promise<T> {
+    return (await this.request('PUT', `${resource.resourceType}/${encodeURIComponent(resource.id)}`, resource)) as T;
   }
 
   /** The base URL, without a trailing slash. */

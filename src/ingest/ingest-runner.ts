@@ -15,7 +15,7 @@ import type { JobQueuePort, JobOutcome } from '../queue/inference-queue.ts';
 import type { InferenceJobResult } from '../queue/inference-job.ts';
 import { jobIdFor } from '../queue/job-id.ts';
 import { backpressureAction } from './backpressure.ts';
-import type { ConsumedMessage, ConsumerPort } from './kafka.ts';
+import type { ConsumedMessage, ConsumerPort } from '../kafka/client.ts';
 import { WatermarkTracker } from './watermark.ts';
 import { checkNarrative, LimitError } from '../fhir/bounds.ts';
 

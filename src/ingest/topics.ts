@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { MednerError } from '../core/errors.ts';
 import { deadLetterTopicMaxBytes } from '../formats/dead-letter.ts';
-import { connectKafkaAdmin, type KafkaAdmin, type TopicSpec } from './kafka-admin.ts';
+import { connectKafkaAdmin, type KafkaAdmin, type TopicSpec } from '../kafka/admin.ts';
 
 /** The project's topics with the configured partitions and replication factor. */
 export function projectTopics(config: Config): TopicSpec[] {

@@ -5,6 +5,7 @@
  * is not finished yet, or one past the last started offset when all are done.
  * Gaps between offsets (compaction, transaction markers) are therefore fine.
  */
+import type { TopicPartitionOffset } from '../kafka/client.ts';
 export class PartitionWatermark {
   private readonly started: bigint[] = [];
   private head = 0;
@@ -48,12 +49,6 @@ export class PartitionWatermark {
   }
 }
 
-export interface TopicPartitionOffset {
-  topic: string;
-  partition: number;
-  /** The next offset to read, as Kafka wants it committed. */
-  offset: string;
-}
 
 /** The watermarks of all partitions this consumer owns, and what was committed last. */
 export class WatermarkTracker {

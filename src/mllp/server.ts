@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../ops/logger.ts';
 import { errorCode } from '../core/errors.ts';
-import type { ProducerPort } from '../ingest/kafka.ts';
+import type { ProducerPort } from '../kafka/client.ts';
 import { acceptedType, buildAck, readMsh, type AckCode } from './ack.ts';
 import { frame, MllpDecoder } from './frames.ts';
 

@@ -3,7 +3,7 @@
  * original bytes, where they came from, and the record id to link to. Pure.
  */
 import type { SourceCoordinates, SourceFormat } from '../core/clinical-document.ts';
-import type { ConsumedMessage } from '../ingest/kafka.ts';
+import type { ConsumedMessage } from '../kafka/client.ts';
 
 export interface UnwrappedDeadLetter {
   id: string;

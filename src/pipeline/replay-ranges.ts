@@ -1,5 +1,5 @@
 import type { PartitionRange } from '../ingest/ingest-runner.ts';
-import type { PartitionOffsets } from '../ingest/kafka.ts';
+import type { PartitionOffsets } from '../kafka/client.ts';
 
 /**
  * The offset range a replay reads per partition: from the first record at or

@@ -10,7 +10,7 @@ import cliProgress from 'cli-progress';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
-import { createConsumer, createKafka, topicOffsets } from '../ingest/kafka.ts';
+import { createConsumer, createKafka, topicOffsets } from '../kafka/client.ts';
 import { IngestRunner } from '../ingest/ingest-runner.ts';
 import { InferenceQueue, replayQueueName } from '../queue/inference-queue.ts';
 import type { Stages, WriteChanges } from '../core/ports.ts';

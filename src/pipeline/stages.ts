@@ -21,7 +21,7 @@ import type { AssertedEntity, ModelInfo } from '../core/entity.ts';
 import { MODEL_CONFIG_FILE, type ModelConfig } from '../nlp/model-config.ts';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../ops/logger.ts';
-import { createKafka, createProducer, type ProducerPort } from '../ingest/kafka.ts';
+import { createKafka, createProducer, type ProducerPort } from '../kafka/client.ts';
 import type { OutputPort, OutputSink, OutputSummary, SinkResult, Stages } from '../core/ports.ts';
 import { buildSinks, SHIPPED_SINKS, type SinkFactory } from './sinks/registry.ts';
 

@@ -9,6 +9,9 @@ import { decodeFailure, type JobFailure } from './inference-job.ts';
 
 export const JOB_NAME = 'ner';
 
+/** The Redis key prefix of medner's queues (tests may isolate with their own). */
+export const QUEUE_PREFIX = 'medner';
+
 /**
  * Replays and backfills go to a queue of their own, which each inference worker serves with a few
  * slots only: a replay can neither take the live feed's slots nor fill the live queue up to its
@@ -47,7 +50,7 @@ export class InferenceQueue implements JobQueuePort<Job<InferenceJobData, Infere
 
   constructor(private readonly opts: InferenceQueueOptions) {
     const connection = { url: opts.redisUrl, maxRetriesPerRequest: null };
-    const prefix = opts.prefix ?? 'medner';
+    const prefix = opts.prefix ?? QUEUE_PREFIX;
     this.queue = new Queue<InferenceJobData, InferenceJobResult>(opts.queueName, { connection, prefix });
     this.events = new QueueEvents(opts.queueName, { connection, prefix });
     this.events.setMaxListeners(0);
@@ -128,4 +131,14 @@ export class InferenceQueue implements JobQueuePort<Job<InferenceJobData, Infere
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error('timeout')), ms)))]).finally(() => clearTimeout(t));
+}
+
+/** Running inference workers that serve the replay queue of `queueName` (medner replay: does anyone serve it?). */
+export async function replayWorkerCount(redisUrl: string, queueName: string, prefix = QUEUE_PREFIX): Promise<number> {
+  const q = new Queue(replayQueueName(queueName), { connection: { url: redisUrl, maxRetriesPerRequest: null }, prefix });
+  try {
+    return (await q.getWorkers()).length;
+  } finally {
+    await q.close();
+  }
 }

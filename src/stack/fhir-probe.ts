@@ -1,21 +1,7 @@
 import type { Config } from '../config/config.ts';
+import { fhirServerVersion } from '../fhir/fhir-client.ts';
 import { StackError, type ManagedService, type ServiceStatus } from './service.ts';
 
-/** The CapabilityStatement's software.version, or undefined when no FHIR server answers at baseUrl. */
-export async function fhirServerVersion(baseUrl: string, timeoutMs = 5_000): Promise<{ version?: string } | undefined> {
-  try {
-    const res = await fetch(`${baseUrl.replace(/\/+$/, '')}/metadata`, {
-      headers: { accept: 'application/fhir+json' },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!res.ok) return undefined;
-    const body = (await res.json()) as { resourceType?: string; software?: { version?: string } };
-    if (body.resourceType !== 'CapabilityStatement') return undefined;
-    return body.software?.version ? { version: body.software.version } : {};
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Stands in for the local FHIR server when it cannot be managed here (e.g. not

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
-import { kafkaAnswers } from '../ingest/kafka-admin.ts';
+import { kafkaAnswers } from '../kafka/admin.ts';
 import { kafkaVersionFromJars, renderServerProperties } from './kafka-properties.ts';
 import { assertNoOtherInstance, ownedPid, stopOwned, writePidFile } from './pid-file.ts';
 import { findExecutable, isLocalHost, isPortOpen, parseHostPort, runToCompletion, spawnDetached, waitForStartup } from './process.ts';

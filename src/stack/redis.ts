@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { redisServerInfo } from '../queue/redis.ts';
 import type { Config } from '../config/config.ts';
 import { assertNoOtherInstance, ownedPid, stopOwned, writePidFile } from './pid-file.ts';
 import { findExecutable, isLocalHost, isPortOpen, runToCompletion, spawnDetached, waitUntil } from './process.ts';
@@ -21,22 +21,8 @@ export function createRedisService(config: Config): ManagedService {
 
   /** INFO server of the Redis at REDIS_URL, or undefined when none answers. */
   async function info(): Promise<Map<string, string> | undefined> {
-    const client = new Redis(config.redis.url, {
-      lazyConnect: true,
-      connectTimeout: 1_500,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return parseRedisInfo(await client.info('server'));
-    } catch {
-      return undefined;
-    } finally {
-      client.disconnect();
-    }
+    const text = await redisServerInfo(config.redis.url);
+    return text === undefined ? undefined : parseRedisInfo(text);
   }
 
   const ours = () => ownedPid(pidFile, address);

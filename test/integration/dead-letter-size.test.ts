@@ -5,7 +5,7 @@ import { integrationServices } from '../support/services.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { createStages } from '../../src/pipeline/stages.ts';
 import { startWorkerApp } from '../../src/pipeline/worker-app.ts';
-import { connectKafkaAdmin } from '../../src/ingest/kafka-admin.ts';
+import { connectKafkaAdmin } from '../../src/kafka/admin.ts';
 import { deadLetterTopicMaxBytes } from '../../src/formats/dead-letter.ts';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from '../../src/ingest/topics.ts';
 import { IntakeError } from '../../src/formats/errors.ts';

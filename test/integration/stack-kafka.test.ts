@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../src/config/config.ts';
-import { connectKafkaAdmin } from '../../src/ingest/kafka-admin.ts';
+import { connectKafkaAdmin } from '../../src/kafka/admin.ts';
 import { ensureTopics } from '../../src/ingest/topics.ts';
 import { integrationServices, uniqueName } from '../support/services.ts';
 

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
-import { explainKafkaError, kafkaConnectionConfig } from '../../src/ingest/kafka-security.ts';
-import { redisWhere } from '../../src/pipeline/connections.ts';
+import { explainKafkaError, kafkaConnectionConfig } from '../../src/kafka/security.ts';
+import { redisWhere } from '../../src/queue/redis.ts';
 import { MednerError } from '../../src/core/errors.ts';
 
 const problems = (env: Record<string, string>): string[] => {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IngestRunner } from '../../src/ingest/ingest-runner.ts';
-import type { ConsumedMessage, ConsumerPort } from '../../src/ingest/kafka.ts';
-import type { TopicPartitionOffset } from '../../src/ingest/watermark.ts';
+import type { ConsumedMessage, ConsumerPort } from '../../src/kafka/client.ts';
+import type { TopicPartitionOffset } from '../../src/kafka/client.ts';
 import type { JobOutcome, JobQueuePort } from '../../src/queue/inference-queue.ts';
 import type { InferenceJobData } from '../../src/queue/inference-job.ts';
 import type { ClinicalDocument } from '../../src/core/clinical-document.ts';

@@ -8,7 +8,7 @@ import { isRetriable, MednerError } from '../../src/core/errors.ts';
 import type { DocumentResult } from '../../src/core/ports.ts';
 import type { FhirClient } from '../../src/fhir/fhir-client.ts';
 import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../src/fhir/label-mapping.ts';
-import type { ProducerPort } from '../../src/ingest/kafka.ts';
+import type { ProducerPort } from '../../src/kafka/client.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { createOutput } from '../../src/pipeline/stages.ts';
 import { buildSinks, SHIPPED_SINKS, type SinkFactory } from '../../src/pipeline/sinks/registry.ts';

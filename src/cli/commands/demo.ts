@@ -3,17 +3,17 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type * as fhir4 from 'fhir/r4.js';
 import { loadConfig, type Config } from '../../config/config.ts';
-import { createConsumer, createKafka, createProducer, topicOffsets } from '../../ingest/kafka.ts';
+import { createConsumer, createKafka, createProducer, topicOffsets } from '../../kafka/client.ts';
 import { documentsFromFile } from '../../ingest/outgoing-documents.ts';
 import { createLogger } from '../../ops/logger.ts';
 import { withUsableModel } from '../../pipeline/model-fallback.ts';
 import { stackUp } from '../stack-up.ts';
-import { createStages } from '../../pipeline/stages.ts';
+import { createFhirClient, createStages } from '../../pipeline/stages.ts';
 import { startWorkerApp, type WorkerApp } from '../../pipeline/worker-app.ts';
 import type { Stages } from '../../core/ports.ts';
 import { valueSummary } from '../../fhir/observation-value.ts';
 import { ensureTopics } from '../../ingest/topics.ts';
-import { connectKafkaAdmin } from '../../ingest/kafka-admin.ts';
+import { connectKafkaAdmin } from '../../kafka/admin.ts';
 
 /**
  * The demo's own topics, consumer group and queue (issue 20): it can run beside `npm start`
@@ -46,12 +46,16 @@ async function startPool(config: Config, stages: Stages): Promise<WorkerApp> {
 /** What the server holds for each update of an output bundle (by logical id; not the shared Device): "Type/id" with a short label. */
 async function landed(config: Config, bundle: fhir4.Bundle): Promise<{ type: string; id: string; label: string }[]> {
   const out: { type: string; id: string; label: string }[] = [];
+  const client = createFhirClient(config);
   for (const e of bundle.entry ?? []) {
     const url = e.request?.url;
     if (e.request?.method !== 'PUT' || !url || e.resource?.resourceType === 'Device') continue;
-    const res = await fetch(`${config.fhir.baseUrl}/${url}`, { headers: { accept: 'application/fhir+json', 'cache-control': 'no-cache' } });
-    if (!res.ok) continue;
-    const body = (await res.json()) as fhir4.Resource;
+    let body: fhir4.Resource;
+    try {
+      body = await client.get<fhir4.Resource>(url, { headers: { 'cache-control': 'no-cache' } });
+    } catch {
+      continue;
+    }
     // `Type/<id>` answers the resource; a conditional URL (older outputs) a search Bundle
     const found = body.resourceType === 'Bundle' ? ((body as fhir4.Bundle).entry ?? []) : [{ resource: body }];
     for (const r of found) {
@@ -79,12 +83,10 @@ async function putSourceDocument(config: Config, value: Buffer | Uint8Array | st
     return;
   }
   if (typeof r.resourceType !== 'string' || !['DocumentReference', 'DiagnosticReport'].includes(r.resourceType) || typeof r.id !== 'string') return;
-  const headers: Record<string, string> = { 'content-type': 'application/fhir+json' };
-  if (config.fhir.auth.kind === 'bearer') headers.authorization = `Bearer ${config.fhir.auth.token}`;
-  await fetch(`${config.fhir.baseUrl}/${r.resourceType}/${encodeURIComponent(r.id)}`, { method: 'PUT', headers, body: JSON.stringify(r) }).then(
-    (res) => res.body?.cancel(),
-    () => undefined,
-  );
+  // Through the FHIR client: the configured auth (bearer or OAuth2 client credentials).
+  await createFhirClient(config)
+    .update({ ...(r as fhir4.Resource), id: r.id })
+    .catch(() => undefined);
 }
 
 async function deleteDemoTopics(config: Config): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
-import { createKafka, createProducer } from '../../ingest/kafka.ts';
+import { createKafka, createProducer } from '../../kafka/client.ts';
 import { createLogger } from '../../ops/logger.ts';
 import { onShutdown } from '../../ops/shutdown.ts';
 import { startMllpServer } from '../../mllp/server.ts';

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { Queue } from 'bullmq';
 import { loadConfig, type Config } from '../../config/config.ts';
 import { createLogger, type Logger } from '../../ops/logger.ts';
 import { createStages } from '../../pipeline/stages.ts';
 import { runReplay, type ReplaySummary } from '../../pipeline/replay.ts';
 import { startWorkerApp, type WorkerApp } from '../../pipeline/worker-app.ts';
 import type { Stages } from '../../core/ports.ts';
-import { replayQueueName } from '../../queue/inference-queue.ts';
+import { replayWorkerCount } from '../../queue/inference-queue.ts';
 
 function isoDate(v: string): Date {
   const d = new Date(v);
@@ -29,13 +28,8 @@ export function outputSpec(v: string): { sink: 'fhir' } | { sink: 'ndjson'; dir:
 }
 
 /** Running inference workers that serve the replay queue, so the replay does not wait on nobody. */
-async function workersOnQueue(config: Config): Promise<number> {
-  const q = new Queue(replayQueueName(config.redis.queueName), { connection: { url: config.redis.url, maxRetriesPerRequest: null }, prefix: 'medner' });
-  try {
-    return (await q.getWorkers()).length;
-  } finally {
-    await q.close();
-  }
+function workersOnQueue(config: Config): Promise<number> {
+  return replayWorkerCount(config.redis.url, config.redis.queueName);
 }
 
 function printSummary(s: ReplaySummary): void {

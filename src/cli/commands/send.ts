@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
-import { createKafka, createProducer } from '../../ingest/kafka.ts';
+import { createKafka, createProducer } from '../../kafka/client.ts';
 import { documentsFromFile } from '../../ingest/outgoing-documents.ts';
 import { createLogger } from '../../ops/logger.ts';
 

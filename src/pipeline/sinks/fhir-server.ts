@@ -1,4 +1,5 @@
 import { FhirServerWriter } from '../../fhir/fhir-writer.ts';
+import { fhirAnswers } from '../../fhir/fhir-client.ts';
 import type { SinkFactory } from './registry.ts';
 
 /**
@@ -16,14 +17,7 @@ export const fhirServerSink: SinkFactory = {
         const w = await writer.writeDocument(doc, output);
         return { changes: { created: w.created, updated: w.updated, unchanged: w.unchanged, retracted: w.retracted, deleted: w.deleted } };
       },
-      async ready() {
-        try {
-          const res = await fetch(`${config.fhir.baseUrl}/metadata?_summary=true`, { signal: AbortSignal.timeout(3000) });
-          return res.ok;
-        } catch {
-          return false;
-        }
-      },
+      ready: () => fhirAnswers(config.fhir.baseUrl),
       async close() {},
     };
   },

@@ -1,6 +1,6 @@
 import { ConfigError, type Config } from '../../config/config.ts';
 import type { FhirClient } from '../../fhir/fhir-client.ts';
-import type { ProducerPort } from '../../ingest/kafka.ts';
+import type { ProducerPort } from '../../kafka/client.ts';
 import type { Logger } from '../../ops/logger.ts';
 import type { OutputSink } from '../../core/ports.ts';
 import { fhirServerSink } from './fhir-server.ts';

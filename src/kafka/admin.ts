@@ -1,9 +1,10 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { explainKafkaError, kafkaConnectionConfig, type KafkaClientOptions } from './kafka-security.ts';
+import type { Admin } from 'kafkajs';
+import { kafkaFor } from './client.ts';
+import { explainKafkaError, type KafkaClientOptions } from './security.ts';
 
 /**
- * The one place that talks to the Kafka admin API. kafkajs is no longer
- * maintained; keeping it behind this small interface lets us swap clients.
+ * The Kafka admin API behind a small interface (kafkajs is no longer maintained; this lets us
+ * swap clients). The client comes from kafkaFor (client.ts), the one factory.
  */
 export interface TopicSpec {
   topic: string;
@@ -41,14 +42,7 @@ export interface KafkaAdminOptions extends KafkaClientOptions {
 const TOPIC_RESOURCE = 2;
 
 export async function connectKafkaAdmin(opts: KafkaAdminOptions): Promise<KafkaAdmin> {
-  const kafka = new Kafka({
-    ...kafkaConnectionConfig(opts),
-    logLevel: logLevel.NOTHING,
-    ...(opts.probe
-      ? { connectionTimeout: 1_500, requestTimeout: 3_000, retry: { retries: 0 } }
-      : { connectionTimeout: 5_000, requestTimeout: 30_000, retry: { retries: 5 } }),
-  });
-  const admin: Admin = kafka.admin();
+  const admin: Admin = kafkaFor(opts, opts.probe ? 'probe' : 'admin').admin();
   try {
     await admin.connect();
   } catch (err) {

@@ -1,14 +1,70 @@
 /**
- * The one module that talks kafkajs (unmaintained since 2023: keep it replaceable).
- * Everything else sees ConsumerPort / ProducerPort.
+ * src/kafka is the only folder that talks kafkajs (unmaintained since 2023: keep it replaceable;
+ * test/unit/seams.test.ts checks it). Every kafkajs client is made by `kafkaFor` below, which
+ * applies brokers, TLS and SASL (security.ts), logging and retries; everything else sees
+ * KafkaClient (opaque), ConsumerPort, ProducerPort and KafkaAdmin (admin.ts).
  */
 import kafkajs from 'kafkajs';
-import type { Consumer, Kafka, Producer, IHeaders } from 'kafkajs';
+import type { Consumer, Kafka, KafkaConfig, Producer, IHeaders } from 'kafkajs';
+import { assert } from '../core/errors.ts';
 import type { Logger } from '../ops/logger.ts';
-import type { TopicPartitionOffset } from './watermark.ts';
-import { kafkaConnectionConfig, type KafkaClientOptions } from './kafka-security.ts';
+import { kafkaConnectionConfig, type KafkaClientOptions } from './security.ts';
 
 const { Kafka: KafkaClass, logLevel, Partitioners } = kafkajs;
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  /** The next offset to read, as Kafka wants it committed. */
+  offset: string;
+}
+
+/**
+ * How a client behaves: `client` (producers and consumers of the pipeline: 8 retries, warnings
+ * and errors to our logger), `admin` (topic management: 5 retries, 5 s connect, 30 s requests),
+ * `probe` (does a broker answer: no retries, 1.5 s connect, 3 s requests).
+ */
+export type KafkaProfile = 'client' | 'admin' | 'probe';
+
+const PROFILES: Record<KafkaProfile, Pick<KafkaConfig, 'retry' | 'connectionTimeout' | 'requestTimeout'>> = {
+  client: { retry: { retries: 8, initialRetryTime: 200 } },
+  admin: { connectionTimeout: 5_000, requestTimeout: 30_000, retry: { retries: 5 } },
+  probe: { connectionTimeout: 1_500, requestTimeout: 3_000, retry: { retries: 0 } },
+};
+
+/** The one kafkajs client factory: connection security from the options, the profile's retries, kafkajs logs to `logger` (none without one). */
+export function kafkaFor(opts: KafkaClientOptions, profile: KafkaProfile, logger?: Logger): Kafka {
+  const log = logger?.child({ component: 'kafkajs' });
+  return new KafkaClass({
+    ...kafkaConnectionConfig(opts),
+    ...PROFILES[profile],
+    ...(log
+      ? {
+          logLevel: logLevel.WARN,
+          logCreator: () => (entry) => {
+            const { message, timestamp: _t, ...extra } = entry.log;
+            const fields = { ns: entry.namespace, broker: extra.broker, error: extra.error, groupId: extra.groupId };
+            if (entry.level === logLevel.ERROR) log.error(fields, message);
+            else if (entry.level === logLevel.WARN) log.warn(fields, message);
+            else log.debug(fields, message);
+          },
+        }
+      : { logLevel: logLevel.NOTHING }),
+  });
+}
+
+/** A connection to Kafka for producers, consumers and offset lookups (createKafka). Opaque: kafkajs stays in src/kafka. */
+export interface KafkaClient {
+  readonly clientId: string;
+}
+
+const clients = new WeakMap<KafkaClient, Kafka>();
+
+function kafkaOf(client: KafkaClient): Kafka {
+  const k = clients.get(client);
+  assert(k, 'a KafkaClient not made by createKafka');
+  return k;
+}
 
 export interface ConsumedMessage {
   topic: string;
@@ -58,21 +114,11 @@ export interface ProducerPort {
   close(): Promise<void>;
 }
 
-/** Every producer, consumer and admin client of the pipeline comes from here: brokers, TLS and SASL from the config. */
-export function createKafka(opts: KafkaClientOptions, logger: Logger): Kafka {
-  const log = logger.child({ component: 'kafkajs' });
-  return new KafkaClass({
-    ...kafkaConnectionConfig(opts),
-    logLevel: logLevel.WARN,
-    retry: { retries: 8, initialRetryTime: 200 },
-    logCreator: () => (entry) => {
-      const { message, timestamp: _t, ...extra } = entry.log;
-      const fields = { ns: entry.namespace, broker: extra.broker, error: extra.error, groupId: extra.groupId };
-      if (entry.level === logLevel.ERROR) log.error(fields, message);
-      else if (entry.level === logLevel.WARN) log.warn(fields, message);
-      else log.debug(fields, message);
-    },
-  });
+/** Every producer and consumer of the pipeline comes from a client made here: brokers, TLS and SASL from the config. */
+export function createKafka(opts: KafkaClientOptions, logger: Logger): KafkaClient {
+  const client: KafkaClient = { clientId: opts.clientId };
+  clients.set(client, kafkaFor(opts, 'client', logger));
+  return client;
 }
 
 function headersToStrings(h: IHeaders | undefined): Record<string, string> {
@@ -86,9 +132,10 @@ function headersToStrings(h: IHeaders | undefined): Record<string, string> {
 }
 
 export function createConsumer(
-  kafka: Kafka,
+  client: KafkaClient,
   opts: { groupId: string; sessionTimeoutMs?: number; heartbeatIntervalMs?: number; partitionsConsumedConcurrently?: number },
 ): ConsumerPort {
+  const kafka = kafkaOf(client);
   const consumer: Consumer = kafka.consumer({
     groupId: opts.groupId,
     sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
@@ -179,8 +226,8 @@ export function createConsumer(
   };
 }
 
-export function createProducer(kafka: Kafka): ProducerPort {
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 5 } });
+export function createProducer(client: KafkaClient): ProducerPort {
+  const producer: Producer = kafkaOf(client).producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 5 } });
   let connected: Promise<void> | undefined;
   return {
     async send(topic, messages) {
@@ -208,8 +255,8 @@ export interface PartitionOffsets {
 }
 
 /** Low/high offsets per partition and, when asked, the offsets at two timestamps. */
-export async function topicOffsets(kafka: Kafka, topic: string, at: { from?: number; to?: number } = {}): Promise<PartitionOffsets[]> {
-  const admin = kafka.admin();
+export async function topicOffsets(client: KafkaClient, topic: string, at: { from?: number; to?: number } = {}): Promise<PartitionOffsets[]> {
+  const admin = kafkaOf(client).admin();
   await admin.connect();
   try {
     const ends = await admin.fetchTopicOffsets(topic);
