@@ -47,7 +47,7 @@ export type OutputErrorCode =
   | 'DEAD_LETTER_UNREADABLE';
 
 /** Queue jobs (failure records that travel through BullMQ). */
-export type JobErrorCode = 'JOB_FAILED' | 'JOB_STALLED' | 'JOB_LOST' | 'QUEUE_CLOSING';
+export type JobErrorCode = 'JOB_FAILED' | 'JOB_STALLED' | 'JOB_LOST' | 'QUEUE_CLOSING' | 'INVALID_JOB_ID';
 
 /** Connections to Kafka and Redis, and the consumer's life cycle. */
 export type ConnectionErrorCode =

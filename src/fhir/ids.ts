@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClinicalDocument } from '../core/clinical-document.ts';
 import type { ModelInfo } from '../core/entity.ts';
+import { assert } from '../core/errors.ts';
 
 /** Deterministic identifiers: the same input always gives the same ids, so replays are idempotent. */
 
@@ -51,7 +52,7 @@ export function provenanceRunCode(docKey: string, model: ModelInfo): string {
  * the search a conditional URL needs.
  */
 export function ownedResourceId(hexKey: string): string {
-  if (!/^[0-9a-f]{57,}$/.test(hexKey)) throw new Error('ownedResourceId needs a sha256 hex key');
+  assert(/^[0-9a-f]{57,}$/.test(hexKey), 'ownedResourceId needs a sha256 hex key');
   return `medner-${hexKey.slice(0, 57)}`;
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AssertedEntity, Assertion, DropReason, Entity } from '../core/entity.ts';
 import { schemaErrors, schemaValidator } from '../core/json-schema.ts';
 import { defaultSectionRules, findSections, sectionAt, type Section } from './sections.ts';
+import { MednerError } from '../core/errors.ts';
 
 /**
  * ConText-style assertion detection (Harkema et al. 2009): trigger phrases
@@ -71,17 +72,17 @@ const DIRECTIONS = new Set(['forward', 'backward', 'both']);
 export function parseAssertionRules(raw: unknown): AssertionRules {
   const r = raw as Partial<AssertionRules> | null;
   if (!r || !Array.isArray(r.triggers) || !Array.isArray(r.pseudo) || !Array.isArray(r.terminations)) {
-    throw new Error('assertion rules: expected { triggers: [], pseudo: [], terminations: [] }');
+    throw new MednerError('RULES_INVALID', 'assertion rules: expected { triggers: [], pseudo: [], terminations: [] }');
   }
   r.triggers.forEach((t, i) => {
-    if (typeof t?.phrase !== 'string' || t.phrase.trim() === '') throw new Error(`assertion rules: triggers[${i}].phrase must be a non-empty string`);
-    if (!CATEGORIES.has(t.category)) throw new Error(`assertion rules: triggers[${i}].category must be one of ${[...CATEGORIES].join(', ')}`);
-    if (!DIRECTIONS.has(t.direction)) throw new Error(`assertion rules: triggers[${i}].direction must be forward, backward or both`);
+    if (typeof t?.phrase !== 'string' || t.phrase.trim() === '') throw new MednerError('RULES_INVALID', `assertion rules: triggers[${i}].phrase must be a non-empty string`);
+    if (!CATEGORIES.has(t.category)) throw new MednerError('RULES_INVALID', `assertion rules: triggers[${i}].category must be one of ${[...CATEGORIES].join(', ')}`);
+    if (!DIRECTIONS.has(t.direction)) throw new MednerError('RULES_INVALID', `assertion rules: triggers[${i}].direction must be forward, backward or both`);
   });
   const limits = [r.maxScopeWords, ...r.triggers.map((t) => t.maxScopeWords)];
-  if (limits.some((n) => n !== undefined && !(Number.isInteger(n) && n >= 0))) throw new Error('assertion rules: maxScopeWords must be a non-negative integer');
+  if (limits.some((n) => n !== undefined && !(Number.isInteger(n) && n >= 0))) throw new MednerError('RULES_INVALID', 'assertion rules: maxScopeWords must be a non-negative integer');
   const validate = schemaValidator('assertion-rules.schema.json');
-  if (!validate(raw)) throw new Error(`assertion rules: ${schemaErrors(validate.errors).join('; ')}`);
+  if (!validate(raw)) throw new MednerError('RULES_INVALID', `assertion rules: ${schemaErrors(validate.errors).join('; ')}`);
   return r as AssertionRules;
 }
 

@@ -1,3 +1,4 @@
+import { MednerError } from '../core/errors.ts';
 /**
  * BERT basic tokenization + WordPiece, matching Hugging Face's Rust tokenizer
  * (BertNormalizer, BertPreTokenizer, WordPiece, special tokens split out of the raw
@@ -145,7 +146,7 @@ export class BertTokenizer {
     const unk = opts.unkToken ?? '[UNK]';
     const need = (t: string): number => {
       const id = this.vocab.get(t);
-      if (id === undefined) throw new Error(`vocabulary has no ${t} token`);
+      if (id === undefined) throw new MednerError('MODEL_INVALID', `vocabulary has no ${t} token`);
       return id;
     };
     this.unkId = need(unk);

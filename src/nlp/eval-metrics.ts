@@ -1,3 +1,4 @@
+import { MednerError } from '../core/errors.ts';
 /**
  * Pure parts of `medner eval`: read token<TAB>BIO files, rebuild each sentence as text (tokens
  * joined by single spaces), turn gold BIO tags into character spans, and score predicted
@@ -61,7 +62,7 @@ export function parseBio(content: string): BioSentence[] {
     const tag = (cols[1] ?? '').trim();
     if (token.startsWith('-DOCSTART-')) continue;
     if (cols.length < 2 || token === '' || !TAG.test(tag)) {
-      throw new Error(`line ${i + 1}: expected token<TAB>tag with tag O, B-X or I-X`);
+      throw new MednerError('DATA_INVALID', `line ${i + 1}: expected token<TAB>tag with tag O, B-X or I-X`);
     }
     cur.tokens.push(token);
     cur.tags.push(tag);
@@ -125,7 +126,7 @@ const key = (s: Span): string => `${s.start}:${s.end}:${s.label}`;
  * default: every label seen in gold or predictions.
  */
 export function scoreSpans(gold: Span[][], pred: Span[][], labels?: string[]): Scores {
-  if (gold.length !== pred.length) throw new Error(`gold has ${gold.length} documents, predictions ${pred.length}`);
+  if (gold.length !== pred.length) throw new MednerError('DATA_INVALID', `gold has ${gold.length} documents, predictions ${pred.length}`);
   const counts = new Map<string, { tp: number; fp: number; fn: number }>();
   const keep = labels === undefined ? undefined : new Set(labels);
   for (const l of labels ?? []) counts.set(l, { tp: 0, fp: 0, fn: 0 });

@@ -18,7 +18,16 @@ function cudaProviderPresent() {
   }
 }
 
-if (parentPort === null) throw new Error('ort-worker.mjs must run as a worker thread');
+/**
+ * A programming error (a broken protocol with src/nlp/session-pool.ts, which wraps whatever is posted
+ * back as INFERENCE_FAILED). This thread loads no TypeScript, so it cannot use src/core/errors.ts's
+ * assert; the error carries the same code, INTERNAL.
+ */
+function internalError(message) {
+  return Object.assign(new Error(message), { code: 'INTERNAL' });
+}
+
+if (parentPort === null) throw internalError('ort-worker.mjs must run as a worker thread');
 const port = parentPort;
 
 /** @type {import('onnxruntime-node').InferenceSession | undefined} */
@@ -123,7 +132,7 @@ async function handle(msg) {
       return { kind: 'ready', id: msg.id, provider, warning, signature: sig, probeDims, probeError };
     }
     case 'run': {
-      if (session === undefined) throw new Error('session not initialised');
+      if (session === undefined) throw internalError('session not initialised');
       const out = await session.run(feeds(msg.ids, msg.batch, msg.seq, msg.lengths));
       const t = out[outputName];
       // Copy out of ORT-owned memory so the buffer can be transferred.
@@ -138,7 +147,7 @@ async function handle(msg) {
       return { kind: 'closed', id: msg.id };
     }
     default:
-      throw new Error(`unknown message ${msg.kind}`);
+      throw internalError(`unknown message ${msg.kind}`);
   }
 }
 

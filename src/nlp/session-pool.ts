@@ -106,7 +106,7 @@ export class SessionPool {
     try {
       const replies = await Promise.all(workers.map((w) => w.request(initRequest(w, opts))));
       const r = replies[0]!;
-      if (r.kind !== 'ready') throw new Error(`unexpected reply ${r.kind}`);
+      if (r.kind !== 'ready') throw new MednerError('INFERENCE_FAILED', `unexpected reply ${r.kind}`);
       const { kind: _k, id: _i, ...ready } = r;
       return new SessionPool(workers, ready, opts);
     } catch (err) {
@@ -128,7 +128,7 @@ export class SessionPool {
             const fresh = new SessionWorker();
             try {
               const r = await fresh.request(initRequest(fresh, this.opts));
-              if (r.kind !== 'ready') throw new Error(`unexpected reply ${r.kind}`);
+              if (r.kind !== 'ready') throw new MednerError('INFERENCE_FAILED', `unexpected reply ${r.kind}`);
               this.workers[i] = fresh;
             } catch (err) {
               await fresh.worker.terminate();

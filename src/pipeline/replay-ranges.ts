@@ -1,5 +1,6 @@
 import type { PartitionRange } from '../ingest/ingest-runner.ts';
 import type { PartitionOffsets } from '../kafka/client.ts';
+import { MednerError } from '../core/errors.ts';
 
 /**
  * The offset range a replay reads per partition: from the first record at or
@@ -9,7 +10,7 @@ import type { PartitionOffsets } from '../kafka/client.ts';
 export function replayRanges(topic: string, offsets: PartitionOffsets[], partitions?: number[]): PartitionRange[] {
   if (partitions) {
     const unknown = partitions.filter((p) => !offsets.some((o) => o.partition === p));
-    if (unknown.length > 0) throw new Error(`topic ${topic} has no partition ${unknown.join(', ')}`);
+    if (unknown.length > 0) throw new MednerError('KAFKA_UNKNOWN_PARTITION', `topic ${topic} has no partition ${unknown.join(', ')}`);
   }
   return offsets
     .filter((o) => !partitions || partitions.includes(o.partition))

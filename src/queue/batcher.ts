@@ -1,3 +1,4 @@
+import { assert } from '../core/errors.ts';
 /**
  * Collects items pushed by concurrent callers into batches: a batch starts when
  * `maxSize` items wait or `maxWaitMs` passed since the first one waited. One
@@ -27,7 +28,7 @@ export class MicroBatcher<I, O> {
   private closed = false;
 
   constructor(private readonly opts: MicroBatcherOptions<I, O>) {
-    if (opts.maxSize < 1) throw new Error('maxSize must be at least 1');
+    assert(opts.maxSize >= 1, 'MicroBatcher maxSize must be at least 1 (BATCH_SIZE is validated by config)');
   }
 
   push(item: I): Promise<O> {
@@ -88,7 +89,7 @@ export class MicroBatcher<I, O> {
     const t0 = performance.now();
     try {
       const out = await this.opts.run(batch.map((w) => w.item));
-      if (out.length !== batch.length) throw new Error(`batch returned ${out.length} results for ${batch.length} items`);
+      assert(out.length === batch.length, `batch returned ${out.length} results for ${batch.length} items`);
       batch.forEach((w, i) => w.resolve(out[i] as O));
     } catch (err) {
       for (const w of batch) w.reject(err);

@@ -6,6 +6,7 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { InferenceJobData, InferenceJobResult } from './inference-job.ts';
 import { decodeFailure, type JobFailure } from './inference-job.ts';
+import { MednerError } from '../core/errors.ts';
 
 export const JOB_NAME = 'ner';
 
@@ -87,13 +88,13 @@ export class InferenceQueue implements JobQueuePort<Job<InferenceJobData, Infere
    */
   async outcome(job: Job<InferenceJobData, InferenceJobResult>, recheckMs = 15_000): Promise<JobOutcome> {
     for (;;) {
-      if (this.closing) throw new Error('queue closing before the job finished');
+      if (this.closing) throw new MednerError('QUEUE_CLOSING', 'queue closing before the job finished');
       try {
         return { ok: true, result: await job.waitUntilFinished(this.events, recheckMs) };
       } catch {
         // failed, timed out or closing: the stored state decides
       }
-      if (this.closing) throw new Error('queue closing before the job finished');
+      if (this.closing) throw new MednerError('QUEUE_CLOSING', 'queue closing before the job finished');
       try {
         const fresh = job.id ? await this.queue.getJob(job.id) : undefined;
         if (!fresh) return { ok: false, failure: { stage: 'inference', code: 'JOB_LOST', message: 'the job disappeared from the queue' }, attempts: 0 };

@@ -7,7 +7,7 @@
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from '../ops/logger.ts';
-import { errorCode, isRetriable } from '../core/errors.ts';
+import { errorCode, isRetriable, MednerError } from '../core/errors.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
 import type { AssertedEntity } from '../core/entity.ts';
 import { assertEntities } from '../nlp/assertions.ts';
@@ -92,7 +92,7 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
       entities = await batcher.push(doc.text);
     } catch (err) {
       log.warn({ jobId: job.id, attempt: job.attemptsMade + 1, code: errorCode(err) }, 'inference failed');
-      throw new Error(encodeFailure({ stage: 'inference', code: errorCode(err), message: safeMessage(err) }));
+      throw new MednerError('JOB_FAILED', encodeFailure({ stage: 'inference', code: errorCode(err), message: safeMessage(err) }));
     }
     let summary;
     try {
@@ -115,7 +115,7 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
         throw Worker.RateLimitError();
       }
       log.warn({ jobId: job.id, attempt: job.attemptsMade + 1, code }, 'output failed');
-      throw new Error(failure);
+      throw new MednerError('JOB_FAILED', failure);
     }
     outageSince = undefined;
     if (summary.spansDropped) {

@@ -1,3 +1,4 @@
+import { MednerError } from '../core/errors.ts';
 /**
  * BullMQ job ids derived from where a document came from, so that a redelivered
  * Kafka message maps to the job already queued (or done) instead of a second one.
@@ -18,11 +19,11 @@ const TOPIC = /^[A-Za-z0-9._-]+$/;
 const RUN = /^[A-Za-z0-9._-]+$/;
 
 export function jobIdFor(c: JobCoordinates): string {
-  if (!TOPIC.test(c.topic)) throw new Error(`not a Kafka topic name: ${JSON.stringify(c.topic)}`);
-  if (!Number.isInteger(c.partition) || c.partition < 0) throw new Error(`bad partition ${c.partition}`);
-  if (!/^\d+$/.test(c.offset)) throw new Error(`bad offset ${JSON.stringify(c.offset)}`);
-  if (!Number.isInteger(c.index) || c.index < 0) throw new Error(`bad document index ${c.index}`);
-  if (c.run !== undefined && !RUN.test(c.run)) throw new Error(`bad run name ${JSON.stringify(c.run)}`);
+  if (!TOPIC.test(c.topic)) throw new MednerError('INVALID_JOB_ID', `not a Kafka topic name: ${JSON.stringify(c.topic)}`);
+  if (!Number.isInteger(c.partition) || c.partition < 0) throw new MednerError('INVALID_JOB_ID', `bad partition ${c.partition}`);
+  if (!/^\d+$/.test(c.offset)) throw new MednerError('INVALID_JOB_ID', `bad offset ${JSON.stringify(c.offset)}`);
+  if (!Number.isInteger(c.index) || c.index < 0) throw new MednerError('INVALID_JOB_ID', `bad document index ${c.index}`);
+  if (c.run !== undefined && !RUN.test(c.run)) throw new MednerError('INVALID_JOB_ID', `bad run name ${JSON.stringify(c.run)}`);
   const base = `k@${c.topic}@${c.partition}@${c.offset}@${c.index}`;
   return c.run === undefined ? base : `r@${c.run}@${base.slice(2)}`;
 }

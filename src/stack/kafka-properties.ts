@@ -1,3 +1,4 @@
+import { StackError } from './service.ts';
 /**
  * Renders deploy/kafka/server.properties.template: each {{name}} is replaced
  * by its value; a placeholder without a value is an error, not a silent blank.
@@ -27,7 +28,7 @@ export function renderServerProperties(template: string, vars: KafkaPropertiesVa
     }
     return v;
   });
-  if (missing.size > 0) throw new Error(`server.properties template: no value for ${[...missing].join(', ')}`);
+  if (missing.size > 0) throw new StackError(`server.properties template: no value for ${[...missing].join(', ')}`);
   return out;
 }
 

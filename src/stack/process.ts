@@ -28,7 +28,7 @@ export function spawnDetached(cmd: string, args: string[], opts: { cwd: string; 
   const fd = fs.openSync(opts.logFile, 'a');
   try {
     const child = spawn(cmd, args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd], env: opts.env ?? process.env });
-    if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
+    if (child.pid === undefined) throw new StackError(`could not start ${cmd}`);
     child.unref();
     return child.pid;
   } finally {
@@ -43,7 +43,7 @@ export function runToCompletion(cmd: string, args: string[], opts: { cwd?: strin
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if (r.status !== 0) {
     const tail = out.trim().split('\n').slice(-15).join('\n');
-    throw new Error(`${path.basename(cmd)} ${args[0] ?? ''} exited with ${r.status ?? r.signal}: ${tail}`);
+    throw new StackError(`${path.basename(cmd)} ${args[0] ?? ''} exited with ${r.status ?? r.signal}: ${tail}`);
   }
   return out;
 }
@@ -64,7 +64,7 @@ export function isPortOpen(host: string, port: number, timeoutMs = 1_000): Promi
 
 export function parseHostPort(address: string): { host: string; port: number } {
   const m = /^\[?([^\]\s]+?)\]?:(\d+)$/.exec(address.trim());
-  if (!m || m[1] === undefined || m[2] === undefined) throw new Error(`expected host:port, got ${JSON.stringify(address)}`);
+  if (!m || m[1] === undefined || m[2] === undefined) throw new StackError(`expected host:port, got ${JSON.stringify(address)}`);
   return { host: m[1], port: Number(m[2]) };
 }
 

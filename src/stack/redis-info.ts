@@ -1,3 +1,5 @@
+import { StackError } from './service.ts';
+
 /** Parses Redis INFO output (`key:value` lines, `# Section` headers) into a map. */
 export function parseRedisInfo(text: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -13,6 +15,6 @@ export function parseRedisInfo(text: string): Map<string, string> {
 /** host and port of a redis:// or rediss:// URL (port 6379 when absent). */
 export function redisAddress(url: string): { host: string; port: number } {
   const u = new URL(url);
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`expected a redis:// URL, got ${u.protocol}`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new StackError(`expected a redis:// URL, got ${u.protocol}`);
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port === '' ? 6379 : Number(u.port) };
 }

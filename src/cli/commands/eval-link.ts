@@ -9,6 +9,7 @@ import { evaluateLinking, type LinkEvalReport } from '../../nlp/linking/eval-lin
 import { DEFAULT_LINK_THRESHOLD } from '../../nlp/linking/link-entities.ts';
 import { Linker } from '../../nlp/linking/linker.ts';
 import { DEFAULT_TABLES_DIR, loadTerminology } from '../../nlp/linking/tables.ts';
+import { MednerError } from '../../core/errors.ts';
 
 export interface LinkEvalCliOptions {
   data: string;
@@ -40,7 +41,7 @@ export function formatLinkReport(r: LinkEvalReport): string {
 
 export async function runLinkEval(opts: LinkEvalCliOptions): Promise<void> {
   const threshold = opts.threshold === undefined ? DEFAULT_LINK_THRESHOLD : Number(opts.threshold);
-  if (!(threshold >= 0 && threshold <= 1)) throw new Error(`--threshold must be a number in [0, 1], got "${opts.threshold}"`);
+  if (!(threshold >= 0 && threshold <= 1)) throw new MednerError('USAGE', `--threshold must be a number in [0, 1], got "${opts.threshold}"`);
   const tablesDir = opts.tables ?? loadConfig().model.terminologyDir ?? DEFAULT_TABLES_DIR;
   const linker = new Linker(loadTerminology(tablesDir));
   const { model } = loadConfig();

@@ -6,6 +6,7 @@ import { evaluateFile, type EvalReport } from '../../nlp/eval.ts';
 import { formatScores } from '../../nlp/eval-metrics.ts';
 import { runLinkEval, type LinkEvalCliOptions } from './eval-link.ts';
 import { parseMinScore } from './extract.ts';
+import { MednerError } from '../../core/errors.ts';
 
 interface EvalCliOptions {
   data: string;
@@ -25,7 +26,7 @@ const AGGREGATIONS = ['first', 'simple', 'average', 'max'] as const;
 function positiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  if (!Number.isInteger(n) || n < 1) throw new MednerError('USAGE', `${name} must be a positive integer`);
   return n;
 }
 
@@ -60,9 +61,9 @@ export function registerEval(program: Command): void {
     .option('--no-ner', 'link: gold mentions only, no end-to-end run of the model')
     .action(async (opts: EvalCliOptions) => {
       if (opts.task === 'link') return runLinkEval(opts as unknown as LinkEvalCliOptions);
-      if (opts.task !== 'ner') throw new Error('--task must be ner or link');
-      if (opts.variant !== undefined && !(VARIANTS as readonly string[]).includes(opts.variant)) throw new Error(`--variant must be one of ${VARIANTS.join(', ')}`);
-      if (opts.aggregation !== undefined && !(AGGREGATIONS as readonly string[]).includes(opts.aggregation)) throw new Error(`--aggregation must be one of ${AGGREGATIONS.join(', ')}`);
+      if (opts.task !== 'ner') throw new MednerError('USAGE', '--task must be ner or link');
+      if (opts.variant !== undefined && !(VARIANTS as readonly string[]).includes(opts.variant)) throw new MednerError('USAGE', `--variant must be one of ${VARIANTS.join(', ')}`);
+      if (opts.aggregation !== undefined && !(AGGREGATIONS as readonly string[]).includes(opts.aggregation)) throw new MednerError('USAGE', `--aggregation must be one of ${AGGREGATIONS.join(', ')}`);
       const limit = positiveInt('--limit', opts.limit);
       const batchSize = positiveInt('--batch-size', opts.batchSize);
       const { model } = loadConfig();

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
-import { errorCode } from '../../core/errors.ts';
+import { errorCode, MednerError } from '../../core/errors.ts';
 import type { ClinicalDocument } from '../../core/clinical-document.ts';
 import type { Aggregation, Entity, ModelInfo } from '../../core/entity.ts';
 import { createNerEngine, type NerEngine } from '../../nlp/engine.ts';
@@ -43,11 +43,11 @@ async function loadFhirOutput(engine: NerEngine): Promise<FhirOutput> {
     out = (await import(outputModule)) as typeof out;
     lm = (await import(mappingModule)) as typeof lm;
   } catch {
-    throw new Error('FHIR output not available');
+    throw new MednerError('INTERNAL', 'FHIR output not available');
   }
   const build = out.buildDocumentTransaction;
   const loadMapping = lm.loadLabelMapping;
-  if (typeof build !== 'function' || typeof loadMapping !== 'function') throw new Error('FHIR output not available');
+  if (typeof build !== 'function' || typeof loadMapping !== 'function') throw new MednerError('INTERNAL', 'FHIR output not available');
   const own = path.join(engine.modelDir, engine.config.labelMapping);
   const mappingPath = existsSync(own) ? own : lm.BC5CDR_MAPPING_FILE ? lm.BC5CDR_MAPPING_FILE.pathname : own;
   const mapping = loadMapping(mappingPath);
@@ -76,18 +76,18 @@ export function registerExtract(program: Command): void {
     .option('--no-link', "do not link entities to ICD-10-CM/MeSH (default: as the model's label mapping and LINKING say)")
     .action(async (files: string[], opts: ExtractOptions) => {
       if (opts.aggregation !== undefined && !AGGREGATIONS.includes(opts.aggregation as Aggregation)) {
-        throw new Error(`--aggregation must be one of ${AGGREGATIONS.join(', ')}`);
+        throw new MednerError('USAGE', `--aggregation must be one of ${AGGREGATIONS.join(', ')}`);
       }
       if (opts.variant !== undefined && !['auto', 'fp32', 'int8', 'fp16'].includes(opts.variant)) {
-        throw new Error('--variant must be auto, fp32, int8 or fp16');
+        throw new MednerError('USAGE', '--variant must be auto, fp32, int8 or fp16');
       }
       const texts = opts.text ?? [];
-      if (texts.length === 0 && files.length === 0) throw new Error('give FILE arguments or --text "..."');
-      if (opts.fhir && texts.length > 0) throw new Error('--fhir needs documents from files (it has no patient or document metadata for --text)');
+      if (texts.length === 0 && files.length === 0) throw new MednerError('USAGE', 'give FILE arguments or --text "..."');
+      if (opts.fhir && texts.length > 0) throw new MednerError('USAGE', '--fhir needs documents from files (it has no patient or document metadata for --text)');
       const cfg = loadConfig().model;
       const linkOn = cfg.linking && opts.link !== false;
       const batchSize = opts.batchSize === undefined ? cfg.batchSize : Number(opts.batchSize);
-      if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error('--batch-size must be a positive integer');
+      if (!Number.isInteger(batchSize) || batchSize < 1) throw new MednerError('USAGE', '--batch-size must be a positive integer');
       const nerEngine = await createNerEngine({
         modelDir: opts.model ?? cfg.dir,
         variant: (opts.variant as 'auto' | 'fp32' | 'int8' | 'fp16' | undefined) ?? cfg.variant,
@@ -149,6 +149,6 @@ function linkedEngine(engine: NerEngine, terminologyDir: string | undefined): Ne
 /** --min-score of extract and eval. */
 export function parseMinScore(raw: string): number {
   const v = Number(raw);
-  if (raw.trim() === '' || !(v >= 0 && v < 1)) throw new Error(`--min-score must be a number in [0, 1), got "${raw}"`);
+  if (raw.trim() === '' || !(v >= 0 && v < 1)) throw new MednerError('USAGE', `--min-score must be a number in [0, 1), got "${raw}"`);
   return v;
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
-import { errorCode } from '../../core/errors.ts';
+import { errorCode, MednerError } from '../../core/errors.ts';
 import { FhirClient } from '../../fhir/fhir-client.ts';
 import type { FetchBinary } from '../../formats/fhir/to-documents.ts';
 import { parseDocuments } from '../../formats/intake.ts';
@@ -33,7 +33,7 @@ export function registerParse(program: Command): void {
     .argument('<files...>', 'files to parse, or - for stdin')
     .option('--format <format>', 'hl7v2 or fhir (default: sniffed from the content)')
     .action(async (files: string[], opts: { format?: string }) => {
-      if (opts.format !== undefined && opts.format !== 'hl7v2' && opts.format !== 'fhir') throw new Error('--format must be hl7v2 or fhir');
+      if (opts.format !== undefined && opts.format !== 'hl7v2' && opts.format !== 'fhir') throw new MednerError('USAGE', '--format must be hl7v2 or fhir');
       const format = opts.format as 'hl7v2' | 'fhir' | undefined;
       const fetchBinary = lazyFetcher();
       let failed = 0;

@@ -6,16 +6,17 @@ import { runReplay, type ReplaySummary } from '../../pipeline/replay.ts';
 import { startWorkerApp, type WorkerApp } from '../../pipeline/worker-app.ts';
 import type { Stages } from '../../core/ports.ts';
 import { replayWorkerCount } from '../../queue/inference-queue.ts';
+import { MednerError } from '../../core/errors.ts';
 
 function isoDate(v: string): Date {
   const d = new Date(v);
-  if (Number.isNaN(d.getTime())) throw new Error(`not an ISO date-time: ${v}`);
+  if (Number.isNaN(d.getTime())) throw new MednerError('USAGE', `not an ISO date-time: ${v}`);
   return d;
 }
 
 function partitionList(v: string): number[] {
   const list = v.split(',').map((s) => s.trim());
-  if (list.some((p) => !/^\d+$/.test(p))) throw new Error(`--partitions takes numbers like 0,1 (got ${v})`);
+  if (list.some((p) => !/^\d+$/.test(p))) throw new MednerError('USAGE', `--partitions takes numbers like 0,1 (got ${v})`);
   return list.map(Number);
 }
 
@@ -23,7 +24,7 @@ function partitionList(v: string): number[] {
 export function outputSpec(v: string): { sink: 'fhir' } | { sink: 'ndjson'; dir: string } {
   if (v === 'fhir') return { sink: 'fhir' };
   const m = /^ndjson:(.+)$/.exec(v);
-  if (!m) throw new Error(`--output takes fhir or ndjson:DIR (got ${v})`);
+  if (!m) throw new MednerError('USAGE', `--output takes fhir or ndjson:DIR (got ${v})`);
   return { sink: 'ndjson', dir: m[1]! };
 }
 
@@ -68,9 +69,9 @@ export function registerReplay(program: Command): void {
       const logger: Logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
       if (config.output.sink === 'ndjson') {
         // The files are written by the inference workers of THIS process: a worker elsewhere would write FHIR transactions instead.
-        if (o.inference === 'no') throw new Error('--output ndjson needs inference in this process (--inference auto or yes)');
+        if (o.inference === 'no') throw new MednerError('USAGE', '--output ndjson needs inference in this process (--inference auto or yes)');
         const others = await workersOnQueue(config);
-        if (others > 0) throw new Error(`--output ndjson: ${others} inference worker(s) already serve the replay queue and would write FHIR transactions; stop them or use another QUEUE_NAME`);
+        if (others > 0) throw new MednerError('USAGE', `--output ndjson: ${others} inference worker(s) already serve the replay queue and would write FHIR transactions; stop them or use another QUEUE_NAME`);
       }
       const stages: Stages = await createStages(config, logger, { ndjsonRequest: `medner replay ${process.argv.slice(3).join(' ')}`.trim() });
       let pool: WorkerApp | undefined;

@@ -40,7 +40,7 @@ export function registerVerify(program: Command): void {
     .action(async (files: string[], opts: VerifyOptions) => {
       const config = loadConfig();
       const ids = opts.document ?? [];
-      if (files.length === 0 && ids.length === 0) throw new Error('give FILE arguments or --document ID');
+      if (files.length === 0 && ids.length === 0) throw new MednerError('USAGE', 'give FILE arguments or --document ID');
       const client = createFhirClient(config);
       const fetchBinary = (url: string) => client.readAttachment(url);
       const docs: ClinicalDocument[] = [];

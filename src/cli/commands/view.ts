@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../../config/config.ts';
 import { createLogger, type Logger } from '../../ops/logger.ts';
 import { onShutdown } from '../../ops/shutdown.ts';
 import { startViewServer, type ViewServer } from '../../view/server.ts';
+import { MednerError } from '../../core/errors.ts';
 
 /** Starts the viewer (VIEW_HOST:VIEW_PORT) and stops it on SIGTERM/SIGINT. */
 export async function runViewer(
@@ -33,7 +34,7 @@ export function registerView(program: Command): void {
     .option('--host <host>', 'interface to bind (overrides VIEW_HOST)')
     .option('--port <port>', 'port (overrides VIEW_PORT)', (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port: expected 0-65535, got ${v}`);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new MednerError('USAGE', `--port: expected 0-65535, got ${v}`);
       return n;
     })
     .action(async (o: { host?: string; port?: number }) => {

@@ -5,6 +5,7 @@ import { onShutdown } from '../../ops/shutdown.ts';
 import { createStages } from '../../pipeline/stages.ts';
 import { startWorkerApp, type WorkerApp, type WorkerRole } from '../../pipeline/worker-app.ts';
 import { runViewer } from './view.ts';
+import { MednerError } from '../../core/errors.ts';
 
 export interface RunWorkerOptions {
   role: WorkerRole;
@@ -43,7 +44,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<WorkerApp> {
 
 function positiveInt(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got ${v}`);
+  if (!Number.isInteger(n) || n <= 0) throw new MednerError('USAGE', `expected a positive integer, got ${v}`);
   return n;
 }
 
@@ -57,7 +58,7 @@ export function registerWorker(program: Command): void {
     .option('--session-ms <ms>', 'Kafka consumer session timeout (how soon a dead worker\'s partitions move)', positiveInt)
     .option('--drain-ms <ms>', 'on SIGTERM, how long to wait for in-flight documents', positiveInt)
     .action(async (o: { role: string; http: boolean; lockMs?: number; drainMs?: number; sessionMs?: number }) => {
-      if (!['ingest', 'inference', 'all', 'view'].includes(o.role)) throw new Error(`--role must be ingest, inference, all or view (got ${o.role})`);
+      if (!['ingest', 'inference', 'all', 'view'].includes(o.role)) throw new MednerError('USAGE', `--role must be ingest, inference, all or view (got ${o.role})`);
       if (o.role === 'view') {
         const server = await runViewer();
         process.stderr.write(`viewer at ${server.url}/documents\n`);
