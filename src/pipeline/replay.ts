@@ -20,7 +20,9 @@ import { unwrapDeadLetter } from './dead-letter-unwrap.ts';
 
 /**
  * Replay jobs go to the replay queue (replayQueueName), which the inference workers serve with a few
- * slots of their own; within BullMQ they also carry a lower priority than the live feed's (none).
+ * slots of their own: that, not this priority, keeps them behind the live feed (the queues are
+ * separate, so the priority orders nothing). It only puts replay jobs in BullMQ's `prioritized`
+ * set, which GET /queue and deploy/README.md's autoscaling count as such.
  */
 export const REPLAY_PRIORITY = 10;
 
