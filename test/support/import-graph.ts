@@ -87,11 +87,15 @@ export function layerViolations(edges: readonly ImportEdge[], layers: Layers): s
   return out;
 }
 
-/** An external package (or node: module) and the only files allowed to import it. */
-export interface Seam {
-  module: string;
+/** The only files allowed to use an external system one way, and why. */
+export interface SeamRule {
   allowed: (file: string) => boolean;
   why: string;
+}
+
+/** An external package (or node: module) and the only files allowed to import it. */
+export interface Seam extends SeamRule {
+  module: string;
 }
 
 export function seamViolations(edges: readonly ImportEdge[], seams: readonly Seam[]): string[] {
@@ -131,10 +135,8 @@ export function globalCalls(file: SourceFile, name: string): number[] {
 }
 
 /** A global call (e.g. `fetch`) and the only files allowed to make it. */
-export interface CallSeam {
+export interface CallSeam extends SeamRule {
   name: string;
-  allowed: (file: string) => boolean;
-  why: string;
 }
 
 export function callViolations(files: readonly SourceFile[], seams: readonly CallSeam[]): string[] {
