@@ -12,6 +12,7 @@ import type { ProducerPort } from '../../src/kafka/client.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { createOutput } from '../../src/pipeline/stages.ts';
 import { buildSinks, SHIPPED_SINKS, type SinkFactory } from '../../src/pipeline/sinks/registry.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 
 const mapping = loadLabelMapping(fileURLToPath(BC5CDR_MAPPING_FILE));
 const model = { name: 'm', version: '1' };
@@ -98,11 +99,11 @@ test('a fake sink added to the registry gets every document result in order, aft
   let failed: unknown;
   for (const d of docs) {
     try {
-      summaries.push(await output.write(d, pneumonia(d), model));
+      summaries.push(await output.write(d, assertEntities(d.text, pneumonia(d)), model));
     } catch (err) {
       failed = err;
       // The job is retried (the worker retries retriable output errors): the same document is written again.
-      summaries.push(await output.write(d, pneumonia(d), model));
+      summaries.push(await output.write(d, assertEntities(d.text, pneumonia(d)), model));
     }
   }
   assert.ok(failed instanceof MednerError && failed.code === 'SINK_UNAVAILABLE');
@@ -121,7 +122,7 @@ test('a fake sink added to the registry gets every document result in order, aft
   // A permanent failure is not retriable: the document goes to the dead-letter topic.
   const rejecting: SinkFactory = { name: 'audit', create: () => ({ name: 'audit', write: async () => Promise.reject(new MednerError('SINK_REJECTED', 'no')), ready: async () => true, close: async () => {} }) };
   const strict = createOutput(loadConfig({}), buildSinks(ctx({ OUTPUT_SINKS: 'audit' }, producer), [rejecting]), mapping);
-  await assert.rejects(strict.write(docs[0]!, pneumonia(docs[0]!), model), (e: unknown) => !isRetriable(e));
+  await assert.rejects(strict.write(docs[0]!, assertEntities(docs[0]!.text, pneumonia(docs[0]!)), model), (e: unknown) => !isRetriable(e));
 
   assert.equal(await sinks[1]!.ready(), true);
   for (const s of sinks) await s.close();
