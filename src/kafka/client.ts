@@ -6,7 +6,7 @@
  */
 import kafkajs from 'kafkajs';
 import type { Consumer, Kafka, KafkaConfig, Producer, IHeaders } from 'kafkajs';
-import { assert } from '../core/errors.ts';
+import { MednerError, assert } from '../core/errors.ts';
 import type { Logger } from '../ops/logger.ts';
 import { kafkaConnectionConfig, type KafkaClientOptions } from './security.ts';
 
@@ -226,18 +226,55 @@ export function createConsumer(
   };
 }
 
+/** kafkajs errors that mean the brokers are away or moving (a restart, a leader election), not that the records are bad. */
+const UNAVAILABLE = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSStaleTopicMetadataAssignment',
+  'KafkaJSLockTimeout',
+]);
+
+/**
+ * A failed send as the caller should treat it: when the cause chain shows the brokers away (or a
+ * protocol error kafkajs marks retriable, e.g. LEADER_NOT_AVAILABLE) and nothing says the records
+ * themselves were refused, a retriable MednerError KAFKA_UNAVAILABLE (the job waits for Kafka as it
+ * waits for the FHIR server); anything else (MESSAGE_TOO_LARGE, authorization) as kafkajs reported it.
+ */
+export function sendFailure(err: unknown): unknown {
+  if (err instanceof MednerError) return err;
+  let away = false;
+  for (let e: unknown = err, i = 0; e && typeof e === 'object' && i < 8; i++) {
+    const x = e as { name?: unknown; type?: unknown; retriable?: unknown; cause?: unknown; originalError?: unknown };
+    if (x.type === 'MESSAGE_TOO_LARGE' || (x.name === 'KafkaJSProtocolError' && x.retriable === false)) return err;
+    if (UNAVAILABLE.has(String(x.name)) || (x.name === 'KafkaJSProtocolError' && x.retriable === true)) away = true;
+    e = x.originalError ?? x.cause;
+  }
+  return away ? new MednerError('KAFKA_UNAVAILABLE', 'Kafka did not take the records: brokers unavailable', { retriable: true, cause: err }) : err;
+}
+
 export function createProducer(client: KafkaClient): ProducerPort {
   const producer: Producer = kafkaOf(client).producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 5 } });
   let connected: Promise<void> | undefined;
   return {
     async send(topic, messages) {
-      connected ??= producer.connect();
-      await connected;
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, headers: m.headers })),
-      });
+      try {
+        // A failed connect is not remembered: the next send connects again (the broker may be back).
+        connected ??= producer.connect().catch((err: unknown) => {
+          connected = undefined;
+          throw err;
+        });
+        await connected;
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, headers: m.headers })),
+        });
+      } catch (err) {
+        throw sendFailure(err);
+      }
     },
     async close() {
       if (connected) await producer.disconnect();
