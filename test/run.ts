@@ -66,7 +66,9 @@ export const TEST_STACK = {
 async function startStack(): Promise<ManagedService[]> {
   const user = loadConfig();
   const stackDir = path.join(root, TEST_STACK.stackDir);
-  const base = { ...(process.env as Record<string, string>), STACK_DIR: stackDir };
+  // A FHIR server this run starts validates every write (R4 + HL7 Terminology + the extensions pack, and
+  // our own extensions), so a resource medner writes that does not validate fails the tests.
+  const base = { ...(process.env as Record<string, string>), STACK_DIR: stackDir, FHIR_SERVER_VALIDATE: process.env.FHIR_SERVER_VALIDATE ?? 'true' };
   const started: ManagedService[] = [];
   let config: Config | undefined;
   try {
@@ -99,6 +101,8 @@ async function startStack(): Promise<ManagedService[]> {
       const t0 = Date.now();
       say(`${svc.name}: starting at ${svc.address} (STACK_DIR ${TEST_STACK.stackDir}${svc.name === 'fhir' ? `, database ${TEST_STACK.pgDatabase} or H2 under it` : ''}) ...`);
       started.push(svc);
+      // the tests then require the server to refuse invalid writes (test/integration/fhir-validation.test.ts)
+      if (svc.name === 'fhir') process.env.FHIR_SERVER_VALIDATE = String(config.fhirServer.validate);
       await svc.up();
       say(`${svc.name}: ready (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     }

@@ -102,6 +102,7 @@ const envSchema = z.object({
   FHIR_SERVER_JIT: z.enum(['full', 'quick']).default('full'),
   FHIR_SERVER_HEAP: z.string().regex(/^\d+[mMgG]$/, 'expected a JVM heap size like 768m or 2g').default('1g'),
   FHIR_SERVER_MAX_REQUEST_BYTES: intIn(65_536, 1_073_741_824).default(16 * 1024 * 1024),
+  FHIR_SERVER_VALIDATE: bool.default(false),
 
   // Bounds on the work one document can cause (issue 20); each counts in medner_limit_exceeded_total when it bites.
   MAX_NARRATIVE_BYTES: intIn(1_024, 1_073_741_824).default(256 * 1024),
@@ -214,7 +215,7 @@ export interface Config {
   /** JIT of the local FHIR server: `full` (C2, for throughput once warm) or `quick` (C1 only: short runs such as CI). */
   fhirServerJit: Env['FHIR_SERVER_JIT'];
   /** The local FHIR server's JVM heap (-Xmx) and its request-size limit (413 above it). */
-  fhirServer: { heap: string; maxRequestBytes: number };
+  fhirServer: { heap: string; maxRequestBytes: number; validate: boolean };
   /** The MLLP front door. */
   mllp: {
     host: string;
@@ -401,7 +402,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stackDir: e.STACK_DIR,
     fhirServerDb: e.FHIR_SERVER_DB,
     fhirServerJit: e.FHIR_SERVER_JIT,
-    fhirServer: { heap: e.FHIR_SERVER_HEAP, maxRequestBytes: e.FHIR_SERVER_MAX_REQUEST_BYTES },
+    fhirServer: { heap: e.FHIR_SERVER_HEAP, maxRequestBytes: e.FHIR_SERVER_MAX_REQUEST_BYTES, validate: e.FHIR_SERVER_VALIDATE },
     mllp: {
       host: e.MLLP_HOST,
       port: e.MLLP_PORT,

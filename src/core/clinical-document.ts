@@ -74,10 +74,12 @@ export interface ClinicalDocument {
   /**
    * Parts of the source that were looked at but not turned into text, so nothing is dropped
    * silently: an ED/attachment of an unsupported type next to usable text (reason
-   * UNSUPPORTED_CONTENT_TYPE), an ED whose data cannot be decoded (BAD_ENCODING; the other parts
-   * are kept), or a FHIR attachment passed over for a better rendition (ALTERNATIVE). These are
-   * the document's warnings: they reach the output (our DocumentReference's description) and the
-   * skipped part goes to the dead-letter topic with its reason and bytes (`raw`).
+   * UNSUPPORTED_CONTENT_TYPE), an ED or attachment whose data cannot be decoded (BAD_ENCODING; the
+   * other parts are kept), a FHIR attachment url that cannot be fetched for good (UNREACHABLE: 4xx,
+   * or not allowed), or a FHIR attachment passed over for a better rendition (ALTERNATIVE). All but
+   * ALTERNATIVE are the document's warnings: they reach the output (a skipped-part extension on the
+   * Provenance's source entity; our DocumentReference's description for HL7 v2) and the skipped part
+   * goes to the dead-letter topic with its reason and bytes (`raw`).
    */
   omitted?: OmittedPart[];
 }
@@ -85,7 +87,7 @@ export interface ClinicalDocument {
 export interface OmittedPart {
   /** Same naming as TextSegment.origin. */
   origin: string;
-  reason: 'UNSUPPORTED_CONTENT_TYPE' | 'ALTERNATIVE' | 'NO_TEXT' | 'BAD_ENCODING';
+  reason: 'UNSUPPORTED_CONTENT_TYPE' | 'ALTERNATIVE' | 'NO_TEXT' | 'BAD_ENCODING' | 'UNREACHABLE';
   /** Media type of the part when known. */
   contentType?: string;
   /** The skipped part as received (an HL7 v2 segment), for its dead-letter record; removed before the document is queued. */

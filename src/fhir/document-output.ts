@@ -2,7 +2,7 @@ import type * as fhir4 from 'fhir/r4.js';
 import type { ClinicalDocument } from '../core/clinical-document.ts';
 import type { AssertedEntity, DropReason, Entity, ModelInfo } from '../core/entity.ts';
 import { MednerError } from '../core/errors.ts';
-import { buildDocumentReference, documentIdentifier } from './document-reference.ts';
+import { buildDocumentReference, documentIdentifier, skippedPartExtensions } from './document-reference.ts';
 import { fhirDateTime } from './fhir-dates.ts';
 import {
   conditionalUrl,
@@ -212,6 +212,7 @@ export function buildDocumentTransaction(args: {
       request: { method: 'PUT', url: `Device/${device}` },
     });
     const runCode = provenanceRunCode(docKey, model);
+    const skipped = skippedPartExtensions(doc);
     const provenanceId = ownedResourceId(runCode);
     const provenance: fhir4.Provenance = {
       resourceType: 'Provenance',
@@ -228,7 +229,8 @@ export function buildDocumentTransaction(args: {
           who: { reference: `Device/${device}`, display: `${model.name} ${model.version}` },
         },
       ],
-      entity: [{ role: 'source', what: docRef }],
+      // What this run did not read of the source (issue 17: partial messages), as structured warnings.
+      entity: [{ role: 'source', what: docRef, ...(skipped.length > 0 ? { extension: skipped } : {}) }],
     };
     if (ctx.date) provenance.occurredDateTime = ctx.date;
     entries.push({

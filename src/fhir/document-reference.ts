@@ -28,6 +28,23 @@ export function omittedWarning(doc: ClinicalDocument): string | undefined {
   return `medner skipped ${parts.map((o) => `${o.origin} (${o.reason}${o.contentType ? ` ${o.contentType}` : ''})`).join(', ')}`;
 }
 
+/**
+ * The same warnings as Provenance.entity extensions (`URI.skippedPart`, defined in conformance.ts):
+ * origin, reason and media type of each skipped part.
+ */
+export function skippedPartExtensions(doc: ClinicalDocument): fhir4.Extension[] {
+  return (doc.omitted ?? [])
+    .filter((o) => o.reason !== 'ALTERNATIVE')
+    .map((o) => ({
+      url: URI.skippedPart,
+      extension: [
+        { url: 'origin', valueString: o.origin },
+        { url: 'reason', valueCode: o.reason },
+        ...(o.contentType ? [{ url: 'contentType', valueCode: o.contentType }] : []),
+      ],
+    }));
+}
+
 export function buildDocumentReference(
   doc: ClinicalDocument,
   subject: fhir4.Reference,

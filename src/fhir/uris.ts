@@ -22,6 +22,8 @@ export const URI = {
    * a resource's old tags when it is updated, so a tag can outlive the flag (the viewer checks the extension).
    */
   assertionTag: `${MEDNER_FHIR_BASE}/CodeSystem/nlp-assertion`,
+  /** Extension on Provenance.entity (the source): one per part of the source the run skipped (origin, reason, contentType). */
+  skippedPart: `${MEDNER_FHIR_BASE}/StructureDefinition/skipped-part`,
   /** Identifier system of every derived resource (value = sha256 hex, see ids.ts). */
   derivedIdentifier: `${MEDNER_FHIR_BASE}/identifier/derived-resource`,
   /** meta.tag system whose code ties a derived resource to its source document (sha256 hex of the document key). */

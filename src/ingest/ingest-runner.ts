@@ -191,7 +191,11 @@ export class IngestRunner {
     for (const doc of docs) {
       for (const part of doc.omitted ?? []) {
         if (part.raw === undefined) continue;
-        const error = new IntakeError(part.reason === 'BAD_ENCODING' ? 'BAD_ENCODING' : 'UNSUPPORTED_CONTENT_TYPE', `${part.origin} skipped: ${part.reason}`);
+        // UNREACHABLE: the server refused the attachment url for good (4xx); the part's record is not retriable.
+        const error =
+          part.reason === 'UNREACHABLE'
+            ? new MednerError('BINARY_FETCH_FAILED', `${part.origin} skipped: ${part.reason}`, { retriable: false })
+            : new IntakeError(part.reason === 'BAD_ENCODING' ? 'BAD_ENCODING' : 'UNSUPPORTED_CONTENT_TYPE', `${part.origin} skipped: ${part.reason}`);
         await this.deadLetter(m, { raw: Buffer.from(part.raw, 'utf8'), source, headers: { ...(headers ?? {}), 'medner-part': part.origin }, error, stage: 'intake' });
         delete part.raw;
       }

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
+import { conformanceResources } from '../fhir/conformance.ts';
 import { fhirServerVersion } from '../fhir/fhir-client.ts';
+import { ensureFhirPackages } from './fhir-packages.ts';
 import { assertNoOtherInstance, ownedPid, stopOwned, writePidFile } from './pid-file.ts';
 import { findExecutable, isLocalHost, isPortOpen, runToCompletion, spawnDetached, waitForStartup } from './process.ts';
 import { REPO_ROOT, stackDir } from './paths.ts';
@@ -20,6 +22,8 @@ export interface FhirServerOptions {
   jit?: 'full' | 'quick';
   /** `auto`: PostgreSQL when 127.0.0.1:5432 accepts connections, else H2. A jdbc: URL is passed through. */
   db?: string;
+  /** Validate every write (FHIR_SERVER_VALIDATE; default from config). */
+  validate?: boolean;
   /** Where deploy/fhir-server lives (tests point it elsewhere). */
   deployDir?: string;
   /**
@@ -66,8 +70,22 @@ export function javaArgs(opts: { heap: string; jit: 'full' | 'quick'; marker: st
   return [`-Xmx${opts.heap}`, '-XX:+ExitOnOutOfMemoryError', '-XX:+UseSerialGC', ...(opts.jit === 'quick' ? ['-XX:TieredStopAtLevel=1'] : []), opts.marker, '-jar', opts.jar];
 }
 
-/** Environment for the Java process (read by deploy/fhir-server's DatabaseSettings and application.properties). */
-export function serverEnv(opts: { host: string; port: number; db: string; dataDir: string; maxRequestBytes?: number; pgDatabase?: string }): Record<string, string> {
+/**
+ * Environment for the Java process (read by deploy/fhir-server's DatabaseSettings, ConformanceConfig and
+ * application.properties): address, database, request-size limit, the validation packages and our own
+ * conformance resources (folders), and whether writes are validated.
+ */
+export function serverEnv(opts: {
+  host: string;
+  port: number;
+  db: string;
+  dataDir: string;
+  maxRequestBytes?: number;
+  packageDirs?: string[];
+  conformanceDirs?: string[];
+  validate?: boolean;
+  pgDatabase?: string;
+}): Record<string, string> {
   return {
     FHIR_SERVER_HOST: opts.host,
     FHIR_SERVER_PORT: String(opts.port),
@@ -75,7 +93,17 @@ export function serverEnv(opts: { host: string; port: number; db: string; dataDi
     FHIR_SERVER_DATA_DIR: opts.dataDir,
     ...(opts.maxRequestBytes !== undefined ? { FHIR_SERVER_MAX_REQUEST_BYTES: String(opts.maxRequestBytes) } : {}),
     ...(opts.pgDatabase !== undefined ? { FHIR_SERVER_PG_DATABASE: opts.pgDatabase } : {}),
+    FHIR_SERVER_PACKAGES: (opts.packageDirs ?? []).join(','),
+    FHIR_SERVER_CONFORMANCE_DIRS: (opts.conformanceDirs ?? []).join(','),
+    FHIR_SERVER_VALIDATE: String(opts.validate ?? false),
   };
+}
+
+/** Writes our StructureDefinitions/CodeSystems/ValueSets for `canonicalBase` into `dir` (replacing what was there). */
+export function writeConformance(dir: string, canonicalBase: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const r of conformanceResources(canonicalBase)) fs.writeFileSync(path.join(dir, `${r.resourceType}-${r.id}.json`), `${JSON.stringify(r, null, 2)}\n`);
 }
 
 /** The newest modification time of pom.xml and everything under src/. */
@@ -160,7 +188,15 @@ export function createFhirServerService(config: Config, opts: FhirServerOptions 
       fs.mkdirSync(dataDir, { recursive: true });
       fs.appendFileSync(logFile, `\n--- medner stack: starting FHIR server (${db === 'postgres' || db === 'h2' ? db : 'jdbc url'}) at ${new Date().toISOString()}\n`);
       const args = javaArgs({ heap: opts.heap ?? config.fhirServer.heap, jit: opts.jit ?? config.fhirServerJit, marker, jar });
-      const env = { ...process.env, ...serverEnv({ host, port, db, dataDir, maxRequestBytes: config.fhirServer.maxRequestBytes, ...(opts.pgDatabase === undefined ? {} : { pgDatabase: opts.pgDatabase }) }) };
+      // The validator's packages (fetched once into the stack dir) and our own extensions under FHIR_CANONICAL_BASE.
+      const packageDirs = ensureFhirPackages(path.join(dir, 'fhir-packages'));
+      const conformanceDir = path.join(dir, 'fhir-conformance');
+      writeConformance(conformanceDir, config.fhir.canonicalBase);
+      const validate = opts.validate ?? config.fhirServer.validate;
+      const env = {
+        ...process.env,
+        ...serverEnv({ host, port, db, dataDir, maxRequestBytes: config.fhirServer.maxRequestBytes, packageDirs, conformanceDirs: [conformanceDir], validate, ...(opts.pgDatabase === undefined ? {} : { pgDatabase: opts.pgDatabase }) }),
+      };
       const pid = spawnDetached(javaBin, args, { cwd: dir, logFile, env });
       writePidFile(pidFile, { pid, marker, address });
     }

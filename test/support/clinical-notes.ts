@@ -4,13 +4,13 @@
  * lengths from a few lines to several model windows so long documents span windows.
  */
 
-const CONDITIONS = [
+export const NOTE_CONDITIONS = [
   'acute bronchitis', 'essential hypertension', 'type 2 diabetes mellitus', 'hyperlipidemia', 'chronic kidney disease',
   'viral sinusitis', 'acute viral pharyngitis', 'osteoarthritis of knee', 'anemia', 'atrial fibrillation',
   'chronic obstructive pulmonary disease', 'major depression', 'migraine', 'asthma', 'sepsis', 'pneumonia',
   'hypothyroidism', 'gout', 'urinary tract infection', 'heart failure', 'intimate partner abuse', 'stress',
 ];
-const DRUGS = [
+export const NOTE_DRUGS = [
   'lisinopril 10 MG Oral Tablet', 'metformin 500 MG Oral Tablet', 'atorvastatin 20 MG', 'amoxicillin 250 MG',
   'acetaminophen 325 MG Oral Tablet', 'ibuprofen 200 MG', 'albuterol inhaler', 'warfarin 5 MG', 'levothyroxine 50 MCG',
   'hydrochlorothiazide 25 MG', 'insulin glargine', 'prednisone 10 MG', 'ceftriaxone', 'naproxen sodium 220 MG',
@@ -38,19 +38,19 @@ export function syntheaLikeNote(i: number): string {
   const lines: string[] = [`${year}-0${1 + (i % 9)}-1${i % 10}`, '', '# Chief Complaint'];
   lines.push(r() < 0.4 ? 'No complaints.' : `- ${pick(['Cough', 'Fever', 'Chest pain', 'Fatigue', 'Headache', 'Joint pain'])}`);
   lines.push('', '# History of Present Illness', pick(NAMES));
-  const hx = Array.from({ length: 1 + Math.floor(r() * 4) }, () => (r() < 0.5 ? pick(CONDITIONS) : pick(FINDINGS)));
+  const hx = Array.from({ length: 1 + Math.floor(r() * 4) }, () => (r() < 0.5 ? pick(NOTE_CONDITIONS) : pick(FINDINGS)));
   lines.push(` is a ${20 + Math.floor(r() * 60)} year-old nonhispanic white ${r() < 0.5 ? 'female' : 'male'}. Patient has a history of ${hx.join(', ')}.`);
   const extra = i % 7 === 3 ? 30 + Math.floor(r() * 30) : Math.floor(r() * 8);
   for (let k = 0; k < extra; k++) {
-    const c = pick(CONDITIONS);
-    const d = pick(DRUGS);
+    const c = pick(NOTE_CONDITIONS);
+    const d = pick(NOTE_DRUGS);
     lines.push(
       pick([
         `Patient denies ${c}.`,
         `Patient was treated with ${d} for ${c}.`,
         `Mother has a history of ${c}.`,
         `No evidence of ${c} on examination.`,
-        `Possible ${c}; rule out ${pick(CONDITIONS)}.`,
+        `Possible ${c}; rule out ${pick(NOTE_CONDITIONS)}.`,
         `${d} was discontinued after ${c} worsened.`,
         `Patient reports ${c} since last visit and takes ${d} daily.`,
       ]),
@@ -61,8 +61,8 @@ export function syntheaLikeNote(i: number): string {
   lines.push('', '# Medications');
   const meds = Math.floor(r() * 4);
   if (meds === 0) lines.push('No Active Medications.');
-  for (let k = 0; k < meds; k++) lines.push(`${pick(DRUGS)}`);
-  lines.push('', '# Assessment and Plan', `Patient is presenting with ${pick(CONDITIONS)}. `, '', '## Plan', `Prescribed ${pick(DRUGS)}.`, '');
+  for (let k = 0; k < meds; k++) lines.push(`${pick(NOTE_DRUGS)}`);
+  lines.push('', '# Assessment and Plan', `Patient is presenting with ${pick(NOTE_CONDITIONS)}. `, '', '## Plan', `Prescribed ${pick(NOTE_DRUGS)}.`, '');
   return lines.join('\n');
 }
 

@@ -14,7 +14,7 @@ test('conformance resources: one StructureDefinition per extension we write, und
   assert.ok(rs.every((r) => r.url!.startsWith(base)));
   // the default resources name exactly the URIs document-output writes
   const defaults = conformanceResources().map((r) => r.url);
-  for (const u of [URI.nlpScore, URI.nlpAssertion, URI.modelTag, URI.sourceDocumentTag, URI.provenanceRunTag, URI.assertionTag]) assert.ok(defaults.includes(u), u);
+  for (const u of [URI.nlpScore, URI.nlpAssertion, URI.linkScore, URI.modelTag, URI.sourceDocumentTag, URI.provenanceRunTag, URI.assertionTag]) assert.ok(defaults.includes(u), u);
   assert.deepEqual(ASSERTION_CODES.map((c) => c.code), ['negated', 'uncertain', 'historical', 'family']);
 });
 

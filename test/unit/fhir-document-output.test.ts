@@ -394,3 +394,22 @@ test('a skipped part (ClinicalDocument.omitted) reaches the output: our Document
   assert.ok(validateFhirResource(ref).ok);
   assert.equal((resources(v2Output().out).find((r) => r.resourceType === 'DocumentReference') as fhir4.DocumentReference).description, undefined);
 });
+
+test('skipped parts reach the Provenance: one skipped-part extension (origin, reason, media type) per part on the source entity; alternatives are not warnings', () => {
+  const { doc } = v2Output();
+  const omitted: ClinicalDocument['omitted'] = [
+    { origin: 'content[1]', reason: 'BAD_ENCODING', contentType: 'text/plain' },
+    { origin: 'content[2]', reason: 'UNREACHABLE' },
+    { origin: 'content[3]', reason: 'ALTERNATIVE', contentType: 'application/pdf' },
+  ];
+  const out = buildDocumentTransaction({ doc: { ...doc, omitted }, entities: entitiesOf(doc.text, V2_ENTITIES), model: MODEL, mapping: bc5cdr, now: CLOCK });
+  const prov = ofType<fhir4.Provenance>(out, 'Provenance')[0]!;
+  const source = prov.entity!.find((e) => e.role === 'source')!;
+  assert.deepEqual(source.extension, [
+    { url: URI.skippedPart, extension: [{ url: 'origin', valueString: 'content[1]' }, { url: 'reason', valueCode: 'BAD_ENCODING' }, { url: 'contentType', valueCode: 'text/plain' }] },
+    { url: URI.skippedPart, extension: [{ url: 'origin', valueString: 'content[2]' }, { url: 'reason', valueCode: 'UNREACHABLE' }] },
+  ]);
+  assert.ok(validateFhirResource(prov).ok);
+  // nothing skipped: no extension
+  assert.equal(ofType<fhir4.Provenance>(v2Output().out, 'Provenance')[0]!.entity![0]!.extension, undefined);
+});

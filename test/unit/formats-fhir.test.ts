@@ -128,3 +128,37 @@ test('document Bundle: the Composition sections become the text', async () => {
   assert.equal(d.docStatus, 'final');
   assert.equal(d.sourceReference, 'Composition/comp-1');
 });
+
+test('partial DocumentReference: a bad base64 part and a url the server refuses (404) are skipped and listed with their bytes; the other parts are read', async () => {
+  const refused = Object.assign(new Error('attachment GET: HTTP 404'), { retriable: false });
+  const d = await one('docref-partial.json', { fetchBinary: async () => { throw refused; } });
+  assert.equal(d.text, 'Progress note. Patient has chest pain.\nPlan: aspirin 81 mg daily.');
+  assert.deepEqual(d.segments.map((s) => s.origin), ['content[0]', 'content[3]']);
+  assert.deepEqual(d.omitted?.map((o) => [o.origin, o.reason, o.contentType]), [
+    ['content[1]', 'BAD_ENCODING', 'text/plain'],
+    ['content[2]', 'UNREACHABLE', 'text/plain'],
+  ]);
+  // the attachment as received, for its dead-letter record
+  assert.deepEqual(JSON.parse(d.omitted![0]!.raw!), { contentType: 'text/plain', data: '[base64 placeholder: scanned page]' });
+  assert.deepEqual(JSON.parse(d.omitted![1]!.raw!), { contentType: 'text/plain', url: 'Binary/missing-part' });
+});
+
+test('partial DocumentReference: a transient fetch failure (network, 5xx) still fails the document, retriable: no part is dropped for an outage', async () => {
+  const outage = Object.assign(new Error('attachment GET: HTTP 503'), { retriable: true });
+  await assert.rejects(
+    parse('docref-partial.json', { fetchBinary: async () => { throw outage; } }),
+    (e: unknown) => e instanceof IntakeError && e.code === 'BINARY_FETCH_FAILED' && e.retriable,
+  );
+});
+
+test('partial DiagnosticReport: an undecodable presentedForm is skipped next to a readable one; alone it fails as before', async () => {
+  const d = await one('diagnosticreport-partial.json');
+  assert.equal(d.text, 'DIAGNOSIS: Benign nevus.');
+  assert.deepEqual(d.omitted?.map((o) => [o.origin, o.reason]), [['presentedForm[0]', 'BAD_ENCODING']]);
+  const only = JSON.parse(fixture('diagnosticreport-partial.json').toString('utf8')) as { presentedForm: unknown[] };
+  only.presentedForm = only.presentedForm.slice(0, 1);
+  await assert.rejects(
+    parseDocuments(Buffer.from(JSON.stringify(only)), { source: { kind: 'file', path: 'x.json', index: 0 } }),
+    (e: unknown) => e instanceof IntakeError && e.code === 'INVALID_FHIR',
+  );
+});

@@ -62,9 +62,18 @@ test('serverEnv: the variables deploy/fhir-server reads', () => {
     FHIR_SERVER_PORT: '18080',
     FHIR_SERVER_DB: 'h2',
     FHIR_SERVER_DATA_DIR: '/s/d',
+    FHIR_SERVER_PACKAGES: '',
+    FHIR_SERVER_CONFORMANCE_DIRS: '',
+    FHIR_SERVER_VALIDATE: 'false',
   });
   // The tests' and the soak's own PostgreSQL database (DatabaseSettings.java reads FHIR_SERVER_PG_DATABASE).
   assert.equal(serverEnv({ host: '127.0.0.1', port: 18080, db: 'postgres', dataDir: '/s/d', pgDatabase: 'medner_test' }).FHIR_SERVER_PG_DATABASE, 'medner_test');
+  const env = serverEnv({ host: '127.0.0.1', port: 18080, db: 'h2', dataDir: '/s/d', packageDirs: ['/p/a', '/p/b'], conformanceDirs: ['/c'], validate: true });
+  assert.equal(env.FHIR_SERVER_PACKAGES, '/p/a,/p/b');
+  assert.equal(env.FHIR_SERVER_CONFORMANCE_DIRS, '/c');
+  assert.equal(env.FHIR_SERVER_VALIDATE, 'true');
+  assert.equal(loadConfig({}).fhirServer.validate, false);
+  assert.equal(loadConfig({ FHIR_SERVER_VALIDATE: 'true' }).fhirServer.validate, true);
 });
 
 test('newestSourceMtime: newest of pom.xml and files under src/', () => {

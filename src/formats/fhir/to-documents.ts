@@ -164,15 +164,34 @@ async function fetchAttachment(url: string, ctx: Ctx, what: string): Promise<{ c
   return got.contentType === undefined ? { data: got.data } : { contentType: got.contentType, data: got.data };
 }
 
+/** A fetch failure that will not go away on a retry (the server answered 4xx): the part is unreachable for good. */
+function permanentFetchFailure(e: unknown): boolean {
+  if (!(e instanceof IntakeError) || e.code !== 'BINARY_FETCH_FAILED') return false;
+  const cause = e.cause as { retriable?: unknown } | undefined;
+  return cause !== undefined && cause.retriable === false;
+}
+
 /**
  * Every attachment is considered; the best textual rendition wins (text/plain, then HTML, RTF,
  * other text/*, undeclared). Several attachments of that best type are all used, in order.
  * The rest are listed in `omitted`.
+ *
+ * One bad part does not drop the document (issue 17): an attachment whose data is not base64 or
+ * whose bytes do not fit its charset (BAD_ENCODING), or whose url the server refuses for good
+ * (4xx: UNREACHABLE) is listed in `omitted` with the attachment as received (`raw`, for its
+ * dead-letter record) and the others are read. A transient fetch failure (network, 5xx) still
+ * fails the document, which is retried: a part is never dropped for an outage. When no part
+ * gives text, the first such failure is thrown as before.
  */
 async function attachmentsToText(atts: { att: Attachment; origin: string }[], b: TextBuilder, what: string, ctx: Ctx): Promise<void> {
   const typed = atts.map((a) => ({ ...a, ct: parseContentType(a.att.contentType) }));
   const ranks = [...new Set(typed.map((a) => textRank(a.ct.mediaType)).filter((r) => r >= 0))].sort((x, y) => x - y);
   let chosen: Set<string> | undefined;
+  let firstFailure: unknown;
+  const skip = (a: (typeof typed)[number], reason: 'BAD_ENCODING' | 'UNREACHABLE', e: unknown, mediaType: string) => {
+    firstFailure ??= e;
+    b.omit({ origin: a.origin, reason, contentType: safeType(mediaType), raw: JSON.stringify(a.att) });
+  };
   for (const rank of ranks) {
     const group = typed.filter((a) => textRank(a.ct.mediaType) === rank);
     const texts: { text: string; origin: string }[] = [];
@@ -181,9 +200,22 @@ async function attachmentsToText(atts: { att: Attachment; origin: string }[], b:
       let bytes: Uint8Array | undefined;
       let mediaType = a.ct.mediaType;
       let charset = a.ct.charset;
-      if (a.att.data !== undefined) bytes = decodeBase64(a.att.data, `${w}.data`, 'INVALID_FHIR');
-      else if (a.att.url !== undefined) {
-        const got = await fetchAttachment(a.att.url, ctx, w);
+      if (a.att.data !== undefined) {
+        try {
+          bytes = decodeBase64(a.att.data, `${w}.data`, 'INVALID_FHIR');
+        } catch (e) {
+          skip(a, 'BAD_ENCODING', e, mediaType);
+          continue;
+        }
+      } else if (a.att.url !== undefined) {
+        let got: Awaited<ReturnType<typeof fetchAttachment>>;
+        try {
+          got = await fetchAttachment(a.att.url, ctx, w);
+        } catch (e) {
+          if (!permanentFetchFailure(e)) throw e;
+          skip(a, 'UNREACHABLE', e, mediaType);
+          continue;
+        }
         bytes = got.data;
         const fetched = parseContentType(got.contentType);
         if (mediaType === '') mediaType = fetched.mediaType;
@@ -194,7 +226,12 @@ async function attachmentsToText(atts: { att: Attachment; origin: string }[], b:
         }
       }
       if (bytes === undefined) continue;
-      texts.push({ text: attachmentToText(bytes, mediaType, charset, w), origin: a.origin });
+      try {
+        texts.push({ text: attachmentToText(bytes, mediaType, charset, w), origin: a.origin });
+      } catch (e) {
+        if (!(e instanceof IntakeError) || e.code !== 'BAD_ENCODING') throw e;
+        skip(a, 'BAD_ENCODING', e, mediaType);
+      }
     }
     if (texts.some((t) => t.text.trim() !== '')) {
       for (const t of texts) b.add(t.text, t.origin);
@@ -208,6 +245,7 @@ async function attachmentsToText(atts: { att: Attachment; origin: string }[], b:
     b.omit({ origin: a.origin, reason, contentType: safeType(a.ct.mediaType) });
   }
   if (!chosen) {
+    if (firstFailure !== undefined) throw firstFailure;
     const unsupported = b.omitted.filter((o) => o.reason === 'UNSUPPORTED_CONTENT_TYPE');
     if (unsupported.length > 0) throw new IntakeError('UNSUPPORTED_CONTENT_TYPE', `${what}: no attachment is text (${unsupported.map((o) => o.contentType).join(', ')})`);
   }

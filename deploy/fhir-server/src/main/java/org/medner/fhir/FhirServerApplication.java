@@ -38,6 +38,8 @@ import org.springframework.context.annotation.Import;
   DatabaseConfig.class,
   HapiJpaConfig.class,
   RestServerConfig.class,
+  // validation packages and FHIR_SERVER_VALIDATE (issue 17)
+  ConformanceConfig.class,
   // 413 for request bodies over FHIR_SERVER_MAX_REQUEST_BYTES (issue 20)
   RequestSizeLimit.class,
 })

@@ -27,7 +27,8 @@ public class RestServerConfig {
       JpaStorageSettings storageSettings,
       ISearchParamRegistry searchParamRegistry,
       IValidationSupport validationSupport,
-      DatabaseBackedPagingProvider pagingProvider) {
+      DatabaseBackedPagingProvider pagingProvider,
+      ConformanceConfig.Validation validation) {
     RestfulServer server = new RestfulServer(systemDao.getContext());
     server.registerProviders(resourceProviders.createProviders());
     // The system provider handles transaction/batch Bundles POSTed to the base URL.
@@ -37,6 +38,10 @@ public class RestServerConfig {
     server.setPagingProvider(pagingProvider);
     server.setDefaultResponseEncoding(EncodingEnum.JSON);
     server.setServerAddressStrategy(new IncomingRequestAddressStrategy());
+    // FHIR_SERVER_VALIDATE=true: writes that do not validate are refused with 422 (ConformanceConfig).
+    if (validation.interceptor() != null) server.registerInterceptor(validation.interceptor());
+    server.setImplementationDescription("medner FHIR server; validation: " + String.join(", ", validation.sources())
+        + "; writes validated: " + validation.validateWrites());
     return server;
   }
 
