@@ -81,7 +81,10 @@ export function packageDir(cacheDir: string, pkg: FhirPackage): string {
 export function ensureFhirPackages(cacheDir: string, packages: readonly FhirPackage[] = FHIR_VALIDATION_PACKAGES): string[] {
   return packages.map((pkg) => {
     const dir = packageDir(cacheDir, pkg);
-    if (fs.existsSync(path.join(dir, 'package', 'package.json'))) return dir;
+    if (fs.existsSync(path.join(dir, 'package', 'package.json'))) {
+      writePackageIndex(path.join(dir, 'package')); // a cache unpacked before the index was written
+      return dir;
+    }
     const npm = findExecutable('npm');
     const tar = findExecutable('tar');
     if (!npm || !tar) throw new StackError('npm and tar are needed to fetch the FHIR validation packages');
