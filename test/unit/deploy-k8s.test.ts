@@ -24,7 +24,7 @@ if (!kubectl && process.env.CI === 'true') {
 const OVERLAYS = ['deploy/k8s/overlays/cpu', 'deploy/k8s/overlays/gpu'];
 const ALL = [...OVERLAYS, 'deploy/k8s/kafka-topics', 'deploy/k8s/samples/fhir-postgres'];
 /** Settings only `medner stack` reads (the local services), not a worker in a cluster. */
-const STACK_ONLY = ['STACK_DIR', 'FHIR_SERVER_DB', 'FHIR_SERVER_JIT', 'FHIR_SERVER_HEAP', 'FHIR_SERVER_MAX_REQUEST_BYTES'];
+const STACK_ONLY = ['STACK_DIR', 'FHIR_SERVER_DB', 'FHIR_SERVER_JIT', 'FHIR_SERVER_HEAP', 'FHIR_SERVER_MAX_REQUEST_BYTES', 'FHIR_SERVER_VALIDATE'];
 
 const rendered = new Map<string, K8sObject[]>();
 const get = (dir: string): K8sObject[] => {
