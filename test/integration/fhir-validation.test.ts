@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type * as fhir4 from 'fhir/r4.js';
 import { integrationServices, uniqueName } from '../support/services.ts';
 import { NOTE_CONDITIONS, NOTE_DRUGS, syntheaLikeNotes } from '../support/clinical-notes.ts';
+import { assertEntities } from '../../src/nlp/assertions.ts';
 import type { ClinicalDocument } from '../../src/core/clinical-document.ts';
 import { parseDocuments } from '../../src/formats/intake.ts';
 import type { Entity, ModelInfo } from '../../src/core/entity.ts';
@@ -127,7 +128,7 @@ test('the FHIR server loads the validation packages and our conformance resource
 
 test("medner's output for the sample HL7 messages, FHIR notes (one with skipped parts) and Synthea-like notes: zero validator errors, and the server accepts it", { skip: skipPackages, timeout: 900_000 }, async () => {
   const docs = await documents();
-  const outs = docs.map((doc) => ({ doc, out: buildDocumentTransaction({ doc, entities: entitiesOf(doc.text), model: MODEL, mapping }) }));
+  const outs = docs.map((doc) => ({ doc, out: buildDocumentTransaction({ doc, entities: assertEntities(doc.text, entitiesOf(doc.text)), model: MODEL, mapping }) }));
   const resources = outs.flatMap(({ out }) => (out.bundle.entry ?? []).map((e) => e.resource!));
   const types = new Set<string>(resources.map((r) => r.resourceType));
   for (const t of ['Patient', 'DocumentReference', 'Condition', 'MedicationStatement', 'AllergyIntolerance', 'FamilyMemberHistory', 'Device', 'Provenance']) assert.ok(types.has(t), `output has a ${t}`);
@@ -157,7 +158,7 @@ test('a derived resource that does not validate is refused: the transaction fail
   ];
   for (const [k, [what, corrupt, message]] of cases.entries()) {
     const d = { ...doc!, id: `${doc!.id}-bad-${k}` };
-    const out = buildDocumentTransaction({ doc: d, entities: entitiesOf(d.text), model: MODEL, mapping });
+    const out = buildDocumentTransaction({ doc: d, entities: assertEntities(d.text, entitiesOf(d.text)), model: MODEL, mapping });
     const condition = out.bundle.entry!.map((e) => e.resource!).find((r) => r.resourceType === 'Condition') as fhir4.Condition;
     assert.ok(condition, 'the sample gives a Condition');
     corrupt(condition);

@@ -402,7 +402,7 @@ test('skipped parts reach the Provenance: one skipped-part extension (origin, re
     { origin: 'content[2]', reason: 'UNREACHABLE' },
     { origin: 'content[3]', reason: 'ALTERNATIVE', contentType: 'application/pdf' },
   ];
-  const out = buildDocumentTransaction({ doc: { ...doc, omitted }, entities: entitiesOf(doc.text, V2_ENTITIES), model: MODEL, mapping: bc5cdr, now: CLOCK });
+  const out = buildDocumentTransaction({ doc: { ...doc, omitted }, entities: assertEntities(doc.text, entitiesOf(doc.text, V2_ENTITIES)), model: MODEL, mapping: bc5cdr, now: CLOCK });
   const prov = ofType<fhir4.Provenance>(out, 'Provenance')[0]!;
   const source = prov.entity!.find((e) => e.role === 'source')!;
   assert.deepEqual(source.extension, [
