@@ -31,21 +31,21 @@ export const SKIPPED_PART_REASONS: { code: string; display: string; definition: 
 const FHIR_VERSION = '4.0.1';
 const PUBLISHER = 'medner';
 
-function extension(
-  base: string,
+/** What every extension definition of ours shares: identity, publisher, kind and base. */
+function extensionHeader(
   id: string,
+  url: string,
+  name: string,
   title: string,
   description: string,
-  value: fhir4.ElementDefinition,
-  context: fhir4.StructureDefinitionContext[] = DEFAULT_TARGETS.types.map((t) => ({ type: 'element', expression: t })),
-): fhir4.StructureDefinition {
-  const url = `${base}/StructureDefinition/${id}`;
+  context: fhir4.StructureDefinitionContext[],
+): Omit<fhir4.StructureDefinition, 'differential'> {
   return {
     resourceType: 'StructureDefinition',
     id,
     url,
     version: '1.0.0',
-    name: title.replace(/[^A-Za-z0-9]/g, ''),
+    name,
     title,
     status: 'active',
     publisher: PUBLISHER,
@@ -57,6 +57,20 @@ function extension(
     type: 'Extension',
     baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Extension',
     derivation: 'constraint',
+  };
+}
+
+function extension(
+  base: string,
+  id: string,
+  title: string,
+  description: string,
+  value: fhir4.ElementDefinition,
+  context: fhir4.StructureDefinitionContext[] = DEFAULT_TARGETS.types.map((t) => ({ type: 'element', expression: t })),
+): fhir4.StructureDefinition {
+  const url = `${base}/StructureDefinition/${id}`;
+  return {
+    ...extensionHeader(id, url, title.replace(/[^A-Za-z0-9]/g, ''), title, description, context),
     differential: {
       element: [
         { id: 'Extension', path: 'Extension', short: title, definition: description, max: id === 'nlp-assertion' ? '*' : '1' },
@@ -80,22 +94,7 @@ function skippedPartExtension(base: string): fhir4.StructureDefinition {
   const description =
     'A part of the source document that this run did not read (an attachment or HL7 v2 ED that could not be decoded, is not text, or could not be fetched), on the Provenance entity of the source. Origins, reasons and media types only: never patient text.';
   return {
-    resourceType: 'StructureDefinition',
-    id: 'skipped-part',
-    url,
-    version: '1.0.0',
-    name: 'SkippedPart',
-    title: 'Skipped part',
-    status: 'active',
-    publisher: PUBLISHER,
-    description,
-    fhirVersion: FHIR_VERSION,
-    kind: 'complex-type',
-    abstract: false,
-    context: [{ type: 'element', expression: 'Provenance.entity' }],
-    type: 'Extension',
-    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Extension',
-    derivation: 'constraint',
+    ...extensionHeader('skipped-part', url, 'SkippedPart', 'Skipped part', description, [{ type: 'element', expression: 'Provenance.entity' }]),
     differential: {
       element: [
         { id: 'Extension', path: 'Extension', short: 'Skipped part', definition: description, max: '*' },
