@@ -6,7 +6,8 @@ import type { Tokenized } from './bert-tokenizer.ts';
  * softmax per token, then aggregation `simple` (per token) or `first` / `average` /
  * `max` (one label per word), grouping of neighbours (B- starts a new entity, I- or a
  * bare label continues the same type; so I- after O or after another type starts one),
- * and O removed after grouping. Special tokens found in the text are skipped.
+ * and O removed after grouping. Special tokens found in the text are skipped. With segment
+ * starts (token indices, engine `segment: "sentence"`), an entity never continues across one.
  */
 
 /** Softmax of `n` logits at `from` into `out` at `to` (numerically stable). */
@@ -23,6 +24,8 @@ export function softmaxInto(logits: ArrayLike<number>, from: number, n: number, 
 }
 
 interface Item {
+  /** First token of the item. */
+  tok: number;
   labelIdx: number;
   score: number;
   start: number;
@@ -49,7 +52,7 @@ function items(tokens: Tokenized, probs: Float32Array, nl: number, aggregation: 
     for (let t = 0; t < n; t++) {
       if (tokens.special[t]) continue;
       const k = argmax(probs, t * nl, nl);
-      out.push({ labelIdx: k, score: probs[t * nl + k]!, start: tokens.starts[t]!, end: tokens.ends[t]! });
+      out.push({ tok: t, labelIdx: k, score: probs[t * nl + k]!, start: tokens.starts[t]!, end: tokens.ends[t]! });
     }
     return out;
   }
@@ -86,7 +89,7 @@ function items(tokens: Tokenized, probs: Float32Array, nl: number, aggregation: 
       labelIdx = argmax(avg, 0, nl);
       score = avg[labelIdx]!;
     }
-    out.push({ labelIdx, score, start: tokens.starts[t]!, end: tokens.ends[e - 1]! });
+    out.push({ tok: t, labelIdx, score, start: tokens.starts[t]!, end: tokens.ends[e - 1]! });
     t = e;
   }
   return out;
@@ -102,8 +105,10 @@ export function decodeEntities(
   probs: Float32Array,
   labels: readonly string[],
   aggregation: Aggregation,
+  segmentStarts: readonly number[] = [],
 ): Entity[] {
   const nl = labels.length;
+  const breaks = new Set(segmentStarts);
   const tags = labels.map(splitTag);
   const list = items(tokens, probs, nl, aggregation);
   const entities: Entity[] = [];
@@ -115,7 +120,7 @@ export function decodeEntities(
     let sum = first.score;
     while (j < list.length) {
       const next = tags[list[j]!.labelIdx]!;
-      if (next.tag !== tag || next.bi === 'B') break;
+      if (next.tag !== tag || next.bi === 'B' || breaks.has(list[j]!.tok)) break;
       sum += list[j]!.score;
       j++;
     }

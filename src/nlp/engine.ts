@@ -9,7 +9,8 @@ import { loadModelFolder, type ExecutionProvider, type ModelVariant } from './mo
 import { SessionPool } from './session-pool.ts';
 import { nextBatchRows } from './batch-plan.ts';
 import { defaultIntraOpThreads, defaultSessions } from '../config/threads.ts';
-import { planWindows, type TokenWindow } from './windows.ts';
+import type { TokenWindow } from './windows.ts';
+import { segmentWindows, sentenceStarts, type Segmentation } from './segments.ts';
 
 export interface NerEngineOptions {
   modelDir: string;
@@ -34,6 +35,8 @@ export interface NerEngineOptions {
    * Several sessions still run windows in parallel.
    */
   batchInvariant?: boolean;
+  /** Windows per sentence or over the whole document; default: the model config's segment (else none). */
+  segment?: Segmentation;
   /** Default: the model config's aggregation. */
   aggregation?: Aggregation;
   /** Drop entities scoring below this; default: the model config's minScore (else 0). */
@@ -61,6 +64,7 @@ export interface NerEngine {
     /** Each window runs alone (batch of one, unpadded): results do not depend on other documents. */
     batchInvariant: boolean;
     minScore: number;
+    segment: Segmentation;
   };
   readonly tokenizer: BertTokenizer;
   /** Entities per text, offsets in UTF-16 code units into that text. */
@@ -73,6 +77,8 @@ interface DocState {
   index: number;
   text: string;
   tokens: Tokenized;
+  /** Token indices where a sentence segment starts (empty with segment none). */
+  segmentStarts: number[];
   probs: Float32Array;
   /** Windows not yet back from inference. */
   windowsLeft: number;
@@ -105,6 +111,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   const aggregation = opts.aggregation ?? config.aggregation;
   const minScore = opts.minScore ?? config.minScore ?? 0;
+  const segment: Segmentation = opts.segment ?? config.segment ?? 'none';
   if (!(minScore >= 0 && minScore < 1)) throw new MednerError('CONFIG_INVALID', `minScore ${minScore}: expected a number in [0, 1)`);
   if (opts.maxPadding !== undefined && !(opts.maxPadding >= 0)) throw new MednerError('CONFIG_INVALID', `maxPadding ${opts.maxPadding}: expected a number >= 0`);
   const probeIds = [tokenizer.clsId, tokenizer.unkId, tokenizer.sepId];
@@ -126,7 +133,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
   const provider = pool.ready.provider;
   const maxPadding = opts.maxPadding ?? (provider === 'cpu' ? DEFAULT_CPU_MAX_PADDING : Infinity);
   const batchInvariant = opts.batchInvariant ?? provider === 'cpu';
-  log.info({ model: config.name, version: config.version, variant, provider, sessions, intraOpThreads, batchSize, maxPadding, batchInvariant }, 'NER engine ready');
+  log.info({ model: config.name, version: config.version, variant, provider, sessions, intraOpThreads, batchSize, maxPadding, batchInvariant, segment }, 'NER engine ready');
 
   const numLabels = config.labels.length;
   const { maxLength, stride } = config;
@@ -137,7 +144,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     if (closed) throw new MednerError('ENGINE_CLOSED', 'NER engine is closed');
     const results: Entity[][] = new Array<Entity[]>(texts.length);
     const finish = (doc: DocState): void => {
-      const es = decodeEntities(doc.text, doc.tokens, doc.probs, config.labels, aggregation);
+      const es = decodeEntities(doc.text, doc.tokens, doc.probs, config.labels, aggregation, doc.segmentStarts);
       results[doc.index] = minScore > 0 ? es.filter((e) => e.score >= minScore) : es;
     };
     // Documents are tokenized shortest first (by characters, known before tokenizing) and only a
@@ -154,12 +161,13 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
         const index = order[next++]!;
         const text = texts[index]!;
         const tokens = tokenizer.tokenize(text);
-        const doc: DocState = { index, text, tokens, probs: new Float32Array(tokens.ids.length * numLabels), windowsLeft: 0 };
+        const segmentStarts = segment === 'sentence' ? sentenceStarts(text, tokens) : [];
+        const doc: DocState = { index, text, tokens, segmentStarts, probs: new Float32Array(tokens.ids.length * numLabels), windowsLeft: 0 };
         if (tokens.ids.length === 0) {
           finish(doc);
           continue;
         }
-        for (const w of planWindows(tokens.ids.length, maxLength, stride)) {
+        for (const w of segmentWindows(tokens.ids.length, segmentStarts, maxLength, stride)) {
           pending.push({ doc, w });
           doc.windowsLeft++;
           added = true;
@@ -222,7 +230,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     model: { name: config.name, version: config.version },
     config,
     modelDir: opts.modelDir,
-    runtime: { variant, executionProvider: provider, onnxPath, sessions, intraOpThreads, batchSize, maxPadding, batchInvariant, minScore },
+    runtime: { variant, executionProvider: provider, onnxPath, sessions, intraOpThreads, batchSize, maxPadding, batchInvariant, minScore, segment },
     tokenizer,
     extract,
     async close() {

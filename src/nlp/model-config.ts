@@ -1,4 +1,5 @@
 import type { Aggregation } from '../core/entity.ts';
+import type { Segmentation } from './segments.ts';
 
 /**
  * Our model folder format: models/<name>/
@@ -25,6 +26,12 @@ export interface ModelConfig {
   /** Tokens of overlap between consecutive windows. */
   stride: number;
   aggregation: Aggregation;
+  /**
+   * What one window may hold (src/nlp/segments.ts): `none` (default), consecutive tokens of the
+   * whole document; `sentence`, tokens of one sentence only (for a model trained on one sentence
+   * per sequence; entities never cross a sentence boundary).
+   */
+  segment?: Segmentation;
   /** Entities scoring below this (0..1) are dropped; default 0 (keep all). Chosen on a dev split. */
   minScore?: number;
   /** File name (relative to the model folder) of the label -> FHIR mapping. */
@@ -36,6 +43,7 @@ export interface ModelConfig {
 export const MODEL_CONFIG_FILE = 'medner-model.json';
 
 const AGGREGATIONS: readonly Aggregation[] = ['first', 'simple', 'average', 'max'];
+export const SEGMENTATIONS: readonly Segmentation[] = ['none', 'sentence'];
 
 /**
  * Checks a parsed medner-model.json (or a derived config); returns the problems found,
@@ -71,6 +79,7 @@ export function modelConfigProblems(raw: unknown): string[] {
     p.push(`stride: ${c.stride} must be below maxLength - 2 (${c.maxLength - 2}) so windows advance`);
   }
   if (c.minScore !== undefined && (typeof c.minScore !== 'number' || !(c.minScore >= 0 && c.minScore < 1))) p.push('minScore: expected a number in [0, 1)');
+  if (c.segment !== undefined && !SEGMENTATIONS.includes(c.segment as Segmentation)) p.push(`segment: expected one of ${SEGMENTATIONS.join(', ')}`);
   if (!AGGREGATIONS.includes(c.aggregation as Aggregation)) p.push(`aggregation: expected one of ${AGGREGATIONS.join(', ')}`);
   return p;
 }

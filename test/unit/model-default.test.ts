@@ -90,3 +90,22 @@ test('clinical model finds a test and its value in a sentence of our own (int8, 
     await engine.close();
   }
 });
+
+test('clinical model: a paragraph is inferred a sentence at a time (segment sentence), so doses keep their first word', async () => {
+  const c = JSON.parse(readFileSync(path.join(clinicalDir, MODEL_CONFIG_FILE), 'utf8')) as ModelConfig;
+  assert.equal(c.segment, 'sentence', 'trained on one sentence per sequence (MACCROBAT has a sentence a line)');
+  assert.deepEqual(modelConfigProblems({ ...c, segment: 'paragraph' }), ['segment: expected one of none, sentence']);
+  const engine = await createNerEngine({ modelDir: clinicalDir, variant: 'int8', intraOpThreads: 1 });
+  try {
+    // Our own text. Fed as one 256-token window the model tagged "2" and "1" as B-Date and cut the
+    // doses to "x 500 mg/day" and "g three times daily".
+    const [ents] = await engine.extract([
+      'A 64-year-old man presented with fever and a productive cough for three days. Chest radiography showed a left lower lobe consolidation. ' +
+        'He was treated with levetiracetam 2 x 500 mg/day and amoxicillin 1 g three times daily. Histology confirmed a parathyroid carcinoma.',
+    ]);
+    const doses = ents!.filter((e) => e.label === 'Dosage').map((e) => e.text);
+    assert.deepEqual(doses, ['2 x 500 mg/day', '1 g three times daily'], JSON.stringify(ents!.map((e) => [e.text, e.label])));
+  } finally {
+    await engine.close();
+  }
+});

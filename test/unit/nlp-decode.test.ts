@@ -63,6 +63,17 @@ test('BIO repair: I- after O starts an entity; I- of another type starts a new o
   assert.deepEqual(ents.map((e) => [e.text, e.label]), [['b', 'Disease'], ['c', 'Chemical'], ['d', 'Disease'], ['e', 'Disease']]);
 });
 
+test('segment starts: an entity never continues into the next sentence segment', () => {
+  const t = 'a b. C d';
+  const sp: [number, number][] = [[0, 1], [2, 3], [3, 4], [5, 6], [7, 8]];
+  // a=B-Dis b=I-Dis .=I-Dis C=I-Dis d=I-Dis; a segment starts at token 3 ("C")
+  const { tokens, probs } = fixture(sp, [1, 2, 2, 2, 2]);
+  assert.deepEqual(decodeEntities(t, tokens, probs, LABELS, 'first').map((e) => e.text), ['a b. C d']);
+  for (const agg of ['first', 'simple', 'average', 'max'] as const) {
+    assert.deepEqual(decodeEntities(t, tokens, probs, LABELS, agg, [3]).map((e) => e.text), ['a b.', 'C d'], agg);
+  }
+});
+
 test('average and max pick labels from all sub-tokens', () => {
   const t = 'hypotension';
   const sp: [number, number, number?][] = [[0, 4], [4, 7, 1], [7, 11, 1]];

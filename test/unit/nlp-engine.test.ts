@@ -180,6 +180,34 @@ test('variant auto runs the int8 model on CPU; its entities mostly agree with fp
   }
 });
 
+test('segment sentence: each sentence is inferred alone (a document gives the entities of its sentences run one by one)', async () => {
+  const e = await createNerEngine({ modelDir, variant: 'fp32', intraOpThreads: 1, segment: 'sentence' });
+  try {
+    assert.equal(e.runtime.segment, 'sentence');
+    assert.equal(engine.runtime.segment, 'none', "the tiny model's config has no segment");
+    // sentences of random words with no . or line break inside, each starting with an upper-case word
+    const sentences = makeDocs(30, 5).map((d) => `The ${d.replace(/[\n.]/g, ' ').trim()}.`);
+    const docs = [0, 6, 12, 18, 24].map((k) => sentences.slice(k, k + 6));
+    const texts = docs.map((ss, k) => ss.join(k % 2 === 0 ? ' ' : '\n'));
+    const out = await e.extract(texts);
+    const alone = await e.extract(sentences);
+    const shifted: [number, number, string][][] = docs.map((ss, k) => {
+      let at = 0;
+      return ss.flatMap((s, i) => {
+        const got = alone[k * 6 + i]!.map((x): [number, number, string] => [x.start + at, x.end + at, x.label]);
+        at += s.length + 1;
+        return got;
+      });
+    });
+    assert.deepEqual(out.map((es) => es.map((x) => [x.start, x.end, x.label])), shifted);
+    // whole-document windows give other entities on this random model: the test can tell the two apart
+    const whole = await engine.extract(texts);
+    assert.notDeepEqual(whole.map((es) => es.map((x) => [x.start, x.end, x.label])), shifted);
+  } finally {
+    await e.close();
+  }
+});
+
 test('closed engine refuses work', async () => {
   const e = await createNerEngine({ modelDir, intraOpThreads: 1 });
   await e.close();

@@ -7,6 +7,8 @@ import { formatScores } from '../../nlp/eval-metrics.ts';
 import { runLinkEval, type LinkEvalCliOptions } from './eval-link.ts';
 import { parseMinScore } from './extract.ts';
 import { MednerError } from '../../core/errors.ts';
+import { SEGMENTATIONS } from '../../nlp/model-config.ts';
+import type { Segmentation } from '../../nlp/segments.ts';
 
 interface EvalCliOptions {
   data: string;
@@ -14,6 +16,7 @@ interface EvalCliOptions {
   variant?: string;
   aggregation?: string;
   minScore?: string;
+  segment?: string;
   batchSize?: string;
   limit?: string;
   json?: boolean;
@@ -51,6 +54,7 @@ export function registerEval(program: Command): void {
     .option('--variant <variant>', `ONNX variant: ${VARIANTS.join(', ')} (default: MODEL_VARIANT)`)
     .option('--aggregation <mode>', `word aggregation: ${AGGREGATIONS.join(', ')} (default: the model's)`)
     .option('--min-score <p>', "drop entities scoring below this, 0..1 (default: the model's minScore)")
+    .option('--segment <mode>', `windows per sentence or over the whole document: ${SEGMENTATIONS.join(', ')} (default: the model's)`)
     .option('--batch-size <n>', 'windows per inference batch (default: BATCH_SIZE)')
     .option('--limit <n>', 'evaluate only the first N sentences (brat: documents)')
     .option('--json', 'print the report as JSON')
@@ -64,6 +68,7 @@ export function registerEval(program: Command): void {
       if (opts.task !== 'ner') throw new MednerError('USAGE', '--task must be ner or link');
       if (opts.variant !== undefined && !(VARIANTS as readonly string[]).includes(opts.variant)) throw new MednerError('USAGE', `--variant must be one of ${VARIANTS.join(', ')}`);
       if (opts.aggregation !== undefined && !(AGGREGATIONS as readonly string[]).includes(opts.aggregation)) throw new MednerError('USAGE', `--aggregation must be one of ${AGGREGATIONS.join(', ')}`);
+      if (opts.segment !== undefined && !(SEGMENTATIONS as readonly string[]).includes(opts.segment)) throw new MednerError('USAGE', `--segment must be one of ${SEGMENTATIONS.join(', ')}`);
       const limit = positiveInt('--limit', opts.limit);
       const batchSize = positiveInt('--batch-size', opts.batchSize);
       const { model } = loadConfig();
@@ -78,6 +83,7 @@ export function registerEval(program: Command): void {
         ...(model.batchInvariant === undefined ? {} : { batchInvariant: model.batchInvariant }),
         ...(opts.aggregation ? { aggregation: opts.aggregation as Aggregation } : {}),
         ...(opts.minScore === undefined ? {} : { minScore: parseMinScore(opts.minScore) }),
+        ...(opts.segment === undefined ? {} : { segment: opts.segment as Segmentation }),
       });
       try {
         const report = await evaluateFile(engine, opts.data, limit === undefined ? {} : { limit });
