@@ -61,7 +61,9 @@ export type ConnectionErrorCode =
   | 'REDIS_TLS_FAILED'
   | 'REDIS_AUTH_FAILED'
   | 'CONSUMER_STOPPED'
-  | 'STOPPING';
+  | 'STOPPING'
+  | 'NETWORK_ERROR' // a connection failed below a client that names its service (ECONNREFUSED, ECONNRESET, ...)
+  | 'IO_ERROR'; // a file or other system call failed (ENOENT, EACCES, ...)
 
 /** Configuration, data files with a schema (rules, mappings, tables, evaluation sets) and command input. */
 export type SetupErrorCode =
@@ -120,11 +122,39 @@ export function isRetriable(err: unknown): boolean {
   return err instanceof MednerError ? err.retriable : false;
 }
 
-/** The code of an error: a MednerError's, else a `code` string the error carries (Node, kafkajs), else INTERNAL. */
-export function errorCode(err: unknown): string {
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * The code of an error, always one of the union: a MednerError's; a kafkajs error that escaped the
+ * Kafka seam is KAFKA_UNAVAILABLE; a Node system error NETWORK_ERROR or IO_ERROR; anything else
+ * INTERNAL. The foreign error's own code is `foreignCode`, for logs.
+ */
+export function errorCode(err: unknown): ErrorCode {
   if (err instanceof MednerError) return err.code;
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
+  if (err instanceof Error && err.name.startsWith('KafkaJS')) return 'KAFKA_UNAVAILABLE';
+  const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return 'NETWORK_ERROR';
+  if (typeof code === 'string' && typeof err === 'object' && err !== null && 'syscall' in err) return 'IO_ERROR';
   return 'INTERNAL';
+}
+
+/**
+ * The code or name a foreign error (Node, kafkajs, ioredis) carries, e.g. ECONNREFUSED or
+ * KafkaJSConnectionError: a token, never a message (messages may quote data). Undefined for
+ * MednerErrors and errors without one.
+ */
+export function foreignCode(err: unknown): string | undefined {
+  if (err instanceof MednerError || typeof err !== 'object' || err === null) return undefined;
+  const code = 'code' in err ? err.code : undefined;
+  if (typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code)) return code;
+  const name = err instanceof Error ? err.name : undefined;
+  return name !== undefined && name !== 'Error' && /^[A-Za-z0-9_]{1,64}$/.test(name) ? name : undefined;
+}
+
+/** `code` (from the union) and, for a foreign error, `cause` (its own code): the fields a log line gives an error. */
+export function errorFields(err: unknown): { code: ErrorCode; cause?: string } {
+  const cause = foreignCode(err);
+  return cause === undefined ? { code: errorCode(err) } : { code: errorCode(err), cause };
 }
 
 /**

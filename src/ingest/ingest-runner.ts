@@ -7,7 +7,7 @@
 import type { SourceCoordinates, SourceFormat } from '../core/clinical-document.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Logger } from '../ops/logger.ts';
-import { MednerError, errorCode, isRetriable, type ErrorCode } from '../core/errors.ts';
+import { MednerError, errorCode, isRetriable, type ErrorCode, errorFields } from '../core/errors.ts';
 import { IntakeError } from '../formats/errors.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
 import type { DeadLetterPort, ParseDocuments } from '../core/ports.ts';
@@ -132,7 +132,7 @@ export class IngestRunner {
     for (const t of this.timers) clearInterval(t);
     await this.commit();
     if (this.settling.size > 0) this.log.warn({ inFlight: this.settling.size }, 'stopped with records in flight; they will be redelivered');
-    await this.o.consumer.stop().catch((err) => this.log.warn({ code: errorCode(err) }, 'consumer disconnect failed'));
+    await this.o.consumer.stop().catch((err) => this.log.warn(errorFields(err), 'consumer disconnect failed'));
   }
 
   /** Nothing may escape to kafkajs (it would restart the consumer); an unfinished record only holds its partition's commit point. */
@@ -140,7 +140,7 @@ export class IngestRunner {
     try {
       await this.handle(m);
     } catch (err) {
-      this.log.error({ topic: m.topic, partition: m.partition, offset: m.offset, code: errorCode(err) }, 'record not handled; it will be redelivered');
+      this.log.error({ topic: m.topic, partition: m.partition, offset: m.offset, ...errorFields(err) }, 'record not handled; it will be redelivered');
     }
   }
 
@@ -182,7 +182,7 @@ export class IngestRunner {
       if (this.o.maxNarrativeBytes !== undefined) for (const d of docs) checkNarrative(d.text, this.o.maxNarrativeBytes);
     } catch (err) {
       if (err instanceof LimitError) this.o.metrics?.limitExceeded.inc({ limit: err.limit });
-      this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, code: errorCode(err) }, 'intake failed, dead-lettering');
+      this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, ...errorFields(err) }, 'intake failed, dead-lettering');
       await dead(err, 'intake');
       return this.done(m, true);
     }
@@ -232,7 +232,7 @@ export class IngestRunner {
     })();
     this.settling.add(settle);
     void settle
-      .catch((err) => this.log.error({ topic: m.topic, partition: m.partition, offset: m.offset, code: errorCode(err) }, 'record not settled; it will be redelivered'))
+      .catch((err) => this.log.error({ topic: m.topic, partition: m.partition, offset: m.offset, ...errorFields(err) }, 'record not settled; it will be redelivered'))
       .finally(() => this.settling.delete(settle));
   }
 
@@ -256,12 +256,12 @@ export class IngestRunner {
           this.stopForGood(m, errorCode(err), attempt);
           throw new MednerError('DEAD_LETTER_FAILED', `dead-letter record not written after ${attempt} tries`, { cause: err });
         }
-        this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, attempt, code: errorCode(err) }, 'dead-letter write failed; retrying');
+        this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, attempt, ...errorFields(err) }, 'dead-letter write failed; retrying');
         await sleep(Math.min(10_000, 200 * 2 ** Math.min(attempt, 6)));
       }
     }
     this.o.metrics?.deadLettered.inc({ stage: input.stage, reason: errorCode(input.error) });
-    this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, stage: input.stage, code: errorCode(input.error) }, 'dead-lettered');
+    this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, stage: input.stage, ...errorFields(input.error) }, 'dead-lettered');
   }
 
   /**
@@ -297,7 +297,7 @@ export class IngestRunner {
         return await fn();
       } catch (err) {
         if (this.stopping) return undefined;
-        this.log.warn({ what, attempt, code: errorCode(err) }, 'retrying');
+        this.log.warn({ what, attempt, ...errorFields(err) }, 'retrying');
         await sleep(Math.min(10_000, 200 * 2 ** Math.min(attempt, 6)));
       }
     }
@@ -314,7 +314,7 @@ export class IngestRunner {
         this.log.debug({ offsets: pending }, 'committed');
         if (this.ranges.size > 0) this.checkRangesDone();
       } catch (err) {
-        this.log.warn({ code: errorCode(err), err: err instanceof Error ? err.message : String(err) }, 'commit failed; will retry');
+        this.log.warn({ ...errorFields(err), err: err instanceof Error ? err.message : String(err) }, 'commit failed; will retry');
       }
     })().finally(() => (this.committing = undefined));
     return this.committing;
@@ -337,7 +337,7 @@ export class IngestRunner {
       }
       this.o.metrics?.paused.set(this.paused ? 1 : 0);
     } catch (err) {
-      this.log.warn({ code: errorCode(err) }, 'queue depth unavailable');
+      this.log.warn(errorFields(err), 'queue depth unavailable');
     }
   }
 

@@ -18,7 +18,7 @@ import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../ops/logger.ts';
-import { errorCode } from '../core/errors.ts';
+import { MednerError, errorCode, errorFields } from '../core/errors.ts';
 import type { ProducerPort } from '../kafka/client.ts';
 import { acceptedType, buildAck, readMsh, type AckCode } from './ack.ts';
 import { frame, MllpDecoder } from './frames.ts';
@@ -52,7 +52,7 @@ export function messageKey(bytes: Buffer, fieldSep: string, controlId: string): 
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ACK_TIMEOUT' })), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new MednerError('KAFKA_UNAVAILABLE', 'Kafka did not acknowledge within MLLP_ACK_TIMEOUT_MS', { retriable: true })), ms)))]).finally(() => clearTimeout(timer));
 }
 
 export async function startMllpServer(o: MllpOptions): Promise<MllpServer> {
@@ -63,7 +63,7 @@ export async function startMllpServer(o: MllpOptions): Promise<MllpServer> {
   const onConnection = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    socket.on('error', (err) => log.debug({ code: errorCode(err) }, 'connection error'));
+    socket.on('error', (err) => log.debug(errorFields(err), 'connection error'));
     socket.setTimeout(o.idleTimeoutMs, () => {
       log.info({ idleMs: o.idleTimeoutMs }, 'idle connection closed');
       socket.end();

@@ -7,7 +7,7 @@
  * apart), which used to skip the drain; a person pressing Ctrl-C twice is slower than that.
  */
 import type { Logger } from './logger.ts';
-import { errorCode } from '../core/errors.ts';
+import { errorFields } from '../core/errors.ts';
 
 export function onShutdown(
   logger: Logger,
@@ -40,7 +40,7 @@ export function onShutdown(
         if (opts.exit ?? true) process.exit(0);
       },
       (err) => {
-        logger.error({ code: errorCode(err) }, 'shutdown failed');
+        logger.error(errorFields(err), 'shutdown failed');
         if (opts.exit ?? true) process.exit(1);
       },
     );

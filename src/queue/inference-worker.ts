@@ -7,7 +7,7 @@
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from '../ops/logger.ts';
-import { errorCode, isRetriable, MednerError } from '../core/errors.ts';
+import { errorCode, isRetriable, MednerError, errorFields } from '../core/errors.ts';
 import type { PipelineMetrics } from '../ops/metrics.ts';
 import type { AssertedEntity } from '../core/entity.ts';
 import { assertEntities } from '../nlp/assertions.ts';
@@ -91,7 +91,7 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
     try {
       entities = await batcher.push(doc.text);
     } catch (err) {
-      log.warn({ jobId: job.id, attempt: job.attemptsMade + 1, code: errorCode(err) }, 'inference failed');
+      log.warn({ jobId: job.id, attempt: job.attemptsMade + 1, ...errorFields(err) }, 'inference failed');
       throw new MednerError('JOB_FAILED', encodeFailure({ stage: 'inference', code: errorCode(err), message: safeMessage(err) }));
     }
     let summary;
@@ -148,7 +148,7 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
         maxStalledCount: 5,
       },
     );
-    w.on('error', (err) => log.error({ queue: queueName, code: errorCode(err), err: safeMessage(err) }, 'worker error'));
+    w.on('error', (err) => log.error({ queue: queueName, ...errorFields(err), err: safeMessage(err) }, 'worker error'));
     return w;
   };
   // Both feed the one batcher: replay documents share batches with live ones but never hold more than replayLimit slots.

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bareErrorThrows, srcFiles } from '../support/import-graph.ts';
-import { MednerError, assert as invariant, errorCode, unreachable } from '../../src/core/errors.ts';
+import { MednerError, assert as invariant, errorCode, errorFields, foreignCode, unreachable } from '../../src/core/errors.ts';
 import { IntakeError } from '../../src/formats/errors.ts';
 import { STAGES, isStage } from '../../src/core/stage.ts';
 
@@ -43,4 +43,26 @@ test('the assert helpers throw programming errors; MednerError carries code, sta
   assert.deepEqual([...STAGES], ['intake', 'inference', 'output']);
   assert.equal(isStage('output'), true);
   assert.equal(isStage('publish'), false);
+});
+
+test('errorCode always answers a code of the union; a foreign error keeps its own code only as foreignCode, for logs', () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED', syscall: 'connect' });
+  const missing = Object.assign(new Error("ENOENT: no such file or directory, open 'x'"), { code: 'ENOENT', syscall: 'open' });
+  const kafka = Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' });
+  const odd = Object.assign(new Error('x'), { code: 'ACK_TIMEOUT' });
+  const rows: [unknown, string, string | undefined][] = [
+    [refused, 'NETWORK_ERROR', 'ECONNREFUSED'],
+    [missing, 'IO_ERROR', 'ENOENT'],
+    [kafka, 'KAFKA_UNAVAILABLE', 'KafkaJSConnectionError'],
+    [odd, 'INTERNAL', 'ACK_TIMEOUT'],
+    [new TypeError('x'), 'INTERNAL', 'TypeError'],
+    [new Error('x'), 'INTERNAL', undefined],
+    ['a string', 'INTERNAL', undefined],
+    [new MednerError('FHIR_REJECTED', 'x'), 'FHIR_REJECTED', undefined],
+  ];
+  for (const [err, code, cause] of rows) {
+    assert.equal(errorCode(err), code, String(err));
+    assert.equal(foreignCode(err), cause, String(err));
+    assert.deepEqual(errorFields(err), cause === undefined ? { code } : { code, cause });
+  }
 });
