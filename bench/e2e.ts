@@ -41,6 +41,7 @@ import type { Entity } from '../src/core/entity.ts';
 import { startWorkerApp } from '../src/pipeline/worker-app.ts';
 import { generatedHl7 } from './generated-notes.ts';
 import { assertEntities } from '../src/nlp/assertions.ts';
+import { inputTopic } from '../src/formats/registry.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -114,10 +115,10 @@ async function main(): Promise<void> {
     say(`documents: Synthea notes from ${SYNTHEA}`);
     await loadSyntheaPatients(config);
     const lines = fs.readFileSync(path.join(SYNTHEA, 'DocumentReference.ndjson'), 'utf8').split('\n').filter(Boolean).slice(0, N);
-    rawsFor = (t) => lines.map((l) => ({ topic: config.topics.fhirIn, value: Buffer.from(ofThisRun(l, t)), format: 'fhir' as const }));
+    rawsFor = (t) => lines.map((l) => ({ topic: inputTopic(config, 'fhir'), value: Buffer.from(ofThisRun(l, t)), format: 'fhir' as const }));
   } else {
     say('documents: generated HL7 v2 notes (Synthea data not found)');
-    rawsFor = (t) => Array.from({ length: N }, (_, i) => ({ topic: config.topics.hl7In, value: generatedHl7(`${t}-${i}`, i), format: 'hl7v2' as const }));
+    rawsFor = (t) => Array.from({ length: N }, (_, i) => ({ topic: inputTopic(config, 'hl7v2'), value: generatedHl7(`${t}-${i}`, i), format: 'hl7v2' as const }));
   }
   const parseAll = async (rs: Raw[]) => {
     const out = [];
@@ -233,7 +234,7 @@ async function main(): Promise<void> {
       const id = `${tag}-${label}-${i}`;
       mine.push(id);
       sentAt.set(id, Date.now());
-      await producer.send(config.topics.hl7In, [{ key: id, value: generatedHl7(id, i) }]);
+      await producer.send(inputTopic(config, 'hl7v2'), [{ key: id, value: generatedHl7(id, i) }]);
       await sleep(1000 / LIVE_RATE);
     }
     const until = Date.now() + 5 * 60_000;

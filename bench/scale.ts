@@ -21,6 +21,7 @@ import { kafkaConnectionConfig } from '../src/kafka/security.ts';
 import { ensureTopics } from '../src/ingest/topics.ts';
 import { REPO_ROOT } from '../src/stack/paths.ts';
 import { generatedHl7 } from './generated-notes.ts';
+import { inputTopic } from '../src/formats/registry.ts';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 
@@ -60,7 +61,7 @@ async function committedTotal(config: Config, kafka: InstanceType<typeof Kafka>)
   await admin.connect();
   try {
     let n = 0;
-    for (const t of await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.topics.hl7In] })) {
+    for (const t of await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [inputTopic(config, 'hl7v2')] })) {
       for (const p of t.partitions) n += Math.max(0, Number(p.offset));
     }
     return n;
@@ -124,7 +125,7 @@ async function runOnce(n: number): Promise<Row> {
     // Warm-up: 2 documents through the whole pipeline (model load, group join) before the clock.
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    await producer.send({ topic: config.topics.hl7In, acks: -1, messages: [0, 1].map((i) => ({ key: `w${i}`, value: generatedHl7(`${tag}-warm-${i}`, i) })) });
+    await producer.send({ topic: inputTopic(config, 'hl7v2'), acks: -1, messages: [0, 1].map((i) => ({ key: `w${i}`, value: generatedHl7(`${tag}-warm-${i}`, i) })) });
     const warmDeadline = Date.now() + 300_000;
     while ((await committedTotal(config, kafka)) < 2) {
       if (Date.now() > warmDeadline) throw new Error(`warm-up did not finish (logs in ${logDir})`);
@@ -134,7 +135,7 @@ async function runOnce(n: number): Promise<Row> {
     const t0 = Date.now();
     for (let i = 0; i < DOCS; i += 100) {
       await producer.send({
-        topic: config.topics.hl7In,
+        topic: inputTopic(config, 'hl7v2'),
         acks: -1,
         messages: Array.from({ length: Math.min(100, DOCS - i) }, (_, k) => ({ key: `d${i + k}`, value: generatedHl7(`${tag}-${i + k}`, i + k) })),
       });
@@ -165,7 +166,7 @@ async function runOnce(n: number): Promise<Row> {
     await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
     const admin = kafka.admin();
     await admin.connect();
-    await admin.deleteTopics({ topics: [config.topics.hl7In, config.topics.fhirIn, config.topics.output, config.topics.deadLetter] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [inputTopic(config, 'hl7v2'), inputTopic(config, 'fhir'), config.topics.output, config.topics.deadLetter] }).catch(() => undefined);
     await admin.disconnect();
   }
 }

@@ -43,6 +43,7 @@ import { createFhirServerService } from '../src/stack/fhir-server.ts';
 import { createKafkaService } from '../src/stack/kafka.ts';
 import type { ManagedService } from '../src/stack/service.ts';
 import { goodNote, hostileInput, type HostileInput } from '../test/support/hostile.ts';
+import { inputTopic } from '../src/formats/registry.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -184,7 +185,7 @@ async function committedTotal(): Promise<number | undefined> {
       await progressAdmin.connect();
     }
     let n = 0;
-    for (const topic of [config.topics.hl7In, config.topics.fhirIn]) {
+    for (const topic of [inputTopic(config, 'hl7v2'), inputTopic(config, 'fhir')]) {
       const [c] = await progressAdmin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topic] });
       for (const p of c?.partitions ?? []) n += Math.max(0, Number(p.offset));
     }
@@ -272,7 +273,7 @@ async function cleanup(): Promise<void> {
   try {
     const a = kafka.admin();
     await a.connect();
-    await a.deleteTopics({ topics: [config.topics.hl7In, config.topics.fhirIn, config.topics.output, config.topics.deadLetter], timeout: 30_000 }).catch(() => undefined);
+    await a.deleteTopics({ topics: [inputTopic(config, 'hl7v2'), inputTopic(config, 'fhir'), config.topics.output, config.topics.deadLetter], timeout: 30_000 }).catch(() => undefined);
     await a.disconnect();
   } catch {
     /* the broker is gone: nothing to delete */
@@ -429,7 +430,7 @@ async function main() {
       })();
     }
     if (i === burstFrom) applied.push({ fault: `burst: ${burst} hostile messages in a row`, afterInputs: i, atS: (Date.now() - t0) / 1000, seconds: 0 });
-    const topic = inp.topic === 'hl7' ? config.topics.hl7In : config.topics.fhirIn;
+    const topic = inp.topic === 'hl7' ? inputTopic(config, 'hl7v2') : inputTopic(config, 'fhir');
     const [meta] = await producer.send({ topic, acks: -1, messages: [{ key: inp.key, value: inp.value }] });
     inp.topicName = topic;
     inp.partition = meta!.partition;
@@ -449,7 +450,7 @@ async function main() {
   while (Date.now() < deadline) {
     let behind = 0;
     try {
-      for (const topic of [config.topics.hl7In, config.topics.fhirIn]) {
+      for (const topic of [inputTopic(config, 'hl7v2'), inputTopic(config, 'fhir')]) {
         const ends = await admin.fetchTopicOffsets(topic);
         const [c] = await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topic] });
         for (const e of ends) behind += Math.max(0, Number(e.high) - Math.max(0, Number(c?.partitions.find((p) => p.partition === e.partition)?.offset ?? 0)));

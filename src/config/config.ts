@@ -14,6 +14,10 @@ const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter
 const url = z.string().url();
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
+/** An input format's topic: TOPIC_<KEY>_IN, read for any KEY (the formats' registry knows the keys and defaults). */
+const INPUT_TOPIC_VAR = /^TOPIC_([A-Z][A-Z0-9]*)_IN$/;
+const KAFKA_TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+
 const envSchema = z.object({
   KAFKA_BROKERS: csv.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1)).default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().min(1).default('medner'),
@@ -27,8 +31,6 @@ const envSchema = z.object({
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: z.string().min(1).optional(),
   KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
-  TOPIC_FHIR_IN: z.string().min(1).default('medner.documents.fhir'),
-  TOPIC_HL7_IN: z.string().min(1).default('medner.documents.hl7v2'),
   TOPIC_OUTPUT: z.string().min(1).default('medner.fhir.resources'),
   TOPIC_DEAD_LETTER: z.string().min(1).default('medner.dead-letter'),
   TOPIC_PARTITIONS: intIn(1, 1024).default(3),
@@ -142,8 +144,12 @@ export interface KafkaSasl {
 export interface Config {
   kafka: { brokers: string[]; clientId: string; groupId: string; ssl?: KafkaTls; sasl?: KafkaSasl };
   topics: {
-    fhirIn: string;
-    hl7In: string;
+    /**
+     * Input topics set by TOPIC_<KEY>_IN (e.g. TOPIC_HL7_IN), by lower-case key. Each input format
+     * names its key and default topic (src/formats/registry.ts, `topicOf`), which also refuses a key
+     * no format reads.
+     */
+    inputs: Readonly<Record<string, string>>;
     output: string;
     deadLetter: string;
     partitions: number;
@@ -270,6 +276,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const problems: string[] = [];
+  const inputs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const m = INPUT_TOPIC_VAR.exec(k);
+    if (!m || v === undefined || v === '') continue;
+    if (!KAFKA_TOPIC_NAME.test(v)) problems.push(`${k}=${JSON.stringify(v)}: not a Kafka topic name (letters, digits, '.', '_', '-'; at most 249)`);
+    else inputs[m[1]!.toLowerCase()] = v;
+  }
   if (e.QUEUE_LOW_WATER >= e.QUEUE_HIGH_WATER) {
     problems.push(`QUEUE_LOW_WATER=${e.QUEUE_LOW_WATER}: must be below QUEUE_HIGH_WATER (${e.QUEUE_HIGH_WATER})`);
   }
@@ -351,8 +364,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, groupId: e.KAFKA_GROUP_ID, ...(ssl ? { ssl } : {}), ...(sasl ? { sasl } : {}) },
     topics: {
-      fhirIn: e.TOPIC_FHIR_IN,
-      hl7In: e.TOPIC_HL7_IN,
+      inputs,
       output: e.TOPIC_OUTPUT,
       deadLetter: e.TOPIC_DEAD_LETTER,
       partitions: e.TOPIC_PARTITIONS,
@@ -426,3 +438,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** The environment variables the config reads, for docs and `medner config`. */
 export const CONFIG_KEYS = Object.keys(envSchema.shape);
+
+/** Whether medner reads this environment variable: one of CONFIG_KEYS, or an input topic (TOPIC_<KEY>_IN). */
+export function isConfigKey(k: string): boolean {
+  return CONFIG_KEYS.includes(k) || INPUT_TOPIC_VAR.test(k);
+}

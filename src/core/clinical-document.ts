@@ -4,7 +4,8 @@
  * JSON Schema: schemas/clinical-document.schema.json (keep in step).
  */
 
-export type SourceFormat = 'hl7v2' | 'fhir';
+/** The name of the input format that read the document (src/formats/registry.ts: "hl7v2", "fhir"). */
+export type SourceFormat = string;
 
 /** Where the message came from: a Kafka record or a file. */
 export type SourceCoordinates =
@@ -16,6 +17,13 @@ export interface PatientRef {
   reference?: string;
   /** Business identifier, e.g. MRN from PID-3 (system is a URI, OIDs as urn:oid:...). */
   identifier?: { system?: string; value: string; type?: string };
+  /**
+   * The source names the patient only by identifier and expects the receiving system to know or
+   * make the Patient (HL7 v2 feeds): medner's transaction conditionally creates a minimal Patient
+   * with that identifier (src/fhir/document-output.ts). Otherwise (FHIR sources) the subject is the
+   * reference as given, or a logical reference by identifier.
+   */
+  createIfAbsent?: true;
 }
 
 export interface EncounterRef {

@@ -291,9 +291,10 @@ function identifierOf(i: { system?: string; value: string; type?: string }, drop
 }
 
 /**
- * FHIR sources: the patient reference as given, else a logical reference by
- * identifier. HL7 v2 sources: a Patient conditional create (POST with
- * ifNoneExist identifier=...) inside the transaction. A conditional create,
+ * The patient reference as given, else a logical reference by identifier (FHIR
+ * sources); when the source expects the receiver to make the Patient
+ * (`patient.createIfAbsent`, HL7 v2 feeds): a Patient conditional create (POST
+ * with ifNoneExist identifier=...) inside the transaction. A conditional create,
  * not a conditional PUT: a PUT would overwrite the demographics that the
  * registration feed put on an existing Patient with our bare identifier;
  * the conditional create resolves to the existing Patient, or makes a
@@ -312,7 +313,7 @@ function subjectOf(doc: ClinicalDocument, drops: IdentifierDrop[]): { subject: f
   }
   const ident = identifierOf(p.identifier, drops, 'patient');
   const keySource = `${p.identifier.system ?? ''}|${p.identifier.value}`;
-  if (doc.format !== 'hl7v2') return { subject: { identifier: ident }, patientKeySource: keySource };
+  if (!p.createIfAbsent) return { subject: { identifier: ident }, patientKeySource: keySource };
   const fullUrl = `urn:uuid:${deterministicUuid('Patient', keySource)}`;
   const query = conditionalUrl('Patient', 'identifier', p.identifier.system, p.identifier.value).slice('Patient?'.length);
   return {

@@ -2,11 +2,12 @@ import type { Config } from '../config/config.ts';
 import { MednerError } from '../core/errors.ts';
 import { deadLetterTopicMaxBytes } from '../formats/dead-letter.ts';
 import { connectKafkaAdmin, type KafkaAdmin, type TopicSpec } from '../kafka/admin.ts';
+import { DEFAULT_FORMATS } from '../formats/registry.ts';
 
 /** The project's topics with the configured partitions and replication factor. */
 export function projectTopics(config: Config): TopicSpec[] {
-  const { fhirIn, hl7In, output, deadLetter, partitions, replicationFactor } = config.topics;
-  return [fhirIn, hl7In, output, deadLetter].map((topic) => ({ topic, partitions, replicationFactor }));
+  const { output, deadLetter, partitions, replicationFactor } = config.topics;
+  return [...DEFAULT_FORMATS.topics(config), output, deadLetter].map((topic) => ({ topic, partitions, replicationFactor }));
 }
 
 export interface EnsureTopicsResult {
@@ -26,7 +27,7 @@ export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
  * (issue 20): its max.message.bytes becomes deadLetterTopicMaxBytes(the input topics' largest limit).
  */
 export async function fitDeadLetterTopic(config: Config, a: KafkaAdmin): Promise<NonNullable<EnsureTopicsResult['deadLetterMaxBytes']>> {
-  const inputs = [config.topics.hl7In, config.topics.fhirIn];
+  const inputs = DEFAULT_FORMATS.topics(config);
   const limits = await a.topicConfig([...inputs, config.topics.deadLetter], 'max.message.bytes');
   const inputMaxBytes = Math.max(...inputs.map((t) => Number(limits.get(t) ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES)));
   const need = deadLetterTopicMaxBytes(inputMaxBytes);

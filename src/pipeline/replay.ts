@@ -15,7 +15,7 @@ import { IngestRunner } from '../ingest/ingest-runner.ts';
 import { InferenceQueue, replayQueueName } from '../queue/inference-queue.ts';
 import type { Stages, WriteChanges } from '../core/ports.ts';
 import { rangeSize, replayRanges } from './replay-ranges.ts';
-import { formatOfTopic } from './worker-app.ts';
+import { DEFAULT_FORMATS } from '../formats/registry.ts';
 import { unwrapDeadLetter } from './dead-letter-unwrap.ts';
 
 /**
@@ -102,7 +102,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const runner = new IngestRunner({
     consumer,
     topics: [o.topic],
-    formatOf: formatOfTopic(config),
+    formatOf: DEFAULT_FORMATS.formatOfTopic(config),
     parse: o.stages.parse,
     queue,
     deadLetter: o.stages.deadLetter,
@@ -116,8 +116,8 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     ranges,
     ...(o.deadLetter
       ? {
-          unwrap: (m) => unwrapDeadLetter(m, formatOfTopic(config)),
-          originalDeadLetterIdOf: (m) => unwrapDeadLetter(m, formatOfTopic(config))?.id,
+          unwrap: (m) => unwrapDeadLetter(m, DEFAULT_FORMATS.formatOfTopic(config)),
+          originalDeadLetterIdOf: (m) => unwrapDeadLetter(m, DEFAULT_FORMATS.formatOfTopic(config))?.id,
         }
       : {}),
     onRecordDone: (r) => {

@@ -9,7 +9,7 @@ import { createMetrics, type PipelineMetrics } from '../ops/metrics.ts';
 import { startOpsServer, type HealthCheck, type JsonRoutes, type OpsServer, type ReadinessCheck } from '../ops/http-server.ts';
 import { fitDeadLetterTopic } from '../ingest/topics.ts';
 import { connectKafkaAdmin } from '../kafka/admin.ts';
-import { errorCode } from '../core/errors.ts';
+import { errorFields } from '../core/errors.ts';
 import { createConsumer, createKafka, type ConsumerPort } from '../kafka/client.ts';
 import { IngestRunner } from '../ingest/ingest-runner.ts';
 import { InferenceQueue } from '../queue/inference-queue.ts';
@@ -17,6 +17,7 @@ import { BacklogReader } from '../queue/queue-backlog.ts';
 import { checkLogins } from './connections.ts';
 import { startInferenceWorker, type InferenceWorker } from '../queue/inference-worker.ts';
 import type { NerPort, Stages } from '../core/ports.ts';
+import { DEFAULT_FORMATS } from '../formats/registry.ts';
 
 export type WorkerRole = 'ingest' | 'inference' | 'all';
 
@@ -61,21 +62,15 @@ async function ensureDeadLetterFits(config: Config, logger: Logger): Promise<voi
       await admin.close().catch(() => undefined);
     }
   } catch (err) {
-    logger.warn({ topic: config.topics.deadLetter, code: errorCode(err) }, 'could not check the dead-letter topic size; oversized dead letters fall back to claim checks');
+    logger.warn({ topic: config.topics.deadLetter, ...errorFields(err) }, 'could not check the dead-letter topic size; oversized dead letters fall back to claim checks');
   }
-}
-
-export function inputTopics(config: Config): string[] {
-  return [config.topics.hl7In, config.topics.fhirIn];
-}
-
-export function formatOfTopic(config: Config): (topic: string) => 'hl7v2' | 'fhir' | undefined {
-  return (topic) => (topic === config.topics.hl7In ? 'hl7v2' : topic === config.topics.fhirIn ? 'fhir' : undefined);
 }
 
 export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
   const { config, logger, stages } = o;
   const metrics = o.metrics ?? createMetrics();
+  // A TOPIC_<KEY>_IN no format reads, or two formats on one topic, stops the worker before it connects.
+  DEFAULT_FORMATS.checkConfig(config);
   // Wrong credentials or TLS settings stop the worker here, before any consumer joins its group.
   await checkLogins(config, logger);
   const queue = new InferenceQueue({
@@ -127,8 +122,8 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
       });
       ingest = new IngestRunner({
         consumer,
-        topics: inputTopics(config),
-        formatOf: formatOfTopic(config),
+        topics: DEFAULT_FORMATS.topics(config),
+        formatOf: DEFAULT_FORMATS.formatOfTopic(config),
         parse: stages.parse,
         queue,
         deadLetter: stages.deadLetter,
@@ -141,7 +136,7 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
         ...(o.commitIntervalMs !== undefined ? { commitIntervalMs: o.commitIntervalMs } : {}),
       });
       await ingest.start();
-      logger.info({ topics: inputTopics(config), group: config.kafka.groupId }, 'ingest started');
+      logger.info({ topics: DEFAULT_FORMATS.topics(config), group: config.kafka.groupId }, 'ingest started');
     }
   } catch (err) {
     await Promise.allSettled(workers.map((w) => w.close(true)));

@@ -11,6 +11,7 @@ import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from '../../src/ingest/topics.ts';
 import { IntakeError } from '../../src/formats/errors.ts';
 import type { Config } from '../../src/config/config.ts';
 import { pipelineEnv, produce, readTopic, setupConfig } from '../fixtures/pipeline/harness.ts';
+import { inputTopic } from '../../src/formats/registry.ts';
 
 /**
  * Issue 20: a dead-letter record always fits. Against the real broker: an HL7 v2 message just under
@@ -38,7 +39,7 @@ function bigOru(id: string, bytes: number): Buffer {
 async function deleteTopics(config: Config): Promise<void> {
   const admin = await connectKafkaAdmin({ brokers: config.kafka.brokers, clientId: 'test-cleanup' });
   try {
-    await admin.deleteTopics([config.topics.hl7In, config.topics.fhirIn, config.topics.output, config.topics.deadLetter]);
+    await admin.deleteTopics([inputTopic(config, 'hl7v2'), inputTopic(config, 'fhir'), config.topics.output, config.topics.deadLetter]);
   } finally {
     await admin.close();
   }
@@ -51,15 +52,15 @@ test('a message just under the input limit is dead-lettered whole (DOCUMENT_TOO_
     const admin = await connectKafkaAdmin({ brokers: config.kafka.brokers, clientId: 'test-admin' });
     let inputMax: number;
     try {
-      const limits = await admin.topicConfig([config.topics.hl7In, config.topics.deadLetter], 'max.message.bytes');
-      inputMax = Number(limits.get(config.topics.hl7In) ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
+      const limits = await admin.topicConfig([inputTopic(config, 'hl7v2'), config.topics.deadLetter], 'max.message.bytes');
+      inputMax = Number(limits.get(inputTopic(config, 'hl7v2')) ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
       assert.ok(Number(limits.get(config.topics.deadLetter)) >= deadLetterTopicMaxBytes(inputMax), 'ensureTopics sized the dead-letter topic');
     } finally {
       await admin.close();
     }
     const raw = bigOru('DL-SIZE-1', inputMax - 2_000);
     assert.ok(raw.length > inputMax - 3_000 && raw.length < inputMax);
-    await produce(config, config.topics.hl7In, [{ key: 'DL-SIZE-1', value: raw }]);
+    await produce(config, inputTopic(config, 'hl7v2'), [{ key: 'DL-SIZE-1', value: raw }]);
 
     const stages = await createStages(config, logger);
     const app = await startWorkerApp({ config, role: 'ingest', logger, stages, http: false, commitIntervalMs: 200, queuePrefix: `test-${config.kafka.clientId}` });
@@ -97,7 +98,7 @@ test('on a dead-letter topic too small for the record, a claim check (hash, sour
     const stages = await createStages(config, logger);
     try {
       const raw = Buffer.alloc(300_000, 0x41);
-      const source = { kind: 'kafka' as const, topic: config.topics.hl7In, partition: 1, offset: '42' };
+      const source = { kind: 'kafka' as const, topic: inputTopic(config, 'hl7v2'), partition: 1, offset: '42' };
       await stages.deadLetter({ raw, source, error: new IntakeError('NOT_HL7', 'no MSH segment'), stage: 'intake' });
       const [rec] = await readTopic(config, config.topics.deadLetter, 1, 30_000);
       assert.ok(rec);

@@ -41,7 +41,7 @@ test('a note with values, blood pressure, doses and findings is written and read
     id: `DOC-${run}`,
     format: 'hl7v2',
     sourceReference: undefined,
-    patient: { identifier: { system: 'urn:medner:test:mrn', value: `MRN-${run}` } },
+    patient: { identifier: { system: 'urn:medner:test:mrn', value: `MRN-${run}` }, createIfAbsent: true },
     text,
     segments: [{ start: 0, end: text.length, origin: 'OBX[1]' }],
   };

@@ -14,6 +14,7 @@ import { startMllpServer, type MllpServer } from '../../src/mllp/server.ts';
 import { frame, MllpDecoder } from '../../src/mllp/frames.ts';
 import { pipelineEnv, readTopic, setupConfig } from '../fixtures/pipeline/harness.ts';
 import type { Config } from '../../src/config/config.ts';
+import { inputTopic } from '../../src/formats/registry.ts';
 
 /**
  * The MLLP front door with a real client socket and the real broker: AA only once the message is
@@ -48,7 +49,7 @@ async function exchange(port: number, payloads: Buffer[], raw = false): Promise<
 
 async function server(config: Config, brokers: string[], ackTimeoutMs = 15_000): Promise<{ srv: MllpServer; close(): Promise<void> }> {
   const producer = createProducer(createKafka({ brokers, clientId: `${config.kafka.clientId}-mllp` }, logger));
-  const srv = await startMllpServer({ host: '127.0.0.1', port: 0, topic: config.topics.hl7In, producer, logger, maxMessageBytes: 50_000, idleTimeoutMs: 60_000, ackTimeoutMs, maxConnections: 50 });
+  const srv = await startMllpServer({ host: '127.0.0.1', port: 0, topic: inputTopic(config, 'hl7v2'), producer, logger, maxMessageBytes: 50_000, idleTimeoutMs: 60_000, ackTimeoutMs, maxConnections: 50 });
   return { srv, close: async () => (await srv.close(), await producer.close().catch(() => undefined)) };
 }
 
@@ -56,7 +57,7 @@ async function server(config: Config, brokers: string[], ackTimeoutMs = 15_000):
 async function cleanup(config: Config) {
   const admin = await connectKafkaAdmin({ brokers: config.kafka.brokers, clientId: 'test-cleanup' });
   try {
-    await admin.deleteTopics([config.topics.hl7In, config.topics.fhirIn, config.topics.output, config.topics.deadLetter]).catch(() => undefined);
+    await admin.deleteTopics([inputTopic(config, 'hl7v2'), inputTopic(config, 'fhir'), config.topics.output, config.topics.deadLetter]).catch(() => undefined);
   } finally {
     await admin.close();
   }
@@ -84,7 +85,7 @@ test('MLLP: AA after Kafka stored it, AR for non-HL7, unsupported types, oversiz
     const many = await Promise.all(Array.from({ length: 8 }, (_, i) => exchange(srv.port, [mdm(`C-${i}-a`), mdm(`C-${i}-b`)])));
     assert.deepEqual(many.flat().map((a) => a.split('|')[1]), Array(16).fill('AA'));
 
-    const records = await readTopic(config, config.topics.hl7In, 19, 30_000);
+    const records = await readTopic(config, inputTopic(config, 'hl7v2'), 19, 30_000);
     assert.deepEqual(records.map((r) => r.key).sort(), ['M-1', 'M-3', 'M-4', ...Array.from({ length: 8 }, (_, i) => [`C-${i}-a`, `C-${i}-b`]).flat()].sort(), 'every AA is on the topic, nothing else');
     assert.ok(records.some((r) => r.value === mdm('M-1').toString('latin1')), 'bytes stored as sent');
   } finally {
@@ -122,7 +123,7 @@ test('MLLP over TLS: the handshake with the configured certificate, then AA', { 
   }
   const config = await setupConfig(pipelineEnv({ ...svc.services, redisUrl: 'redis://127.0.0.1:6379', fhirBaseUrl: 'http://127.0.0.1:9/fhir' }, 'mllp-tls'));
   const producer = createProducer(createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-mllp` }, logger));
-  const srv = await startMllpServer({ host: '127.0.0.1', port: 0, topic: config.topics.hl7In, producer, logger, maxMessageBytes: 50_000, idleTimeoutMs: 60_000, ackTimeoutMs: 15_000, maxConnections: 5, tls: { certFile, keyFile } });
+  const srv = await startMllpServer({ host: '127.0.0.1', port: 0, topic: inputTopic(config, 'hl7v2'), producer, logger, maxMessageBytes: 50_000, idleTimeoutMs: 60_000, ackTimeoutMs: 15_000, maxConnections: 5, tls: { certFile, keyFile } });
   try {
     const sock = tls.connect({ host: '127.0.0.1', port: srv.port, ca: fs.readFileSync(certFile), servername: '127.0.0.1', checkServerIdentity: () => undefined });
     await new Promise<void>((resolve, reject) => sock.once('secureConnect', resolve).once('error', reject));

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as fhir4 from 'fhir/r4.js';
+import { runMedner } from '../support/medner-cli.ts';
 import { integrationServices } from '../support/services.ts';
 import { fhirRead, hl7Note, pipelineEnv, produce, readTopic, setupConfig, testId } from '../fixtures/pipeline/harness.ts';
 import { MANIFEST_FILE, type BulkManifest } from '../../src/fhir/ndjson-sink.ts';
+import { inputTopic } from '../../src/formats/registry.ts';
 
 /**
  * `medner replay --output ndjson:DIR` as a user runs it (issue 19 item 5): the replayed documents'
@@ -16,23 +17,7 @@ import { MANIFEST_FILE, type BulkManifest } from '../../src/fhir/ndjson-sink.ts'
  */
 const svc = await integrationServices(['kafka', 'redis', 'fhir']);
 
-function medner(args: string[], env: Record<string, string>, timeoutMs = 150_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`medner ${args[0]} timed out: ${stderr.slice(-400)}`));
-    }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const medner = (args: string[], env: Record<string, string>, timeoutMs = 150_000) => runMedner(args, env, { timeoutMs });
 
 test('medner replay --output ndjson:DIR writes NDJSON files and a manifest with the Bundle ids, and no FHIR transaction', { skip: svc.skip, timeout: 180_000 }, async () => {
   if (!svc.ok) return;
@@ -41,8 +26,8 @@ test('medner replay --output ndjson:DIR writes NDJSON files and a manifest with 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'medner-ndjson-replay-'));
   try {
     const ids = Array.from({ length: 4 }, (_, i) => testId(`NDJ${i}`));
-    await produce(config, config.topics.hl7In, ids.map((id, i) => ({ key: id, value: hl7Note(id, i) })));
-    const r = await medner(['replay', '--topic', config.topics.hl7In, '--output', `ndjson:${dir}`], env);
+    await produce(config, inputTopic(config, 'hl7v2'), ids.map((id, i) => ({ key: id, value: hl7Note(id, i) })));
+    const r = await medner(['replay', '--topic', inputTopic(config, 'hl7v2'), '--output', `ndjson:${dir}`], env);
     assert.equal(r.code, 0, r.stderr.slice(-800));
     assert.match(r.stdout, /replayed 4 record\(s\)/);
     assert.match(r.stdout, /NDJSON files and manifest\.json in /);

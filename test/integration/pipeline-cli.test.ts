@@ -1,35 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runMedner } from '../support/medner-cli.ts';
 import { integrationServices } from '../support/services.ts';
 import { pipelineEnv, readTopic, setupConfig, testKafka } from '../fixtures/pipeline/harness.ts';
+import { inputTopic } from '../../src/formats/registry.ts';
 
 /** The pipeline commands as a user runs them: send, demo (on our own topics), start + SIGTERM. */
 const svc = await integrationServices(['kafka', 'redis', 'fhir']);
 
-function run(args: string[], env: Record<string, string>, opts: { untilStderr?: string; timeoutMs?: number } = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`medner ${args[0]} timed out: ${stderr.slice(-400)}`));
-    }, opts.timeoutMs ?? 90_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (opts.untilStderr && stderr.includes(opts.untilStderr)) {
-        opts.untilStderr = undefined;
-        child.kill('SIGTERM');
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = runMedner;
 
 test('medner send routes each sample to its input topic, keyed by document id', { skip: svc.skip, timeout: 60_000 }, async () => {
   if (!svc.ok) return;
@@ -37,9 +16,9 @@ test('medner send routes each sample to its input topic, keyed by document id', 
   const config = await setupConfig(env);
   const r = await run(['send', 'samples/mdm-discharge-summary.hl7', 'samples/oru-pathology-report.hl7', 'samples/documentreference-progress-note.json'], env);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`sent 2 record\\(s\\) to ${config.topics.hl7In.replace(/\./g, '\\.')}`));
-  const hl7 = await readTopic(config, config.topics.hl7In, 2);
-  const fhir = await readTopic(config, config.topics.fhirIn, 1);
+  assert.match(r.stdout, new RegExp(`sent 2 record\\(s\\) to ${inputTopic(config, 'hl7v2').replace(/\./g, '\\.')}`));
+  const hl7 = await readTopic(config, inputTopic(config, 'hl7v2'), 2);
+  const fhir = await readTopic(config, inputTopic(config, 'fhir'), 1);
   assert.deepEqual(hl7.map((m) => m.key).sort(), ['DOC-DEMO-HL7-0001', 'MSG-DEMO-0002']);
   assert.deepEqual(fhir.map((m) => m.key), ['DOC-DEMO-FHIR-0001']);
   const bad = await run(['send', 'samples/README.md'], env);
@@ -53,8 +32,8 @@ test('medner demo processes the samples and prints what landed with URLs', { ski
   const r = await run(['demo', '--no-stack', '--timeout', '60'], env, { timeoutMs: 110_000 });
   assert.equal(r.code, 0, r.stderr.slice(-500));
   // Its own topics and group: the configured (live) topics are untouched, and its topics are gone after.
-  assert.equal((await readTopic(config, config.topics.hl7In, 0, 0)).length, 0, 'demo wrote nothing to the live HL7 topic');
-  assert.equal((await readTopic(config, config.topics.fhirIn, 0, 0)).length, 0, 'demo wrote nothing to the live FHIR topic');
+  assert.equal((await readTopic(config, inputTopic(config, 'hl7v2'), 0, 0)).length, 0, 'demo wrote nothing to the live HL7 topic');
+  assert.equal((await readTopic(config, inputTopic(config, 'fhir'), 0, 0)).length, 0, 'demo wrote nothing to the live FHIR topic');
   const demoTopic = /demo topics (medner\.demo\.[a-z0-9]+)\.hl7v2/.exec(r.stderr)?.[1];
   assert.ok(demoTopic, 'the demo names its topics');
   const admin = testKafka(config).admin();

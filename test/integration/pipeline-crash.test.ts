@@ -17,6 +17,7 @@ import {
   testKafka,
   waitFor,
 } from '../fixtures/pipeline/harness.ts';
+import { inputTopic } from '../../src/formats/registry.ts';
 
 /**
  * A worker process SIGKILLed while documents are in flight, then restarted:
@@ -62,8 +63,8 @@ test('a worker killed mid-batch and restarted leaves every document exactly once
   const ids = Array.from({ length: 12 }, (_, i) => testId(`crash-${i}`));
   let child = await startWorker(env);
   try {
-    await produce(config, config.topics.hl7In, ids.slice(0, 8).map((id, i) => ({ key: id, value: hl7Note(id, i) })));
-    await produce(config, config.topics.fhirIn, ids.slice(8).map((id, i) => ({ key: id, value: fhirNote(id, i) })));
+    await produce(config, inputTopic(config, 'hl7v2'), ids.slice(0, 8).map((id, i) => ({ key: id, value: hl7Note(id, i) })));
+    await produce(config, inputTopic(config, 'fhir'), ids.slice(8).map((id, i) => ({ key: id, value: fhirNote(id, i) })));
     // Kill as soon as the first outputs are out: the rest are queued, batched or half written.
     await waitFor('first outputs', async () => (await outputCount(env, config.topics.output)) >= 1, 60_000, 20);
     child.kill('SIGKILL');

@@ -29,6 +29,7 @@ import {
   testId,
   waitFor,
 } from '../fixtures/pipeline/harness.ts';
+import { inputTopic } from '../../src/formats/registry.ts';
 
 /**
  * The worker end to end against real Kafka, Redis and the FHIR server, with the
@@ -77,12 +78,12 @@ test('an HL7 v2 note and a FHIR note go end to end; a poison record is dead-lett
     const a = testId('e2e-hl7');
     const b = testId('e2e-fhir');
     // Same key -> same partition, so the poison record sits between two good ones.
-    await produce(config, config.topics.hl7In, [
+    await produce(config, inputTopic(config, 'hl7v2'), [
       { key: 'k', value: hl7Note(a) },
       { key: 'k', value: Buffer.from('this is not a clinical message') },
       { key: 'k', value: hl7Note(`${a}-2`, 1) },
     ]);
-    await produce(config, config.topics.fhirIn, [{ key: 'k', value: fhirNote(b) }]);
+    await produce(config, inputTopic(config, 'fhir'), [{ key: 'k', value: fhirNote(b) }]);
 
     await waitFor('all four records committed', async () => (await committedTotal(config)) === 4, 60_000);
     const outputs = await readTopic(config, config.topics.output, 3);
@@ -94,7 +95,7 @@ test('an HL7 v2 note and a FHIR note go end to end; a poison record is dead-lett
     const rec = JSON.parse(dead[0]!.value) as { reasonCode: string; stage: string; source: { offset: string; topic: string }; payload: string };
     assert.equal(rec.stage, 'intake');
     assert.equal(rec.reasonCode, 'NOT_HL7');
-    assert.equal(rec.source.topic, config.topics.hl7In);
+    assert.equal(rec.source.topic, inputTopic(config, 'hl7v2'));
     assert.equal(Buffer.from(rec.payload, 'base64').toString(), 'this is not a clinical message');
 
     await assertBundlesLanded(config.fhir.baseUrl, outputs.map((o) => o.value));
@@ -124,7 +125,7 @@ test('FHIR server unreachable: nothing is committed until it is back, then every
   const w = await start(config, { outageBackoffMs: 300 });
   try {
     const ids = [testId('outage-a'), testId('outage-b'), testId('outage-c')];
-    await produce(config, config.topics.hl7In, ids.map((id, i) => ({ key: id, value: hl7Note(id, i) })));
+    await produce(config, inputTopic(config, 'hl7v2'), ids.map((id, i) => ({ key: id, value: hl7Note(id, i) })));
     await sleep(6_000);
     assert.equal(await committedTotal(config), 0, 'nothing committed while the FHIR server is down');
     assert.equal((await readTopic(config, config.topics.output, 0, 0)).length, 0, 'no output published');
@@ -153,8 +154,8 @@ test('replaying a processed range re-runs every document and leaves the FHIR ser
   const w = await start(config);
   try {
     const ids = [testId('replay-a'), testId('replay-b'), testId('replay-c')];
-    await produce(config, config.topics.hl7In, ids.slice(0, 2).map((id, i) => ({ key: id, value: hl7Note(id, i) })));
-    await produce(config, config.topics.fhirIn, [{ key: ids[2]!, value: fhirNote(ids[2]!) }]);
+    await produce(config, inputTopic(config, 'hl7v2'), ids.slice(0, 2).map((id, i) => ({ key: id, value: hl7Note(id, i) })));
+    await produce(config, inputTopic(config, 'fhir'), [{ key: ids[2]!, value: fhirNote(ids[2]!) }]);
     await waitFor('live feed committed', async () => (await committedTotal(config)) === 3, 60_000);
     const outputs = await readTopic(config, config.topics.output, 3);
     const before = await Promise.all(outputs.map((o) => serverMatchesFor(config.fhir.baseUrl, JSON.parse(o.value) as fhir4.Bundle)));
@@ -162,7 +163,7 @@ test('replaying a processed range re-runs every document and leaves the FHIR ser
 
     let done = 0;
     const summaries = [];
-    for (const topic of [config.topics.hl7In, config.topics.fhirIn]) {
+    for (const topic of [inputTopic(config, 'hl7v2'), inputTopic(config, 'fhir')]) {
       summaries.push(await runReplay({ config, logger, stages: w.stages, topic, progress: false, onProgress: (d) => (done = d) }));
     }
     assert.deepEqual(summaries.map((s) => s.records), [2, 1]);
@@ -204,12 +205,12 @@ test('replaying the dead-letter topic reprocesses fixed records and links new fa
   const w = await start(config);
   try {
     // One record that fails again (still not HL7), one whose cause was fixed (say the FHIR server rejected it then).
-    await produce(config, config.topics.hl7In, [{ key: 'k', value: Buffer.from('still not a clinical message') }]);
+    await produce(config, inputTopic(config, 'hl7v2'), [{ key: 'k', value: Buffer.from('still not a clinical message') }]);
     await waitFor('poison dead-lettered', async () => (await committedTotal(config)) === 1, 60_000);
     const fixedId = testId('dlq-fixed');
     const earlier = deadLetterRecord({
       raw: hl7Note(fixedId),
-      source: { kind: 'kafka', topic: config.topics.hl7In, partition: 1, offset: '999' },
+      source: { kind: 'kafka', topic: inputTopic(config, 'hl7v2'), partition: 1, offset: '999' },
       error: new MednerError('FHIR_REJECTED', 'server refused the transaction'),
       stage: 'output',
       attempts: 3,
@@ -245,7 +246,7 @@ test('backpressure: the ingest side pauses above the high water mark and resumes
   try {
     const ids = Array.from({ length: 40 }, () => testId('bp'));
     for (let i = 0; i < ids.length; i += 8) {
-      await produce(config, config.topics.hl7In, ids.slice(i, i + 8).map((id, k) => ({ key: id, value: hl7Note(id, i + k) })));
+      await produce(config, inputTopic(config, 'hl7v2'), ids.slice(i, i + 8).map((id, k) => ({ key: id, value: hl7Note(id, i + k) })));
       await sleep(700);
     }
     await sleep(1_500);

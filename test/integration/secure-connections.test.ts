@@ -27,6 +27,7 @@ import { ensureKafkaJars } from '../../src/stack/kafka.ts';
 import { findExecutable } from '../../src/stack/process.ts';
 import { integrationServices } from '../support/services.ts';
 import { committed, hl7Note, pipelineEnv, produce, readTopic, setupConfig, sleep, testId, waitFor } from '../fixtures/pipeline/harness.ts';
+import { inputTopic } from '../../src/formats/registry.ts';
 
 const svc = await integrationServices(['fhir']);
 const logger = createLogger('silent');
@@ -229,8 +230,8 @@ test('a document goes end to end over Kafka SASL_SSL (SCRAM-SHA-256, client cert
   const app = await startWorkerApp({ config, role: 'all', logger, stages, commitIntervalMs: 200, http: false });
   try {
     const id = testId('secure');
-    await produce(config, config.topics.hl7In, [{ key: id, value: hl7Note(id) }]);
-    await waitFor('the record committed', async () => (await committed(config, [config.topics.hl7In]))[`${config.topics.hl7In}/0`] === 1, 90_000);
+    await produce(config, inputTopic(config, 'hl7v2'), [{ key: id, value: hl7Note(id) }]);
+    await waitFor('the record committed', async () => (await committed(config, [inputTopic(config, 'hl7v2')]))[`${inputTopic(config, 'hl7v2')}/0`] === 1, 90_000);
     const out = await readTopic(config, config.topics.output, 1);
     assert.equal(out.length, 1);
     assert.equal(out[0]!.headers['medner-document-id'], id);
@@ -255,7 +256,7 @@ test('wrong credentials stop the worker with an error naming the service, and no
   // A record waits on the input topic.
   const good = await setupConfig(secureEnv());
   const id = testId('secure-denied');
-  await produce(good, good.topics.hl7In, [{ key: id, value: hl7Note(id) }]);
+  await produce(good, inputTopic(good, 'hl7v2'), [{ key: id, value: hl7Note(id) }]);
 
   const tryWorker = async (env: Record<string, string>) => {
     const config: Config = loadConfig(env);
@@ -268,7 +269,7 @@ test('wrong credentials stop the worker with an error naming the service, and no
       await stages.close();
     }
   };
-  const same = { TOPIC_HL7_IN: good.topics.hl7In, TOPIC_FHIR_IN: good.topics.fhirIn, TOPIC_OUTPUT: good.topics.output, TOPIC_DEAD_LETTER: good.topics.deadLetter, KAFKA_GROUP_ID: good.kafka.groupId };
+  const same = { TOPIC_HL7_IN: inputTopic(good, 'hl7v2'), TOPIC_FHIR_IN: inputTopic(good, 'fhir'), TOPIC_OUTPUT: good.topics.output, TOPIC_DEAD_LETTER: good.topics.deadLetter, KAFKA_GROUP_ID: good.kafka.groupId };
   await rejects(tryWorker(secureEnv({ ...same, KAFKA_SASL_PASSWORD: 'wrong-password' })), 'KAFKA_AUTH_FAILED', new RegExp(`^Kafka at 127\\.0\\.0\\.1:${saslPort} rejected the SASL credentials \\(SCRAM-SHA-256 as user "medner"\\)`));
   await rejects(tryWorker(secureEnv({ ...same, KAFKA_SASL_USERNAME: 'nobody' })), 'KAFKA_AUTH_FAILED', /rejected the SASL credentials/);
   await rejects(tryWorker(secureEnv({ ...same, REDIS_PASSWORD: 'wrong-password' })), 'REDIS_AUTH_FAILED', new RegExp(`^Redis at redis://127\\.0\\.0\\.1:${redisPort} rejected the login`));
@@ -280,9 +281,9 @@ test('wrong credentials stop the worker with an error naming the service, and no
   // (On a fresh broker the group coordinator may need a moment: NOT_COORDINATOR is retried.)
   let offsets: Record<string, number> | undefined;
   await waitFor('the group coordinator', async () => {
-    offsets = await committed(good, [good.topics.hl7In]).catch(() => undefined);
+    offsets = await committed(good, [inputTopic(good, 'hl7v2')]).catch(() => undefined);
     return offsets !== undefined;
   }, 30_000);
-  assert.deepEqual(offsets, { [`${good.topics.hl7In}/0`]: -1 });
+  assert.deepEqual(offsets, { [`${inputTopic(good, 'hl7v2')}/0`]: -1 });
   assert.equal((await readTopic(good, good.topics.output, 1, 1500)).length, 0);
 });

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CONFIG_KEYS, loadConfig } from '../../src/config/config.ts';
+import { CONFIG_KEYS, isConfigKey, loadConfig } from '../../src/config/config.ts';
 import { REPO_ROOT } from '../../src/stack/paths.ts';
 import { findKubectl, render, schemaProblems, unknownFieldProblems, validateObjects, type K8sObject } from '../support/k8s-validate.ts';
 
@@ -117,7 +117,7 @@ for (const dir of OVERLAYS) {
     const sec = secret(objs);
     const missing = CONFIG_KEYS.filter((k) => !STACK_ONLY.includes(k) && !(k in cm) && !(k in sec));
     assert.deepEqual(missing, [], `add these settings to deploy/k8s/base/kustomization.yaml (configMapGenerator, or secretGenerator for credentials)`);
-    const unknown = [...Object.keys(cm), ...Object.keys(sec)].filter((k) => !CONFIG_KEYS.includes(k));
+    const unknown = [...Object.keys(cm), ...Object.keys(sec)].filter((k) => !isConfigKey(k));
     assert.deepEqual(unknown, [], 'keys medner does not read');
     for (const k of ['FHIR_BEARER_TOKEN', 'FHIR_OAUTH_CLIENT_SECRET', 'REDIS_URL', 'REDIS_PASSWORD', 'KAFKA_SASL_PASSWORD', 'KAFKA_SSL_KEY_PASSWORD']) assert.ok(k in sec && !(k in cm), `${k} belongs in the Secret only`);
     const containers = mednerContainers(objs);

@@ -350,11 +350,11 @@ test('each assertion flag is repeated as a searchable meta.tag (URI.assertionTag
 test('HL7 pass-through codes: MRN -> v2-0203 MR, unknown type left out and counted, an unusable OID never passed on', () => {
   const { doc } = v2Output();
   const run = (d: ClinicalDocument) => buildDocumentTransaction({ doc: d, entities: assertEntities(d.text, entitiesOf(d.text, V2_ENTITIES)), model: MODEL, mapping: bc5cdr, now: CLOCK });
-  const mrn = run({ ...doc, patient: { identifier: { ...doc.patient.identifier!, type: 'MRN' } } });
+  const mrn = run({ ...doc, patient: { ...doc.patient, identifier: { ...doc.patient.identifier!, type: 'MRN' } } });
   const patient = resources(mrn)[0] as fhir4.Patient;
   assert.deepEqual(patient.identifier?.[0]?.type, { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] });
   assert.deepEqual(mrn.identifiersDropped, []);
-  const odd = run({ ...doc, patient: { identifier: { ...doc.patient.identifier!, type: 'XYZ' } } });
+  const odd = run({ ...doc, patient: { ...doc.patient, identifier: { ...doc.patient.identifier!, type: 'XYZ' } } });
   assert.equal((resources(odd)[0] as fhir4.Patient).identifier?.[0]?.type, undefined);
   assert.deepEqual(odd.identifiersDropped, ['patient.identifier.type']);
   // PV1-19 under "urn:oid:1.2": no encounter at all rather than a bad identifier
@@ -364,10 +364,10 @@ test('HL7 pass-through codes: MRN -> v2-0203 MR, unknown type left out and count
   assert.equal((byText(badEnc, 'pneumonia') as fhir4.Condition).encounter, undefined);
   // a patient identifier under such a system: dead-lettered, never matched by a bare value
   assert.throws(
-    () => run({ ...doc, patient: { identifier: { system: 'urn:oid:1.2', value: 'MRN-1' } } }),
+    () => run({ ...doc, patient: { ...doc.patient, identifier: { system: 'urn:oid:1.2', value: 'MRN-1' } } }),
     (e: unknown) => e instanceof MednerError && e.code === 'PATIENT_IDENTIFIER_UNUSABLE' && !e.retriable,
   );
-  assert.throws(() => run({ ...doc, patient: { identifier: { system: 'GENHOSP', value: 'MRN-1' } } }), (e: unknown) => e instanceof MednerError && e.code === 'PATIENT_IDENTIFIER_UNUSABLE');
+  assert.throws(() => run({ ...doc, patient: { ...doc.patient, identifier: { system: 'GENHOSP', value: 'MRN-1' } } }), (e: unknown) => e instanceof MednerError && e.code === 'PATIENT_IDENTIFIER_UNUSABLE');
 });
 
 test('TXA-2 document types: LOINC where certain plus v2-0270 with its system; unknown local codes as text only', () => {

@@ -32,7 +32,7 @@ test('CR, LF and CRLF segment endings and an MLLP frame with BOM give the same d
     assert.equal(d.id, 'DOC-100');
     assert.equal(d.messageType, 'MDM^T02');
     assert.equal(d.messageId, 'C100');
-    assert.deepEqual(d.patient, { identifier: { value: 'MRN12345', system: 'urn:oid:2.16.840.1.113883.3.999', type: 'MR' } });
+    assert.deepEqual(d.patient, { identifier: { value: 'MRN12345', system: 'urn:oid:2.16.840.1.113883.3.999', type: 'MR' }, createIfAbsent: true });
     assert.deepEqual(d.encounter, { identifier: { system: 'urn:medner:hl7v2:authority:GENHOSP', value: 'VN778' } });
     assert.deepEqual(d.type, { system: 'http://loinc.org', code: '11506-3', display: 'Progress note' });
     assert.equal(d.date, '2024-03-12T09:30:00-05:00');

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { documentsFromFile, sniffFormat, splitHl7 } from '../../src/ingest/outgoing-documents.ts';
+import { documentsFromFile } from '../../src/ingest/outgoing-documents.ts';
+import { splitHl7 } from '../../src/formats/hl7v2/format.ts';
+import { DEFAULT_FORMATS } from '../../src/formats/registry.ts';
 
-test('format is sniffed from the content', () => {
+test('the format is recognized from the content, by the formats in registry order', () => {
   const rows: [string, string | undefined][] = [
     ['MSH|^~\\&|A', 'hl7v2'],
     ['\x0bMSH|^~\\&|A', 'hl7v2'],
@@ -13,7 +15,7 @@ test('format is sniffed from the content', () => {
     ['hello', undefined],
     ['', undefined],
   ];
-  for (const [s, want] of rows) assert.equal(sniffFormat(Buffer.from(s, 'utf8')), want, JSON.stringify(s));
+  for (const [s, want] of rows) assert.equal(DEFAULT_FORMATS.recognize(Buffer.from(s, 'utf8'))?.name, want, JSON.stringify(s));
 });
 
 test('HL7 files split at MSH, batch envelopes dropped, any line ending', () => {
@@ -67,7 +69,7 @@ test('empty, blank, unknown, non-UTF-8 JSON and message-less HL7 files are refus
     ['b.hl7', Buffer.from([0xef, 0xbb, 0xbf, 0x20, 0x0a]), 'EMPTY_INPUT'],
     ['x.bin', Buffer.from([0x00, 0x01, 0x02, 0xff]), 'UNKNOWN_FORMAT'],
     ['l.json', Buffer.from('{"a":"caf\xe9"}', 'latin1'), 'BAD_ENCODING'],
-    ['h.hl7', Buffer.from('\x0b\x1c\r'), 'UNKNOWN_FORMAT'],
+    ['h.hl7', Buffer.from('\x0b\x1c\r'), 'NO_MESSAGES'], // an MLLP frame with nothing in it
   ];
   for (const [file, buf, code] of cases) {
     assert.throws(() => documentsFromFile(file, buf), (err: unknown) => (err as { code?: string }).code === code, file);

@@ -14,6 +14,7 @@ import type { Stages } from '../../core/ports.ts';
 import { valueSummary } from '../../fhir/observation-value.ts';
 import { ensureTopics } from '../../ingest/topics.ts';
 import { connectKafkaAdmin } from '../../kafka/admin.ts';
+import { DEFAULT_FORMATS, inputTopic } from '../../formats/registry.ts';
 
 /**
  * The demo's own topics, consumer group and queue (issue 20): it can run beside `npm start`
@@ -24,7 +25,7 @@ export function demoConfig(config: Config, run: string): Config {
   return {
     ...config,
     kafka: { ...config.kafka, groupId: `${n}.group` },
-    topics: { ...config.topics, hl7In: `${n}.hl7v2`, fhirIn: `${n}.fhir`, output: `${n}.out`, deadLetter: `${n}.dead-letter`, partitions: 1, replicationFactor: 1 },
+    topics: { ...config.topics, inputs: Object.fromEntries(DEFAULT_FORMATS.formats.map((f) => [f.topicKey, `${n}.${f.name}`])), output: `${n}.out`, deadLetter: `${n}.dead-letter`, partitions: 1, replicationFactor: 1 },
     redis: { ...config.redis, queueName: `${n.replace(/\./g, '-')}` },
     http: { ...config.http, port: 0 },
   };
@@ -92,7 +93,7 @@ async function putSourceDocument(config: Config, value: Buffer | Uint8Array | st
 async function deleteDemoTopics(config: Config): Promise<void> {
   const admin = await connectKafkaAdmin({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-demo-admin` });
   try {
-    await admin.deleteTopics([config.topics.hl7In, config.topics.fhirIn, config.topics.output, config.topics.deadLetter]);
+    await admin.deleteTopics([...DEFAULT_FORMATS.topics(config), config.topics.output, config.topics.deadLetter]);
   } finally {
     await admin.close();
   }
@@ -115,7 +116,7 @@ export function registerDemo(program: Command): void {
       watchdog.unref();
       const config = demoConfig(base, Date.now().toString(36));
       await ensureTopics(config);
-      say(`demo topics ${config.topics.hl7In}, ${config.topics.fhirIn} (group ${config.kafka.groupId}): the live feed is not touched`);
+      say(`demo topics ${DEFAULT_FORMATS.topics(config).join(', ')} (group ${config.kafka.groupId}): the live feed is not touched`);
       const logger = createLogger('warn');
       const stages = await createStages(config, logger);
       const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-demo` }, logger);
@@ -146,7 +147,7 @@ export function registerDemo(program: Command): void {
           for (const [i, d] of documentsFromFile(file, readFileSync(file)).entries()) {
             if (d.format === 'fhir') await putSourceDocument(config, d.value);
             for (const doc of await stages.parse(d.value, { kind: 'file', path: file, index: i }, d.format)) expected.set(doc.id, f);
-            await producer.send(d.format === 'hl7v2' ? config.topics.hl7In : config.topics.fhirIn, [{ key: d.key, value: d.value }]);
+            await producer.send(inputTopic(config, d.format), [{ key: d.key, value: d.value }]);
           }
           say(`sent ${file}`);
         }

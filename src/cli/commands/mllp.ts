@@ -4,6 +4,7 @@ import { createKafka, createProducer } from '../../kafka/client.ts';
 import { createLogger } from '../../ops/logger.ts';
 import { onShutdown } from '../../ops/shutdown.ts';
 import { startMllpServer } from '../../mllp/server.ts';
+import { inputTopic } from '../../formats/registry.ts';
 
 export function registerMllp(program: Command): void {
   program
@@ -18,7 +19,7 @@ export function registerMllp(program: Command): void {
       const server = await startMllpServer({
         host: o.host ?? config.mllp.host,
         port: o.port ?? config.mllp.port,
-        topic: config.topics.hl7In,
+        topic: inputTopic(config, 'hl7v2'),
         producer,
         logger,
         maxMessageBytes: config.mllp.maxMessageBytes,
@@ -27,7 +28,7 @@ export function registerMllp(program: Command): void {
         maxConnections: config.mllp.maxConnections,
         ...(config.mllp.tls ? { tls: config.mllp.tls } : {}),
       });
-      process.stderr.write(`MLLP listening on ${o.host ?? config.mllp.host}:${server.port}${config.mllp.tls ? ' (TLS)' : ''} -> ${config.topics.hl7In}; Ctrl-C stops\n`);
+      process.stderr.write(`MLLP listening on ${o.host ?? config.mllp.host}:${server.port}${config.mllp.tls ? ' (TLS)' : ''} -> ${inputTopic(config, 'hl7v2')}; Ctrl-C stops\n`);
       onShutdown(logger, async () => {
         await server.close();
         await producer.close();

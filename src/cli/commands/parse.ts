@@ -5,6 +5,7 @@ import { errorCode, MednerError } from '../../core/errors.ts';
 import { FhirClient } from '../../fhir/fhir-client.ts';
 import type { FetchBinary } from '../../formats/fhir/to-documents.ts';
 import { parseDocuments } from '../../formats/intake.ts';
+import { DEFAULT_FORMATS } from '../../formats/registry.ts';
 
 async function readInput(file: string): Promise<Buffer> {
   if (file !== '-') return readFile(file);
@@ -31,10 +32,10 @@ export function registerParse(program: Command): void {
     .command('parse')
     .description('parse HL7 v2 / FHIR R4 files ("-" for stdin) into ClinicalDocument JSON lines; bad inputs: "<file>: <CODE>: <message>" on stderr, exit 2')
     .argument('<files...>', 'files to parse, or - for stdin')
-    .option('--format <format>', 'hl7v2 or fhir (default: sniffed from the content)')
+    .option('--format <format>', `an input format: ${DEFAULT_FORMATS.names.join(' or ')} (default: recognized from the content)`)
     .action(async (files: string[], opts: { format?: string }) => {
-      if (opts.format !== undefined && opts.format !== 'hl7v2' && opts.format !== 'fhir') throw new MednerError('USAGE', '--format must be hl7v2 or fhir');
-      const format = opts.format as 'hl7v2' | 'fhir' | undefined;
+      if (opts.format !== undefined && DEFAULT_FORMATS.get(opts.format) === undefined) throw new MednerError('USAGE', `--format must be ${DEFAULT_FORMATS.names.join(' or ')}`);
+      const format = opts.format;
       const fetchBinary = lazyFetcher();
       let failed = 0;
       for (const file of files) {

@@ -7,6 +7,7 @@ import { startWorkerApp, type WorkerApp } from '../../pipeline/worker-app.ts';
 import type { Stages } from '../../core/ports.ts';
 import { replayWorkerCount } from '../../queue/inference-queue.ts';
 import { MednerError } from '../../core/errors.ts';
+import { DEFAULT_FORMATS } from '../../formats/registry.ts';
 
 function isoDate(v: string): Date {
   const d = new Date(v);
@@ -81,7 +82,7 @@ export function registerReplay(program: Command): void {
           process.stderr.write('no inference worker serves the queue: starting one in this process\n');
           pool = await startWorkerApp({ config, role: 'inference', logger, stages, http: false });
         }
-        const topics = o.deadLetter ? [config.topics.deadLetter] : o.topic ? [o.topic] : [config.topics.hl7In, config.topics.fhirIn];
+        const topics = o.deadLetter ? [config.topics.deadLetter] : o.topic ? [o.topic] : DEFAULT_FORMATS.topics(config);
         for (const topic of topics) {
           const summary = await runReplay({
             config,

@@ -4,11 +4,12 @@ import { loadConfig } from '../../config/config.ts';
 import { createKafka, createProducer } from '../../kafka/client.ts';
 import { documentsFromFile } from '../../ingest/outgoing-documents.ts';
 import { createLogger } from '../../ops/logger.ts';
+import { inputTopic } from '../../formats/registry.ts';
 
 export function registerSend(program: Command): void {
   program
     .command('send')
-    .description('put documents on the right input topic (HL7 v2 -> TOPIC_HL7_IN, FHIR JSON -> TOPIC_FHIR_IN); key = document id')
+    .description('put documents on their format\'s input topic (HL7 v2 -> TOPIC_HL7_IN, FHIR JSON -> TOPIC_FHIR_IN); key = document id')
     .argument('<files...>', 'HL7 v2 files (one or more messages), FHIR JSON resources, or NDJSON')
     .action(async (files: string[]) => {
       const config = loadConfig();
@@ -29,7 +30,7 @@ export function registerSend(program: Command): void {
             continue;
           }
           for (const d of docs) {
-            const topic = d.format === 'hl7v2' ? config.topics.hl7In : config.topics.fhirIn;
+            const topic = inputTopic(config, d.format);
             await producer.send(topic, [{ key: d.key, value: d.value, headers: { 'medner-sent-from': 'medner-send' } }]);
             counts.set(topic, (counts.get(topic) ?? 0) + 1);
           }

@@ -99,10 +99,10 @@ function patientFrom(r: FieldReader, pid: Segment | undefined): PatientRef {
     const identifier: { system?: string; value: string; type?: string } = { value: pick.value };
     if (pick.system) identifier.system = pick.system;
     if (pick.type) identifier.type = pick.type;
-    return { identifier };
+    return { identifier, createIfAbsent: true };
   }
   const pid2 = r.component(field(pid, 2), 1);
-  if (pid2.trim() !== '') return { identifier: { value: pid2 } };
+  if (pid2.trim() !== '') return { identifier: { value: pid2 }, createIfAbsent: true };
   throw new IntakeError('MISSING_FIELD', 'PID-3 patient identifier is missing');
 }
 
