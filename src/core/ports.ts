@@ -72,10 +72,22 @@ export interface OutputSummary {
   identifiersDropped?: string[];
 }
 
+/** Per-write options of OutputPort.write. */
+export interface OutputWriteOptions {
+  /**
+   * ms since epoch when the ingest side read the document (the job's `receivedAt`): becomes
+   * Provenance.recorded, so every try of one job writes the same content. A try whose transaction
+   * outlived its timeout (a hung server that answers later) and the retry that read the server
+   * before that transaction landed then write the same Provenance, which the server keeps at its
+   * version instead of making a second one. Default: the time of the write.
+   */
+  receivedAt?: number;
+}
+
 /** Writes a document's results durably: every configured sink, in order. */
 export interface OutputPort {
   /** `entities`: the NLP stage's output for the document (attributes, assertions, screening). */
-  write(doc: ClinicalDocument, entities: AssertedEntity[], model: ModelInfo): Promise<OutputSummary>;
+  write(doc: ClinicalDocument, entities: AssertedEntity[], model: ModelInfo, opts?: OutputWriteOptions): Promise<OutputSummary>;
 }
 
 export interface DeadLetterInput {

@@ -22,7 +22,7 @@ import { MODEL_CONFIG_FILE, type ModelConfig } from '../nlp/model-config.ts';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../ops/logger.ts';
 import { createKafka, createProducer, type ProducerPort } from '../kafka/client.ts';
-import type { OutputPort, OutputSink, OutputSummary, SinkResult, Stages } from '../core/ports.ts';
+import type { OutputPort, OutputSink, OutputSummary, OutputWriteOptions, SinkResult, Stages } from '../core/ports.ts';
 import { buildSinks, SHIPPED_SINKS, type SinkFactory } from './sinks/registry.ts';
 
 /** The model's own label mapping when its folder has one, else the shipped BC5CDR mapping. */
@@ -72,10 +72,12 @@ export interface StagesOptions {
  */
 export function createOutput(config: Config, sinks: readonly OutputSink[], mapping: LabelMapping): OutputPort {
   return {
-    async write(doc: ClinicalDocument, entities: AssertedEntity[], model: ModelInfo): Promise<OutputSummary> {
+    async write(doc: ClinicalDocument, entities: AssertedEntity[], model: ModelInfo, opts: OutputWriteOptions = {}): Promise<OutputSummary> {
       // Bounds first (issue 20): nothing over them reaches any sink.
       checkEntityCount(entities.length, config.limits);
-      const out = buildDocumentTransaction({ doc, entities, model, mapping });
+      // Provenance.recorded: when the job's document was received, the same in every try of the job (OutputWriteOptions).
+      const { receivedAt } = opts;
+      const out = buildDocumentTransaction({ doc, entities, model, mapping, ...(receivedAt !== undefined ? { now: () => new Date(receivedAt) } : {}) });
       const spansDropped = limitSpans(out.bundle, config.limits.maxSpansPerResource);
       checkTransaction(out.bundle, config.limits);
       const results: Record<string, SinkResult> = {};

@@ -96,7 +96,7 @@ export function startInferenceWorker(o: InferenceWorkerOptions): InferenceWorker
     }
     let summary;
     try {
-      summary = await o.output.write(doc, entities, o.engine.model);
+      summary = await o.output.write(doc, entities, o.engine.model, { receivedAt: job.data.receivedAt });
     } catch (err) {
       const code = errorCode(err);
       const failure = encodeFailure({ stage: 'output', code, message: safeMessage(err) });
