@@ -84,7 +84,7 @@ export function hostileInput(i: number, seed = 1): HostileInput {
     () => ({
       kind: 'base64-attachment',
       topic: 'fhir',
-      value: Buffer.from(JSON.stringify({ resourceType: 'DocumentReference', id, status: 'current', subject: { identifier: { value: mrn } }, content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(`${name} has pneumonia. `.repeat(25_000)).toString('base64') } }] })),
+      value: Buffer.from(JSON.stringify({ resourceType: 'DocumentReference', id, status: 'current', subject: { identifier: { value: mrn } }, content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(`${name} has pneumonia. `.repeat(25_000).slice(0, 520_000)).toString('base64') } }] })),
       expect: 'dead-letter',
     }),
   ];
