@@ -19,8 +19,9 @@
  *               server, identical to a clean run (`medner verify --json` on the same documents:
  *               the same model run offline, compared with what the server holds, ids and content
  *               minus meta) and no dead letter; a hostile input on the dead-letter topic with a
- *               reason code and no Provenance. Provenance and DocumentReference written during the
- *               run: one per good note.
+ *               reason code and no Provenance. DocumentReference written during the run: one per
+ *               good note; Provenance: one per good note that has one in the clean run (a note in
+ *               which the model finds nothing has no derived resource, so no Provenance).
  *   versions    no resource written during the run has a second version (meta.versionId of every
  *               resource of the ten types we write, last updated since the start);
  *   RSS         the worker's peak resident memory (sampled from /proc every 250 ms) under --rss-bound-mb;
@@ -235,9 +236,10 @@ async function versionsSince(since: Date): Promise<{ byType: Record<string, numb
 }
 
 /** `medner verify --json` on the good notes: one line per document, whether the server holds exactly what a clean run writes. */
-async function verifyFiles(files: string[]): Promise<Map<string, { same: boolean; counts?: unknown; changed?: unknown }>> {
-  const out = new Map<string, { same: boolean; counts?: unknown; changed?: unknown }>();
-  const CHUNK = 1000;
+async function verifyFiles(files: string[]): Promise<Map<string, { same: boolean; provenance: boolean; counts?: unknown; changed?: unknown }>> {
+  const out = new Map<string, { same: boolean; provenance: boolean; counts?: unknown; changed?: unknown }>();
+  // `medner verify` with 250 or more documents in one call died with SIGSEGV (shipped model, 2026-12-01); 100 at a time.
+  const CHUNK = 100;
   for (let i = 0; i < files.length; i += CHUNK) {
     const chunk = files.slice(i, i + CHUNK);
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', '--json', ...chunk], { env: { ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -249,8 +251,10 @@ async function verifyFiles(files: string[]): Promise<Map<string, { same: boolean
     if (code !== 0 && code !== 3) say(`verify exited ${code}: ${stderr.slice(-400)}`);
     for (const line of stdout.split('\n')) {
       if (!line.startsWith('{')) continue;
-      const r = JSON.parse(line) as { documentId: string; same: boolean; counts: unknown; updated?: string[]; created?: string[]; changedFields?: unknown };
-      out.set(r.documentId, { same: r.same, counts: r.counts, ...(r.same ? {} : { changed: { created: r.created?.slice(0, 5), updated: r.updated?.slice(0, 5), fields: r.changedFields } }) });
+      const r = JSON.parse(line) as { documentId: string; same: boolean; counts: unknown; updated?: string[]; created?: string[]; unchanged?: string[]; changedFields?: unknown };
+      // Whether a clean run writes a Provenance for it: only a document with at least one derived resource has one.
+      const provenance = [...(r.unchanged ?? []), ...(r.created ?? []), ...(r.updated ?? [])].some((u) => u.startsWith('Provenance/'));
+      out.set(r.documentId, { same: r.same, provenance, counts: r.counts, ...(r.same ? {} : { changed: { created: r.created?.slice(0, 5), updated: r.updated?.slice(0, 5), fields: r.changedFields } }) });
     }
   }
   return out;
@@ -525,7 +529,9 @@ async function main() {
   const phiKafka = logPhiHits(kafkaLog, logStart.kafka, phiValues);
   const fhirOutage = applied.find((a) => a.fault.startsWith('fhir'));
   const rssSorted = [...rssSamples].sort((a, b) => a - b);
-  const perDocOk = versions.byType.Provenance === good && versions.byType.DocumentReference === good;
+  // One DocumentReference per note; one Provenance per note that a clean run gives one (a note with no entity has none).
+  const provenanceExpected = verified.size === good ? [...verified.values()].filter((v) => v.provenance).length : good;
+  const perDocOk = versions.byType.Provenance === provenanceExpected && versions.byType.DocumentReference === good;
   const result = {
     run,
     date: new Date().toISOString(),
@@ -541,7 +547,7 @@ async function main() {
     seconds: { send: (sentAt - t0) / 1000, drainAfterSend: (doneAt - sentAt) / 1000, total: (doneAt - t0) / 1000, verify: verifyS },
     placement: { correct: total - wrong.length, wrong: wrong.length, lost, inBoth, examples: wrong.slice(0, 10) },
     cleanRunComparison: { documents: verified.size, same: [...verified.values()].filter((v) => v.same).length, differs: differs.length, examples: differs.slice(0, 3) },
-    fhirResourcesWritten: { ...versions.byType, onePerDocument: perDocOk },
+    fhirResourcesWritten: { ...versions.byType, provenanceExpected, onePerDocument: perDocOk },
     newVersions: { count: versions.bumped.length, examples: versions.bumped.slice(0, 10) },
     deadLetters: { records: deads.length, byReason: deadLetterReasons, duplicates: deadLetterDuplicates },
     byKind: Object.fromEntries([...byKind].map(([kind, s]) => [kind, { n: s.n, ok: s.ok, reasons: [...s.reasons].sort() }])),
@@ -581,7 +587,7 @@ async function main() {
   console.log(`| drained | ${drained} in ${result.seconds.total.toFixed(0)} s (send ${result.seconds.send.toFixed(0)} s) |`);
   console.log(`| misplaced / lost / in both places | ${wrong.length} / ${lost} / ${inBoth} |`);
   console.log(`| server = clean run (medner verify) | ${result.cleanRunComparison.same} / ${good} |`);
-  console.log(`| Provenance / DocumentReference written | ${versions.byType.Provenance} / ${versions.byType.DocumentReference} (good notes: ${good}) |`);
+  console.log(`| Provenance / DocumentReference written | ${versions.byType.Provenance} / ${versions.byType.DocumentReference} (good notes: ${good}, ${provenanceExpected} with a Provenance in a clean run) |`);
   console.log(`| resources at a version above 1 | ${versions.bumped.length} |`);
   console.log(`| dead letters | ${deads.length} (duplicates ${deadLetterDuplicates}): ${Object.entries(deadLetterReasons).map(([r, n]) => `${r} ${n}`).join(', ') || '-'} |`);
   console.log(`| worker crashes | ${crashes} |`);
