@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { MednerError } from '../core/errors.ts';
 import { schemaErrors, schemaValidator } from '../core/json-schema.ts';
 import type { AttributeKind, Entity, EntityAttribute } from '../core/entity.ts';
+import { compileSigRules, splitSigs, type SigRules } from './sig.ts';
 
 /**
  * Attributes by relation: attaches each attribute span (a Lab_value, Dosage, Frequency,
@@ -60,6 +61,8 @@ export interface AttributeRules {
   listSeparator: string;
   /** Lab analytes labelled as drugs ("potassium 5.9 mmol/L") become tests: see relabelLabAnalytes. */
   labAnalytes?: { from: string[]; to: string; window: number; terms: string[]; context: string; valueUnits: string };
+  /** Medication sigs split into dose, route and frequency spans before attachment: see src/nlp/sig.ts. */
+  sig?: SigRules;
 }
 
 const RULES_FILE = new URL('./attribute-rules.json', import.meta.url);
@@ -81,6 +84,13 @@ export function parseAttributeRules(raw: unknown, source = 'attribute rules'): A
       new RegExp(re, 'u');
     } catch (err) {
       throw new MednerError('RULES_INVALID', `${source}: bad regular expression ${JSON.stringify(re)}`, { cause: err });
+    }
+  }
+  if (r.sig) {
+    try {
+      compileSigRules(r.sig);
+    } catch (err) {
+      throw new MednerError('RULES_INVALID', `${source}: bad regular expression in sig`, { cause: err });
     }
   }
   return r;
@@ -233,12 +243,13 @@ function link(links: Map<number, number[]>, kindsOf: Map<number, Set<AttributeKi
 
 /**
  * The entities with `attributes` set on every head that got some (sorted by start); attribute
- * spans stay in the list as they are. Pure: the input is not modified. Entities that already
+ * spans stay in the list, except that a medication sig is first split into its dose, route and
+ * frequency spans (rules.sig, src/nlp/sig.ts; entities inside a sig are replaced by its parts). Pure: the input is not modified. Entities that already
  * carry attributes keep them (and nothing is added to them).
  */
 export function attachAttributes(text: string, input: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
   if (input.some((e) => e.attributes !== undefined)) return [...input];
-  const entities = relabelLabAnalytes(text, input, rules);
+  const entities = relabelLabAnalytes(text, rules.sig ? splitSigs(text, input, rules.sig) : input, rules);
   const byLabel = new Map<string, AttributeRule>(rules.rules.map((r) => [r.label, r]));
   const links = attributeLinks(text, entities, rules);
   return entities.map((e, i) => {

@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Entity } from '../../src/core/entity.ts';
+import { attachAttributes, defaultAttributeRules, parseAttributeRules } from '../../src/nlp/attributes.ts';
+import { splitSigs } from '../../src/nlp/sig.ts';
+import { MednerError } from '../../src/core/errors.ts';
+
+/** Entities from (text, label) pairs, found left to right in the sentence. */
+function ents(text: string, spans: [string, string][]): Entity[] {
+  let from = 0;
+  return spans.map(([t, label]) => {
+    const start = text.indexOf(t, from);
+    assert.ok(start >= 0, `${t} not in text`);
+    from = start + t.length;
+    return { start, end: start + t.length, text: t, label, score: 0.9 };
+  });
+}
+
+const sig = defaultAttributeRules().sig!;
+const spans = (out: Entity[]): string[] => out.map((e) => `${e.label}:${e.text}`);
+const attrsOf = (out: Entity[], text: string): string[] => (out.find((e) => e.text === text)?.attributes ?? []).map((a) => `${a.kind}:${a.text}`);
+
+test('a whole sig in one dose span is split into dose, route and frequency', () => {
+  const text = 'Gentamicin 80 mg IV q8h was started.';
+  assert.deepEqual(spans(splitSigs(text, ents(text, [['Gentamicin', 'Medication'], ['80 mg IV q8h', 'Dosage']]), sig)), [
+    'Medication:Gentamicin',
+    'Dosage:80 mg',
+    'Administration:IV',
+    'Frequency:q8h',
+  ]);
+});
+
+test('a dose span with a frequency only ("500 mg bid") gives dose and frequency', () => {
+  const text = 'Cephalexin 500 mg bid for 7 days.';
+  assert.deepEqual(spans(splitSigs(text, ents(text, [['Cephalexin', 'Medication'], ['500 mg bid', 'Dosage']]), sig)), ['Medication:Cephalexin', 'Dosage:500 mg', 'Frequency:bid']);
+});
+
+test('untagged route and frequency right after a dose are picked up; the clause ends the sig', () => {
+  const text = 'Heparin 5000 units subcutaneously every 8 hours for prophylaxis.';
+  const out = attachAttributes(text, ents(text, [['Heparin', 'Medication'], ['5000 units', 'Dosage']]));
+  assert.deepEqual(attrsOf(out, 'Heparin'), ['dose:5000 units', 'route:subcutaneously', 'frequency:every 8 hours']);
+});
+
+test('route and frequency mis-tagged as other labels after a dose are replaced by their parts', () => {
+  const text = 'Lorazepam 1 mg sublingually nightly.';
+  const out = attachAttributes(text, ents(text, [['Lorazepam', 'Medication'], ['1 mg', 'Dosage'], ['sublingually', 'Medication'], ['nightly', 'Dosage']]));
+  assert.deepEqual(spans(out), ['Medication:Lorazepam', 'Dosage:1 mg', 'Administration:sublingually', 'Frequency:nightly']);
+  assert.deepEqual(attrsOf(out, 'Lorazepam'), ['dose:1 mg', 'route:sublingually', 'frequency:nightly']);
+});
+
+test('a number cut off before its unit ("[650] [mg]") joins the dose', () => {
+  const text = 'Ibuprofen 400 mg PO q6h.';
+  const out = splitSigs(text, ents(text, [['Ibuprofen', 'Medication'], ['400', 'Lab_value'], ['mg', 'Dosage']]), sig);
+  assert.deepEqual(spans(out), ['Medication:Ibuprofen', 'Dosage:400 mg', 'Administration:PO', 'Frequency:q6h']);
+});
+
+test('an interval and "as needed" are one frequency span', () => {
+  const text = 'Morphine 2 mg IV every 4 hours prn pain.';
+  const out = splitSigs(text, ents(text, [['Morphine', 'Medication'], ['2 mg', 'Dosage']]), sig);
+  assert.deepEqual(spans(out), ['Medication:Morphine', 'Dosage:2 mg', 'Administration:IV', 'Frequency:every 4 hours prn']);
+});
+
+test('nothing changes when the sig is already one span per part, or when no sig vocabulary follows', () => {
+  const text = 'Warfarin 5 mg orally daily; aspirin 81 mg with food. Therapy lasted 3 weeks.';
+  const input = ents(text, [['Warfarin', 'Medication'], ['5 mg', 'Dosage'], ['orally', 'Administration'], ['daily', 'Frequency'], ['aspirin', 'Medication'], ['81 mg', 'Dosage'], ['3 weeks', 'Dosage']]);
+  const out = splitSigs(text, input, sig);
+  assert.deepEqual(out, input);
+});
+
+test('a sig stops where another entity straddles it and never takes a dose span it cannot cover', () => {
+  const text = 'Prednisone 60 mg daily tapered, dose of two weeks.';
+  const input = ents(text, [['Prednisone', 'Medication'], ['60 mg daily tapered', 'Dosage'], ['weeks', 'Dosage']]);
+  assert.deepEqual(splitSigs(text, input, sig), input);
+  const text2 = 'Metformin 500 mg twice daily with meals.';
+  const input2 = ents(text2, [['Metformin', 'Medication'], ['500 mg', 'Dosage'], ['twice daily with meals', 'Frequency']]);
+  assert.deepEqual(spans(splitSigs(text2, input2, sig)), ['Medication:Metformin', 'Dosage:500 mg', 'Frequency:twice daily with meals']);
+});
+
+test('each drug of a list keeps its own sig', () => {
+  const text = 'Discharged on amlodipine 5 mg daily and metformin 1000 mg twice daily.';
+  const out = attachAttributes(text, ents(text, [['amlodipine', 'Medication'], ['5 mg daily', 'Dosage'], ['metformin', 'Medication'], ['1000 mg twice daily', 'Dosage']]));
+  assert.deepEqual(attrsOf(out, 'amlodipine'), ['dose:5 mg', 'frequency:daily']);
+  assert.deepEqual(attrsOf(out, 'metformin'), ['dose:1000 mg', 'frequency:twice daily']);
+});
+
+test('rules without a sig section change nothing; a bad sig expression is RULES_INVALID', () => {
+  const { sig: _omit, ...rest } = structuredClone(defaultAttributeRules());
+  const text = 'Gentamicin 80 mg IV q8h was started.';
+  const out = attachAttributes(text, ents(text, [['Gentamicin', 'Medication'], ['80 mg IV q8h', 'Dosage']]), parseAttributeRules(rest));
+  assert.deepEqual(attrsOf(out, 'Gentamicin'), ['dose:80 mg IV q8h']);
+  const bad = structuredClone(defaultAttributeRules());
+  bad.sig!.routes = ['(unclosed'];
+  assert.throws(() => parseAttributeRules(bad), (e: unknown) => e instanceof MednerError && e.code === 'RULES_INVALID');
+});
