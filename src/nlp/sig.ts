@@ -52,7 +52,8 @@ const alt = (xs: string[]): string => xs.map((x) => `(?:${x})`).join('|');
 export function compileSigRules(r: SigRules): Compiled {
   let c = cache.get(r);
   if (c) return c;
-  const units = alt(r.units);
+  // Longest first, so "mg/kg" is not cut at "mg".
+  const units = alt([...r.units].sort((a, b) => b.length - a.length));
   c = {
     dose: new RegExp(String.raw`(?:${r.number})\s*(?:${units})${END}`, 'iuy'),
     route: new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${alt(r.routes)})${END}`, 'iuy'),

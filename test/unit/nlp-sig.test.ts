@@ -92,3 +92,13 @@ test('rules without a sig section change nothing; a bad sig expression is RULES_
   bad.sig!.routes = ['(unclosed'];
   assert.throws(() => parseAttributeRules(bad), (e: unknown) => e instanceof MednerError && e.code === 'RULES_INVALID');
 });
+
+test('a compound unit is one dose ("15 mg/kg"), not cut at its first unit', () => {
+  const text = 'Vancomycin 15 mg/kg IV q12h.';
+  assert.deepEqual(spans(splitSigs(text, ents(text, [['Vancomycin', 'Medication'], ['15 mg/kg IV q12h', 'Dosage']]), sig)), [
+    'Medication:Vancomycin',
+    'Dosage:15 mg/kg',
+    'Administration:IV',
+    'Frequency:q12h',
+  ]);
+});
