@@ -276,7 +276,7 @@ export class FhirClient {
     }
     const outcome = isOutcome(json) ? json : undefined;
     const status = res.status;
-    const what = `FHIR ${method} ${describe(path)}: HTTP ${status}${outcome ? ` (${summarize(outcome)})` : ''}`;
+    const what = `FHIR ${method} ${describe(path)}: HTTP ${status}${outcome ? ` (${summarizeOutcome(outcome)})` : ''}`;
     if (status === 429 || status >= 500 || status === 409) {
       const ra = retryAfterMs(res.headers.get('retry-after'));
       throw new FhirError('FHIR_UNAVAILABLE', what, { retriable: true, status, ...(outcome ? { outcome } : {}), ...(ra !== undefined ? { retryAfterMs: ra } : {}) });
@@ -355,12 +355,35 @@ function isOutcome(x: unknown): x is fhir4.OperationOutcome {
   return typeof x === 'object' && x !== null && (x as { resourceType?: unknown }).resourceType === 'OperationOutcome';
 }
 
-/** Issue codes and HAPI message ids only: diagnostics can quote submitted (patient) content. */
-function summarize(o: fhir4.OperationOutcome): string {
-  return (o.issue ?? [])
-    .slice(0, 3)
-    .map((i) => `${i.severity}/${i.code}${/HAPI-\d+/.exec(i.diagnostics ?? '')?.[0] ? ` ${/HAPI-\d+/.exec(i.diagnostics ?? '')![0]}` : ''}`)
-    .join('; ');
+const SEVERITY_RANK: Record<string, number> = { fatal: 0, error: 1, warning: 2, information: 3 };
+/** Errors (and fatal issues) shown in a message at most; without any error, the first SUMMARY_WARNINGS other issues. */
+const SUMMARY_ERRORS = 20;
+const SUMMARY_WARNINGS = 3;
+const MESSAGE_ID_URL = 'http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id';
+
+/**
+ * The issues of an OperationOutcome for a message: every fatal/error issue (up to SUMMARY_ERRORS), or
+ * when there is none the first SUMMARY_WARNINGS warnings, and how many issues were left out (a 422's
+ * warnings, e.g. dom-6, used to hide its errors). Per issue: severity/code, the element path (without the `Type/id` comments HAPI
+ * puts in it), the validator's message id and the HAPI message number. Never the diagnostics text: it
+ * can quote submitted (patient) content.
+ */
+export function summarizeOutcome(o: fhir4.OperationOutcome): string {
+  const issues = [...(o.issue ?? [])].sort((a, b) => (SEVERITY_RANK[a.severity] ?? 4) - (SEVERITY_RANK[b.severity] ?? 4));
+  const errors = issues.filter((i) => i.severity === 'fatal' || i.severity === 'error');
+  const shown = errors.length > 0 ? errors.slice(0, SUMMARY_ERRORS) : issues.slice(0, SUMMARY_WARNINGS);
+  const parts = shown.map((i) => {
+    const where = (i.expression?.[0] ?? i.location?.[0])?.replace(/\/\*.*?\*\//g, '').replace(/\s+/g, '');
+    const msgId = i.extension?.find((e) => e.url === MESSAGE_ID_URL)?.valueString;
+    const hapi = /HAPI-\d+/.exec(i.diagnostics ?? '')?.[0];
+    return [`${i.severity}/${i.code}`, where, msgId && /^[\w.-]{1,80}$/.test(msgId) ? `[${msgId}]` : undefined, hapi].filter(Boolean).join(' ');
+  });
+  const left = issues.length - shown.length;
+  if (left > 0) {
+    const leftErrors = errors.length - Math.min(errors.length, SUMMARY_ERRORS);
+    parts.push(`+${left} more${leftErrors > 0 ? ` (${leftErrors} errors)` : ''}`);
+  }
+  return parts.join('; ');
 }
 
 /** The resource type part of a path, for messages: no ids or search values (they can identify a patient). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as fhir4 from 'fhir/r4.js';
-import { FhirClient, FhirError, type FhirClientOptions } from '../../src/fhir/fhir-client.ts';
+import { FhirClient, FhirError, summarizeOutcome, type FhirClientOptions } from '../../src/fhir/fhir-client.ts';
 import { MednerError, isRetriable } from '../../src/core/errors.ts';
 
 /** A scripted fetch: each call takes the next step; records what was sent. */
@@ -88,6 +88,32 @@ test('400 is FHIR_REJECTED, not retried, carrying the OperationOutcome; messages
     return true;
   });
   assert.equal(s.calls.length, 1);
+});
+
+test('a refusal message lists every error before any warning, with element paths and message ids, never diagnostics or ids', () => {
+  const mid = (id: string) => [{ url: 'http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id', valueString: id }];
+  const warning = (n: number): fhir4.OperationOutcomeIssue => ({ severity: 'warning', code: 'invalid', diagnostics: `dom-6 SECRET-${n}`, expression: [`Bundle.entry[${n}].resource`], extension: mid('http://hl7.org/fhir/StructureDefinition/DomainResource#dom-6') });
+  const o: fhir4.OperationOutcome = {
+    resourceType: 'OperationOutcome',
+    issue: [
+      warning(0),
+      warning(1),
+      warning(2),
+      warning(3),
+      { severity: 'error', code: 'structure', diagnostics: 'HAPI-1234: SECRET-MRN', location: ['Bundle.entry[4].resource/*Condition/SECRET-ID*/.extension[0]'], extension: mid('Extension_EXT_Unknown') },
+      { severity: 'error', code: 'code-invalid', diagnostics: 'Unknown code SECRET', expression: ['Bundle.entry[5].resource.code'] },
+    ],
+  };
+  const text = summarizeOutcome(o);
+  assert.equal(text, 'error/structure Bundle.entry[4].resource.extension[0] [Extension_EXT_Unknown] HAPI-1234; error/code-invalid Bundle.entry[5].resource.code; +4 more');
+  assert.ok(!text.includes('SECRET'), text);
+  // no error: up to three warnings, then the count
+  const w = summarizeOutcome({ resourceType: 'OperationOutcome', issue: [warning(0), warning(1), warning(2), warning(3)] });
+  assert.match(w, /^warning\/invalid Bundle\.entry\[0\]\.resource; .*; warning\/invalid Bundle\.entry\[2\]\.resource; \+1 more$/);
+  // many errors: the first 20, and how many errors were left out
+  const many = summarizeOutcome({ resourceType: 'OperationOutcome', issue: Array.from({ length: 25 }, (_, n) => ({ severity: 'error' as const, code: 'invalid' as const, expression: [`Bundle.entry[${n}]`] })) });
+  assert.equal(many.split('; ').length, 21);
+  assert.match(many, /\+5 more \(5 errors\)$/);
 });
 
 test('412 is FHIR_MULTIPLE_MATCHES, not retried', async () => {
