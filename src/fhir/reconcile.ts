@@ -1,4 +1,5 @@
 import type * as fhir4 from 'fhir/r4.js';
+import { deterministicUuid } from './ids.ts';
 import { DEFAULT_TARGETS, ResourceTargets } from './targets/registry.ts';
 import { MEDNER_FHIR_BASE } from './uris.ts';
 
@@ -114,7 +115,11 @@ export function planWrite(bundle: fhir4.Bundle, stored: ReadonlyMap<string, fhir
     if (derivedTypes.includes(r.resourceType)) {
       const x = targets.retract(r);
       if (x) {
-        retractions.push({ resource: x as fhir4.FhirResource, request: { method: 'PUT', url: key } });
+        // A resource entry of a transaction needs a fullUrl (Bundle.entry.fullUrl: only a POST may go without;
+        // HAPI's validator refuses any entry without one, and a relative reference inside it with it). A
+        // urn:uuid of its own: the stored copy may share its identifier with an entry of this run (a copy an
+        // earlier release wrote under a server-assigned id), so it cannot take that entry's uuid.
+        retractions.push({ fullUrl: `urn:uuid:${deterministicUuid('retraction', key)}`, resource: x as fhir4.FhirResource, request: { method: 'PUT', url: key } });
         plan.retracted.push(key);
       }
     } else if (r.resourceType === 'Provenance' && key !== provenanceKey) {

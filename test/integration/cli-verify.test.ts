@@ -46,7 +46,7 @@ test('medner verify --document: differs before a run, matches after it, lists wh
   const ref = JSON.parse(readFileSync(path.join(repo, 'samples/documentreference-progress-note.json'), 'utf8')) as { id: string; masterIdentifier: { value: string } };
   ref.id = id;
   ref.masterIdentifier.value = `${ref.masterIdentifier.value}-${id}`;
-  await c.transaction({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: ref as never, request: { method: 'PUT', url: `DocumentReference/${id}` } }] });
+  await c.transaction({ resourceType: 'Bundle', type: 'transaction', entry: [{ fullUrl: `${svc.services.fhirBaseUrl}/DocumentReference/${id}`, resource: ref as never, request: { method: 'PUT', url: `DocumentReference/${id}` } }] });
 
   const before = verify(id);
   assert.equal(before.status, 3, before.out);

@@ -197,6 +197,8 @@ test('a FHIR source document: references as given, Observation with NEG, every s
     entry: [
       { fullUrl: 'urn:uuid:6f1c1a7e-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', identifier: [{ system: 'urn:medner:it', value: run }] }, request: { method: 'POST', url: 'Patient' } },
       {
+        // every resource entry has a fullUrl (a validating server refuses one without, when it holds references)
+        fullUrl: 'urn:uuid:6f1c1a7e-0000-4000-8000-000000000002',
         resource: {
           resourceType: 'DocumentReference',
           status: 'current',

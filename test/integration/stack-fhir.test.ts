@@ -138,6 +138,8 @@ test('fhir: transaction Bundle with two conditional PUTs, replayed idempotently'
     resourceType: 'Bundle',
     type: 'transaction',
     entry: ['t-1', 't-2'].map((value) => ({
+      // every resource entry has a fullUrl (a validating server refuses a transaction without)
+      fullUrl: `urn:uuid:${randomUUID()}`,
       resource: condition(system, value, `finding ${value}`),
       request: { method: 'PUT', url: `Condition?identifier=${system}|${value}` },
     })),

@@ -90,6 +90,10 @@ test('a run that yields less retracts the rest; a score change updates; another 
   const retracted = plan.entries.find((e) => e.request?.url === med)!.resource as fhir4.MedicationStatement;
   assert.equal(retracted.status, 'entered-in-error');
   assert.deepEqual(plan.entries.find((e) => e.request?.url === oldProv), { request: { method: 'DELETE', url: oldProv } });
+  // every entry with a resource has a fullUrl, each its own (a validating server refuses the transaction otherwise)
+  const fullUrls = plan.entries.filter((e) => e.resource).map((e) => e.fullUrl);
+  assert.ok(fullUrls.every((u) => u?.startsWith('urn:uuid:')), JSON.stringify(fullUrls));
+  assert.equal(new Set(fullUrls).size, fullUrls.length);
   // once written, nothing more to do (an already retracted resource stays as it is)
   const after = new Map([...serverCopy(next.bundle), [med, retracted]]);
   assert.deepEqual(planWrite(next.bundle, after, DERIVED_RESOURCE_TYPES).entries, []);
