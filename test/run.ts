@@ -66,11 +66,11 @@ export const TEST_STACK = {
 async function startStack(): Promise<ManagedService[]> {
   const user = loadConfig();
   const stackDir = path.join(root, TEST_STACK.stackDir);
-  // The server loads the validation packages (test/integration/fhir-validation.test.ts runs $validate on
-  // medner's output with them). Validating every write (FHIR_SERVER_VALIDATE=true) is not on by default
-  // yet: with it, transactions of fhir-output, fhir-races and fhir-replay were refused (422) on
-  // 2026-12-01 for a reason not yet found; set FHIR_SERVER_VALIDATE=true to run with it.
-  const base = { ...(process.env as Record<string, string>), STACK_DIR: stackDir };
+  // The FHIR server this run starts validates every write (R4 + HL7 Terminology + the extensions pack, and
+  // our own extensions) and refuses one with an error (422), so a conformance regression in what medner
+  // writes fails the tests (test/integration/fhir-validation.test.ts also requires the refusal).
+  // FHIR_SERVER_VALIDATE=false turns it off.
+  const base = { ...(process.env as Record<string, string>), STACK_DIR: stackDir, FHIR_SERVER_VALIDATE: process.env.FHIR_SERVER_VALIDATE ?? 'true' };
   const started: ManagedService[] = [];
   let config: Config | undefined;
   try {

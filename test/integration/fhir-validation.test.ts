@@ -20,8 +20,8 @@ import { MEDNER_FHIR_BASE, URI } from '../../src/fhir/uris.ts';
  * 7.0.1 + hl7.fhir.uv.extensions.r4 (5.3.0-ballot-tc1) + our own StructureDefinitions, with HAPI's
  * validator in our FHIR server (deploy/fhir-server), and a write that does not validate is refused.
  *
- * The stack `npm test` starts loads the packages (FHIR_SERVER_VALIDATE=true also makes it validate writes, and
- * then a server that does not validate fails these tests). Against another server
+ * The stack `npm test` starts runs the server with FHIR_SERVER_VALIDATE=true and sets that variable
+ * for the tests: then a server that does not validate fails these tests. Against another server
  * (FHIR_BASE_URL) they run when its CapabilityStatement says it loads the packages (and, for the
  * refusal, validates writes), else they are skipped with the reason.
  */
