@@ -374,7 +374,7 @@ test('documents of one patient written concurrently: one Patient, one Device, ev
   const model: ModelInfo = { name: 'medner-it', version: `race-${run}` };
   const docs = [1, 2, 3, 4].map((i) => {
     const d = v2Doc(`f${i}`);
-    return { ...d, patient: { identifier: { ...d.patient.identifier!, value: `MRN-${run}-race` } } };
+    return { ...d, patient: { ...d.patient, identifier: { ...d.patient.identifier!, value: `MRN-${run}-race` } } };
   });
   const c = new FhirClient({ baseUrl: svc.ok ? svc.services.fhirBaseUrl : '', timeoutMs: 30_000, auth: { kind: 'none' }, maxRetries: 6, baseBackoffMs: 100 });
   const results = await Promise.allSettled(
