@@ -2,7 +2,7 @@
  * Error analysis of the NER model on a brat folder (a development tool; use it on dev only):
  *
  *   tsx scripts/ner-misses.ts --data ../shared/data/clinical/maccrobat/dev [--model DIR] [--label Dosage]
- *                             [--segment none|sentence] [--examples 8] [--save-pred FILE | --pred FILE]
+ *                             [--segment none|sentence] [--decoder greedy|viterbi] [--examples 8] [--save-pred FILE | --pred FILE]
  *
  * Scores as `medner eval` does (strict start, end and label over the model's labels), then puts
  * every false positive and false negative of a label into one class, the first that applies:
@@ -25,6 +25,7 @@ import { readBratDir, type BratDocument } from '../src/nlp/brat.ts';
 import { createNerEngine } from '../src/nlp/engine.ts';
 import { entityTypes, scoreSpans, type Span } from '../src/nlp/eval-metrics.ts';
 import type { Segmentation } from '../src/nlp/segments.ts';
+import type { Decoder } from '../src/nlp/decode.ts';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -54,7 +55,8 @@ if (predFile) {
   }
 } else {
   const segment = arg('--segment') as Segmentation | undefined;
-  const engine = await createNerEngine({ modelDir, sessions: 1, ...(segment ? { segment } : {}) });
+  const decoder = arg('--decoder') as Decoder | undefined;
+  const engine = await createNerEngine({ modelDir, sessions: 1, ...(segment ? { segment } : {}), ...(decoder ? { decoder } : {}) });
   labels = entityTypes(engine.config.labels);
   pred = (await engine.extract(docs.map((d) => d.text))).map((es) => es.map(({ start, end, label }) => ({ start, end, label })));
   await engine.close();

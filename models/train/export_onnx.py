@@ -72,6 +72,8 @@ def main(argv=None):
     ap.add_argument("--segment", choices=["none", "sentence"], default="none",
                     help="config segment: sentence when the model was trained on one sentence per sequence (the runtime then "
                          "infers each sentence alone, src/nlp/segments.ts); none: windows over the whole document")
+    ap.add_argument("--decoder", choices=["greedy", "viterbi"], default="greedy",
+                    help="config decoder: viterbi chooses the most probable BIO-valid label sequence (src/nlp/decode.ts); chosen on dev")
     ap.add_argument("--keep-fp32", action="store_true", help="leave model.onnx in the folder (not shipped: ~130 MB for bge-small, ~90 MB for MiniLM)")
     ap.add_argument("--dev", nargs="*", help="dev files to encode for score_onnx.ts (default: the checkpoint's)")
     ap.add_argument("--quantize-min-elements", type=int, default=4096, help=argparse.SUPPRESS)  # tests: 0
@@ -109,6 +111,7 @@ def main(argv=None):
         "stride": args.stride,
         "aggregation": "first",
         **({"segment": args.segment} if args.segment != "none" else {}),
+        **({"decoder": args.decoder} if args.decoder != "greedy" else {}),
         **({"minScore": args.min_score} if args.min_score > 0 else {}),
         "labelMapping": "label-mapping.json",
         "description": args.description or (

@@ -68,7 +68,7 @@ else
 fi
 
 "$PY" models/train/export_onnx.py --checkpoint "$WORK/checkpoint.pt" --vocab "$CACHE/vocab.txt" --out "$OUT" \
-  --version 1.0.0 --encoder-name bge-small-en-v1.5 --segment sentence \
+  --version 1.0.0 --encoder-name bge-small-en-v1.5 --segment sentence --decoder viterbi \
   --mapping-src src/fhir/mappings/maccrobat.label-mapping.json \
   --description "bge-small-en-v1.5 (12 layers, hidden 384, uncased WordPiece) fine-tuned for clinical NER with MACCROBAT2020's entity types (Sign_symptom, Disease_disorder, Diagnostic_procedure, Lab_value, Medication, Dosage, Frequency, Administration, Therapeutic_procedure, Biological_structure, Severity, Detailed_description, Duration, Date) on MACCROBAT train (clinical case reports); selected on MACCROBAT dev. See README.md."
 

@@ -1,7 +1,7 @@
 import { MednerError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../ops/logger.ts';
 import { BertTokenizer, type Tokenized } from './bert-tokenizer.ts';
-import { decodeEntities, softmaxInto } from './decode.ts';
+import { decodeEntities, softmaxInto, type Decoder } from './decode.ts';
 import type { Aggregation, Entity, ModelInfo } from '../core/entity.ts';
 import type { ModelConfig } from './model-config.ts';
 import { signatureProblems } from './model-check.ts';
@@ -37,6 +37,8 @@ export interface NerEngineOptions {
   batchInvariant?: boolean;
   /** Windows per sentence or over the whole document; default: the model config's segment (else none). */
   segment?: Segmentation;
+  /** Greedy or constrained (viterbi) BIO decoding; default: the model config's decoder (else greedy). */
+  decoder?: Decoder;
   /** Default: the model config's aggregation. */
   aggregation?: Aggregation;
   /** Drop entities scoring below this; default: the model config's minScore (else 0). */
@@ -65,6 +67,7 @@ export interface NerEngine {
     batchInvariant: boolean;
     minScore: number;
     segment: Segmentation;
+    decoder: Decoder;
   };
   readonly tokenizer: BertTokenizer;
   /** Entities per text, offsets in UTF-16 code units into that text. */
@@ -112,6 +115,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
   const aggregation = opts.aggregation ?? config.aggregation;
   const minScore = opts.minScore ?? config.minScore ?? 0;
   const segment: Segmentation = opts.segment ?? config.segment ?? 'none';
+  const decoder: Decoder = opts.decoder ?? config.decoder ?? 'greedy';
   if (!(minScore >= 0 && minScore < 1)) throw new MednerError('CONFIG_INVALID', `minScore ${minScore}: expected a number in [0, 1)`);
   if (opts.maxPadding !== undefined && !(opts.maxPadding >= 0)) throw new MednerError('CONFIG_INVALID', `maxPadding ${opts.maxPadding}: expected a number >= 0`);
   const probeIds = [tokenizer.clsId, tokenizer.unkId, tokenizer.sepId];
@@ -133,7 +137,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
   const provider = pool.ready.provider;
   const maxPadding = opts.maxPadding ?? (provider === 'cpu' ? DEFAULT_CPU_MAX_PADDING : Infinity);
   const batchInvariant = opts.batchInvariant ?? provider === 'cpu';
-  log.info({ model: config.name, version: config.version, variant, provider, sessions, intraOpThreads, batchSize, maxPadding, batchInvariant, segment }, 'NER engine ready');
+  log.info({ model: config.name, version: config.version, variant, provider, sessions, intraOpThreads, batchSize, maxPadding, batchInvariant, segment, decoder }, 'NER engine ready');
 
   const numLabels = config.labels.length;
   const { maxLength, stride } = config;
@@ -144,7 +148,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     if (closed) throw new MednerError('ENGINE_CLOSED', 'NER engine is closed');
     const results: Entity[][] = new Array<Entity[]>(texts.length);
     const finish = (doc: DocState): void => {
-      const es = decodeEntities(doc.text, doc.tokens, doc.probs, config.labels, aggregation, doc.segmentStarts);
+      const es = decodeEntities(doc.text, doc.tokens, doc.probs, config.labels, aggregation, doc.segmentStarts, decoder);
       results[doc.index] = minScore > 0 ? es.filter((e) => e.score >= minScore) : es;
     };
     // Documents are tokenized shortest first (by characters, known before tokenizing) and only a
@@ -230,7 +234,7 @@ export async function createNerEngine(opts: NerEngineOptions): Promise<NerEngine
     model: { name: config.name, version: config.version },
     config,
     modelDir: opts.modelDir,
-    runtime: { variant, executionProvider: provider, onnxPath, sessions, intraOpThreads, batchSize, maxPadding, batchInvariant, minScore, segment },
+    runtime: { variant, executionProvider: provider, onnxPath, sessions, intraOpThreads, batchSize, maxPadding, batchInvariant, minScore, segment, decoder },
     tokenizer,
     extract,
     async close() {

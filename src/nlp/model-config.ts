@@ -1,5 +1,6 @@
 import type { Aggregation } from '../core/entity.ts';
 import type { Segmentation } from './segments.ts';
+import type { Decoder } from './decode.ts';
 
 /**
  * Our model folder format: models/<name>/
@@ -32,6 +33,12 @@ export interface ModelConfig {
    * per sequence; entities never cross a sentence boundary).
    */
   segment?: Segmentation;
+  /**
+   * How labels are chosen (src/nlp/decode.ts): `greedy` (default, as the Hugging Face pipeline),
+   * the most probable label per word; `viterbi`, the most probable BIO-valid label sequence (I-X
+   * only after B-X or I-X). Chosen on a dev split.
+   */
+  decoder?: Decoder;
   /** Entities scoring below this (0..1) are dropped; default 0 (keep all). Chosen on a dev split. */
   minScore?: number;
   /** File name (relative to the model folder) of the label -> FHIR mapping. */
@@ -44,6 +51,7 @@ export const MODEL_CONFIG_FILE = 'medner-model.json';
 
 const AGGREGATIONS: readonly Aggregation[] = ['first', 'simple', 'average', 'max'];
 export const SEGMENTATIONS: readonly Segmentation[] = ['none', 'sentence'];
+export const DECODERS: readonly Decoder[] = ['greedy', 'viterbi'];
 
 /**
  * Checks a parsed medner-model.json (or a derived config); returns the problems found,
@@ -79,6 +87,7 @@ export function modelConfigProblems(raw: unknown): string[] {
     p.push(`stride: ${c.stride} must be below maxLength - 2 (${c.maxLength - 2}) so windows advance`);
   }
   if (c.minScore !== undefined && (typeof c.minScore !== 'number' || !(c.minScore >= 0 && c.minScore < 1))) p.push('minScore: expected a number in [0, 1)');
+  if (c.decoder !== undefined && !DECODERS.includes(c.decoder as Decoder)) p.push(`decoder: expected one of ${DECODERS.join(', ')}`);
   if (c.segment !== undefined && !SEGMENTATIONS.includes(c.segment as Segmentation)) p.push(`segment: expected one of ${SEGMENTATIONS.join(', ')}`);
   if (!AGGREGATIONS.includes(c.aggregation as Aggregation)) p.push(`aggregation: expected one of ${AGGREGATIONS.join(', ')}`);
   return p;

@@ -95,6 +95,8 @@ test('clinical model: a paragraph is inferred a sentence at a time (segment sent
   const c = JSON.parse(readFileSync(path.join(clinicalDir, MODEL_CONFIG_FILE), 'utf8')) as ModelConfig;
   assert.equal(c.segment, 'sentence', 'trained on one sentence per sequence (MACCROBAT has a sentence a line)');
   assert.deepEqual(modelConfigProblems({ ...c, segment: 'paragraph' }), ['segment: expected one of none, sentence']);
+  assert.equal(c.decoder, 'viterbi', 'constrained BIO decoding, chosen on MACCROBAT dev');
+  assert.deepEqual(modelConfigProblems({ ...c, decoder: 'beam' }), ['decoder: expected one of greedy, viterbi']);
   const engine = await createNerEngine({ modelDir: clinicalDir, variant: 'int8', intraOpThreads: 1 });
   try {
     // Our own text. Fed as one 256-token window the model tagged "2" and "1" as B-Date and cut the

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeEntities, softmaxInto } from '../../src/nlp/decode.ts';
+import { decodeEntities, softmaxInto, viterbiLabels } from '../../src/nlp/decode.ts';
 import type { Tokenized } from '../../src/nlp/bert-tokenizer.ts';
 
 const LABELS = ['O', 'B-Disease', 'I-Disease', 'B-Chemical', 'I-Chemical'];
@@ -72,6 +72,46 @@ test('segment starts: an entity never continues into the next sentence segment',
   for (const agg of ['first', 'simple', 'average', 'max'] as const) {
     assert.deepEqual(decodeEntities(t, tokens, probs, LABELS, agg, [3]).map((e) => e.text), ['a b.', 'C d'], agg);
   }
+});
+
+test('viterbi: a weak B- of another type joins the entity its words agree on (greedy cuts its first word)', () => {
+  // "3 x 250": 3 = B-Chemical 0.5 / B-Disease 0.4; x and 250 = I-Disease 0.9
+  const t = '3 x 250 then';
+  const sp: [number, number][] = [[0, 1], [2, 3], [4, 7], [8, 12]];
+  const { tokens, probs } = fixture(sp, [3, 2, 2, 0]);
+  probs.set([0.04, 0.4, 0.03, 0.5, 0.03], 0);
+  assert.deepEqual(decodeEntities(t, tokens, probs, LABELS, 'first').map((e) => [e.text, e.label]), [['3', 'Chemical'], ['x 250', 'Disease']]);
+  const v = decodeEntities(t, tokens, probs, LABELS, 'first', [], 'viterbi');
+  assert.deepEqual(v.map((e) => [e.text, e.label]), [['3 x 250', 'Disease']]);
+  assert.ok(Math.abs(v[0]!.score - (0.4 + 0.9 + 0.9) / 3) < 1e-6, 'score: mean probability of the chosen labels');
+});
+
+test('viterbi: no I- at a segment start; the entity starts again there', () => {
+  const t = 'a b. C d';
+  const sp: [number, number][] = [[0, 1], [2, 3], [3, 4], [5, 6], [7, 8]];
+  const { tokens, probs } = fixture(sp, [1, 2, 2, 2, 2]);
+  assert.deepEqual(decodeEntities(t, tokens, probs, LABELS, 'first', [3], 'viterbi').map((e) => [e.text, e.label]), [['a b.', 'Disease'], ['C d', 'Disease']]);
+  // the first item cannot be I- either
+  assert.deepEqual(viterbiLabels([Float32Array.of(0.1, 0.2, 0.7, 0, 0)], LABELS, [true]), [1]);
+});
+
+test('property: viterbi labels are BIO-valid, and equal the greedy labels whenever those are', () => {
+  const valid = (ks: number[], starts: boolean[]): boolean =>
+    ks.every((k, i) => !LABELS[k]!.startsWith('I-') || (!starts[i] && LABELS[ks[i - 1]!]!.slice(2) === LABELS[k]!.slice(2)));
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.array(fc.double({ min: 0.001, max: 1, noNaN: true }), { minLength: 5, maxLength: 5 }), fc.boolean()), { maxLength: 30 }), (rows) => {
+      const dists = rows.map(([p]) => {
+        const z = p.reduce((a, b) => a + b, 0);
+        return Float32Array.from(p, (x) => x / z);
+      });
+      const starts = rows.map(([, st], i) => i === 0 || st);
+      const v = viterbiLabels(dists, LABELS, starts);
+      assert.equal(v.length, dists.length);
+      assert.ok(valid(v, starts), JSON.stringify(v));
+      const greedy = dists.map((d) => d.indexOf(Math.max(...d)));
+      if (valid(greedy, starts)) assert.deepEqual(v, greedy);
+    }),
+  );
 });
 
 test('average and max pick labels from all sub-tokens', () => {

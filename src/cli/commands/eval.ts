@@ -7,7 +7,8 @@ import { formatScores } from '../../nlp/eval-metrics.ts';
 import { runLinkEval, type LinkEvalCliOptions } from './eval-link.ts';
 import { parseMinScore } from './extract.ts';
 import { MednerError } from '../../core/errors.ts';
-import { SEGMENTATIONS } from '../../nlp/model-config.ts';
+import { DECODERS, SEGMENTATIONS } from '../../nlp/model-config.ts';
+import type { Decoder } from '../../nlp/decode.ts';
 import type { Segmentation } from '../../nlp/segments.ts';
 
 interface EvalCliOptions {
@@ -17,6 +18,7 @@ interface EvalCliOptions {
   aggregation?: string;
   minScore?: string;
   segment?: string;
+  decoder?: string;
   batchSize?: string;
   limit?: string;
   json?: boolean;
@@ -55,6 +57,7 @@ export function registerEval(program: Command): void {
     .option('--aggregation <mode>', `word aggregation: ${AGGREGATIONS.join(', ')} (default: the model's)`)
     .option('--min-score <p>', "drop entities scoring below this, 0..1 (default: the model's minScore)")
     .option('--segment <mode>', `windows per sentence or over the whole document: ${SEGMENTATIONS.join(', ')} (default: the model's)`)
+    .option('--decoder <mode>', `label decoding: ${DECODERS.join(', ')} (default: the model's)`)
     .option('--batch-size <n>', 'windows per inference batch (default: BATCH_SIZE)')
     .option('--limit <n>', 'evaluate only the first N sentences (brat: documents)')
     .option('--json', 'print the report as JSON')
@@ -69,6 +72,7 @@ export function registerEval(program: Command): void {
       if (opts.variant !== undefined && !(VARIANTS as readonly string[]).includes(opts.variant)) throw new MednerError('USAGE', `--variant must be one of ${VARIANTS.join(', ')}`);
       if (opts.aggregation !== undefined && !(AGGREGATIONS as readonly string[]).includes(opts.aggregation)) throw new MednerError('USAGE', `--aggregation must be one of ${AGGREGATIONS.join(', ')}`);
       if (opts.segment !== undefined && !(SEGMENTATIONS as readonly string[]).includes(opts.segment)) throw new MednerError('USAGE', `--segment must be one of ${SEGMENTATIONS.join(', ')}`);
+      if (opts.decoder !== undefined && !(DECODERS as readonly string[]).includes(opts.decoder)) throw new MednerError('USAGE', `--decoder must be one of ${DECODERS.join(', ')}`);
       const limit = positiveInt('--limit', opts.limit);
       const batchSize = positiveInt('--batch-size', opts.batchSize);
       const { model } = loadConfig();
@@ -84,6 +88,7 @@ export function registerEval(program: Command): void {
         ...(opts.aggregation ? { aggregation: opts.aggregation as Aggregation } : {}),
         ...(opts.minScore === undefined ? {} : { minScore: parseMinScore(opts.minScore) }),
         ...(opts.segment === undefined ? {} : { segment: opts.segment as Segmentation }),
+        ...(opts.decoder === undefined ? {} : { decoder: opts.decoder as Decoder }),
       });
       try {
         const report = await evaluateFile(engine, opts.data, limit === undefined ? {} : { limit });
