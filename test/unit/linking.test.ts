@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,11 +10,11 @@ import { expandAbbreviations, findAbbreviations } from '../../src/nlp/linking/ab
 import { splitComposite } from '../../src/nlp/linking/composite.ts';
 import { DEFAULT_LINK_THRESHOLD, linkDocumentEntities, linkMention, type LinkSettings } from '../../src/nlp/linking/link-entities.ts';
 import { Linker } from '../../src/nlp/linking/linker.ts';
-import { bagKey, canonKey, exactKey, words } from '../../src/nlp/linking/normalize.ts';
+import { bagKey, canonKey, exactKey, withoutCause, withoutSalt, words } from '../../src/nlp/linking/normalize.ts';
 import { matchesGold } from '../../src/nlp/linking/eval-link.ts';
 import { parsePubtator } from '../../src/nlp/linking/pubtator.ts';
 import { ICD10CM_SYSTEM } from '../../src/core/code-systems.ts';
-import { DEFAULT_TABLES_DIR, MESH_SYSTEM, loadTerminology, sharedTerminology } from '../../src/nlp/linking/tables.ts';
+import { DEFAULT_TABLES_DIR, MESH_SYSTEM, TABLES_FORMAT, loadTerminology, sharedTerminology } from '../../src/nlp/linking/tables.ts';
 import type { Entity } from '../../src/core/entity.ts';
 
 const linker = new Linker(sharedTerminology());
@@ -171,4 +172,58 @@ test('terminology:build reproduces the committed tables byte for byte', { skip: 
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+/** A tiny tables folder: the named MeSH terms (label, term, id), no ICD-10-CM bridge. */
+function tinyTables(terms: [label: string, term: string, id: string][]): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'medner-tiny-terms-'));
+  const gz = (name: string, rows: string[]): void => writeFileSync(path.join(dir, name), gzipSync(`${rows.join('\n')}\n`));
+  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ format: TABLES_FORMAT, version: 'tiny', icd10cm: { system: ICD10CM_SYSTEM, version: '2022' } }));
+  gz('icd10cm.tsv.gz', ['code\tbillable\tdisplay', 'E11\t0\tType 2 diabetes mellitus']);
+  gz('mesh-icd10cm.tsv.gz', ['mesh\ticd10cm\tdoid']);
+  gz('mesh-terms.tsv.gz', ['id\tlabel\tterm\tmentions\tdo', ...terms.map(([label, term, id]) => `${id}\t${label}\t${term}\t3\t0`)]);
+  return dir;
+}
+
+test('normalization rules: Greek letters, roman numerals of numbered kinds, British spellings (sulph, leuc, -bre)', () => {
+  assert.equal(exactKey('TNF-α'), exactKey('TNF alpha'));
+  assert.equal(exactKey('β-blocker'), exactKey('beta blocker'));
+  assert.equal(exactKey('Type II diabetes'), exactKey('type 2 diabetes'));
+  assert.equal(exactKey('von Willebrand disease type IIA'), 'von willebrand disease type 2a');
+  assert.equal(exactKey('factor VIII deficiency'), exactKey('factor 8 deficiency'));
+  assert.equal(exactKey('IV drug use'), 'iv drug use', 'a roman numeral only after a word that numbers a kind');
+  assert.equal(exactKey('X-linked'), 'x linked');
+  assert.equal(exactKey('chondroitin sulphate'), exactKey('chondroitin sulfate'));
+  assert.equal(exactKey('leucocytoclastic vasculitis'), exactKey('leukocytoclastic vasculitis'));
+  assert.equal(exactKey('nerve fibres'), exactKey('nerve fibers'));
+  assert.equal(exactKey('aluminium'), exactKey('aluminum'));
+});
+
+test('salt words: a drug salt is looked up as its active compound; anions that make their own compound stay', () => {
+  assert.equal(withoutSalt('Metformin hydrochloride'), 'metformin');
+  assert.equal(withoutSalt('sodium valproate'), 'valproate');
+  assert.equal(withoutSalt('magnesium sulfate'), undefined);
+  assert.equal(withoutSalt('sodium'), undefined, 'nothing but a salt word');
+  const tiny = new Linker(loadTerminology(tinyTables([['Chemical', 'metformin', 'D008687'], ['Chemical', 'metoprolol', 'D008790']])));
+  const top = tiny.link('metformin hydrochloride', 'Chemical').parts[0]!.candidates[0]!;
+  assert.deepEqual([top.id, top.via], ['D008687', 'exact']);
+});
+
+test('cause words: "X-induced Y" and "Y induced by X" are looked up as Y; a generic head alone is not', () => {
+  assert.equal(withoutCause('cocaine-induced seizures'), 'seizures');
+  assert.equal(withoutCause('seizures induced by cocaine'), 'seizures');
+  assert.equal(withoutCause('PLP-associated disease'), undefined);
+  assert.equal(withoutCause('seizures'), undefined);
+  const tiny = new Linker(loadTerminology(tinyTables([['Disease', 'dyskinesia', 'D004409'], ['Disease', 'drug induced liver injury', 'D056486']])));
+  const top = tiny.link('drug-induced dyskinesias', 'Disease').parts[0]!.candidates[0]!;
+  assert.deepEqual([top.id, top.via], ['D004409', 'exact']);
+});
+
+test('fuzzy stage: a name with a negation word is no candidate for a mention without one, and back', () => {
+  const tiny = new Linker(loadTerminology(tinyTables([
+    ['Disease', 'non-insulin-dependent diabetes mellitus', 'D003924'],
+    ['Disease', 'diabetes', 'D003920'],
+  ])));
+  assert.deepEqual(tiny.fuzzy('insulin-dependent diabetes mellitus', 'Disease').map((c) => c.id), ['D003920']);
+  assert.deepEqual(tiny.fuzzy('non insulin dependant diabetes', 'Disease').map((c) => c.id), ['D003924']);
 });

@@ -12,7 +12,7 @@
 import type { AbbreviationMap } from './abbreviations.ts';
 import { expandAbbreviations } from './abbreviations.ts';
 import { splitComposite } from './composite.ts';
-import { bagKey, canonKey, charGrams, exactKey } from './normalize.ts';
+import { bagKey, canonKey, charGrams, exactKey, negated, withoutCause, withoutSalt } from './normalize.ts';
 import type { IdWeights, LabelDictionary, TerminologyTables } from './tables.ts';
 
 export type LinkLabel = 'Disease' | 'Chemical';
@@ -70,8 +70,19 @@ export class Linker {
     return this.tables.dictionaries.get(label)!;
   }
 
-  /** Sieve 1: exact then word-order lookup. */
+  /**
+   * Sieve 1: exact, word-order, then synonym key; when none hits, the same for the name without its
+   * salt words (chemicals: "metformin hydrochloride") or without its cause (diseases: "cocaine-induced
+   * seizures"), scored as the sieve that found it.
+   */
   lookup(text: string, label: LinkLabel, via?: Via): Candidate[] {
+    const found = this.lookupKeys(text, label, via);
+    if (found.length > 0) return found;
+    const reduced = label === 'Chemical' ? withoutSalt(text) : withoutCause(text);
+    return reduced ? this.lookupKeys(reduced, label, via) : [];
+  }
+
+  private lookupKeys(text: string, label: LinkLabel, via?: Via): Candidate[] {
     const d = this.dict(label);
     const ek = exactKey(text);
     if (!ek) return [];
@@ -114,7 +125,9 @@ export class Linker {
       for (let i = 0; i < p.length; i += 2) acc.set(p[i]!, (acc.get(p[i]!) ?? 0) + qw * p[i + 1]!);
     }
     const best = new Map<string, { s: number; w: number }>();
+    const neg = negated(key);
     for (const [ni, s] of acc) {
+      if (negated(f.keys[ni]!) !== neg) continue;
       for (const [id, w] of f.names[ni]!) {
         const cur = best.get(id);
         if (!cur || s > cur.s || (s === cur.s && w > cur.w)) best.set(id, { s, w });
