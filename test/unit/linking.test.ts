@@ -10,7 +10,7 @@ import { expandAbbreviations, findAbbreviations } from '../../src/nlp/linking/ab
 import { splitComposite } from '../../src/nlp/linking/composite.ts';
 import { DEFAULT_LINK_THRESHOLD, linkDocumentEntities, linkMention, type LinkSettings } from '../../src/nlp/linking/link-entities.ts';
 import { Linker } from '../../src/nlp/linking/linker.ts';
-import { bagKey, canonKey, exactKey, withoutCause, withoutSalt, words } from '../../src/nlp/linking/normalize.ts';
+import { bagKey, canonKey, conjugate, exactKey, withoutCause, withoutSalt, words } from '../../src/nlp/linking/normalize.ts';
 import { matchesGold } from '../../src/nlp/linking/eval-link.ts';
 import { parsePubtator } from '../../src/nlp/linking/pubtator.ts';
 import { ICD10CM_SYSTEM } from '../../src/core/code-systems.ts';
@@ -226,4 +226,13 @@ test('fuzzy stage: a name with a negation word is no candidate for a mention wit
   ])));
   assert.deepEqual(tiny.fuzzy('insulin-dependent diabetes mellitus', 'Disease').map((c) => c.id), ['D003920']);
   assert.deepEqual(tiny.fuzzy('non insulin dependant diabetes', 'Disease').map((c) => c.id), ['D003924']);
+});
+
+test('acids and their conjugate bases: "uric acid" is looked up as urate, "valproate" as valproic acid', () => {
+  assert.equal(conjugate('Uric acid'), 'urate');
+  assert.equal(conjugate('valproate'), 'valproic acid');
+  assert.equal(conjugate('aspirin'), undefined);
+  const tiny = new Linker(loadTerminology(tinyTables([['Chemical', 'urate', 'D014527'], ['Chemical', 'valproic acid', 'D014635'], ['Chemical', 'uracil', 'D014498']])));
+  const ids = ['uric acid', 'valproate'].map((t) => tiny.link(t, 'Chemical').parts[0]!.candidates[0]!);
+  assert.deepEqual(ids.map((c) => [c.id, c.via]), [['D014527', 'exact'], ['D014635', 'exact']]);
 });

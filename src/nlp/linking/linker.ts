@@ -12,7 +12,7 @@
 import type { AbbreviationMap } from './abbreviations.ts';
 import { expandAbbreviations } from './abbreviations.ts';
 import { splitComposite } from './composite.ts';
-import { bagKey, canonKey, charGrams, exactKey, negated, withoutCause, withoutSalt } from './normalize.ts';
+import { bagKey, canonKey, charGrams, conjugate, exactKey, negated, withoutCause, withoutSalt } from './normalize.ts';
 import type { IdWeights, LabelDictionary, TerminologyTables } from './tables.ts';
 
 export type LinkLabel = 'Disease' | 'Chemical';
@@ -72,14 +72,18 @@ export class Linker {
 
   /**
    * Sieve 1: exact, word-order, then synonym key; when none hits, the same for the name without its
-   * salt words (chemicals: "metformin hydrochloride") or without its cause (diseases: "cocaine-induced
-   * seizures"), scored as the sieve that found it.
+   * salt words or as its acid/conjugate base (chemicals: "metformin hydrochloride", "uric acid" = urate),
+   * or without its cause (diseases: "cocaine-induced seizures"), scored as the sieve that found it.
    */
   lookup(text: string, label: LinkLabel, via?: Via): Candidate[] {
     const found = this.lookupKeys(text, label, via);
     if (found.length > 0) return found;
-    const reduced = label === 'Chemical' ? withoutSalt(text) : withoutCause(text);
-    return reduced ? this.lookupKeys(reduced, label, via) : [];
+    const variants = label === 'Chemical' ? [withoutSalt(text), conjugate(text)] : [withoutCause(text)];
+    for (const v of variants) {
+      const hit = v ? this.lookupKeys(v, label, via) : [];
+      if (hit.length > 0) return hit;
+    }
+    return [];
   }
 
   private lookupKeys(text: string, label: LinkLabel, via?: Via): Candidate[] {
@@ -125,9 +129,9 @@ export class Linker {
       for (let i = 0; i < p.length; i += 2) acc.set(p[i]!, (acc.get(p[i]!) ?? 0) + qw * p[i + 1]!);
     }
     const best = new Map<string, { s: number; w: number }>();
-    const neg = negated(key);
+    const neg = negated(key) ? 1 : 0;
     for (const [ni, s] of acc) {
-      if (negated(f.keys[ni]!) !== neg) continue;
+      if (f.negated[ni] !== neg) continue;
       for (const [id, w] of f.names[ni]!) {
         const cur = best.get(id);
         if (!cur || s > cur.s || (s === cur.s && w > cur.w)) best.set(id, { s, w });

@@ -161,3 +161,16 @@ const HEADS = new Set(['disorder', 'syndrome', 'tumor', 'lesion', 'complication'
 /** Negation words: "non-insulin-dependent diabetes" is not "insulin-dependent diabetes", however alike their letters. */
 const NEGATION = new Set(['non', 'not', 'without', 'no']);
 export const negated = (key: string): boolean => key.split(' ').some((w) => NEGATION.has(w));
+
+/**
+ * An acid named as its conjugate base and back ("uric acid" = urate, "lactic acid" = lactate, "valproate" =
+ * valproic acid): chemistry names both forms, the corpora code them as one concept. Undefined when the
+ * name ends in neither form.
+ */
+export function conjugate(text: string): string | undefined {
+  const ws = words(text);
+  const n = ws.length;
+  if (n >= 2 && ws[n - 1] === 'acid' && /^[a-z]{2,}ic$/.test(ws[n - 2]!)) return [...ws.slice(0, n - 2), `${ws[n - 2]!.slice(0, -2)}ate`].join(' ');
+  if (n >= 1 && /^[a-z]{3,}ate$/.test(ws[n - 1]!)) return [...ws.slice(0, n - 1), `${ws[n - 1]!.slice(0, -3)}ic`, 'acid'].join(' ');
+  return undefined;
+}

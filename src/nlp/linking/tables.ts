@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { MednerError } from '../../core/errors.ts';
-import { bagKey, bagOf, canonKey, charGrams, exactKey, term, words } from './normalize.ts';
+import { bagKey, bagOf, canonKey, charGrams, exactKey, negated, term, words } from './normalize.ts';
 
 /**
  * MeSH: the preferred URI of hl7.terminology.r4 7.0.1 NamingSystem-MeSH ("Official canonical URL going
@@ -40,6 +40,8 @@ export interface FuzzyIndex {
   postings: Map<string, Float64Array>;
   /** gram -> idf */
   idf: Map<string, number>;
+  /** name index -> 1 when the name has a negation word ("non-insulin-dependent") */
+  negated: Uint8Array;
 }
 
 export interface LabelDictionary {
@@ -135,7 +137,7 @@ function buildFuzzy(exact: Map<string, IdWeights>): FuzzyIndex {
   });
   const postings = new Map<string, Float64Array>();
   for (const [g, l] of lists) postings.set(g, Float64Array.from(l));
-  return { names, keys, postings, idf };
+  return { names, keys, postings, idf, negated: Uint8Array.from(keys, (k) => (negated(k) ? 1 : 0)) };
 }
 
 /** The table format this loader reads (scripts/terminology-build.ts TABLES_FORMAT). 2: composite names (ids joined by "|"). */
