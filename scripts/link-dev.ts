@@ -11,16 +11,9 @@ import path from 'node:path';
 import { evaluateLinking } from '../src/nlp/linking/eval-link.ts';
 import { Linker } from '../src/nlp/linking/linker.ts';
 import { loadTerminology } from '../src/nlp/linking/tables.ts';
+import { arg, requiredArg } from './cli-args.ts';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const tablesDir = arg('--tables');
-if (!tablesDir) {
-  process.stderr.write('--tables DIR is required (npm run terminology:build -- --splits train --out DIR)\n');
-  process.exit(2);
-}
+const tablesDir = requiredArg('--tables', '--tables DIR is required (npm run terminology:build -- --splits train --out DIR)');
 const dataDir = path.resolve(arg('--data') ?? path.join('..', 'shared', 'data', 'linking'));
 const linker = new Linker(loadTerminology(path.resolve(tablesDir)));
 for (const set of ['bc5cdr', 'ncbi-disease']) {

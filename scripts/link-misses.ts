@@ -23,16 +23,9 @@ import { Linker, type LinkLabel } from '../src/nlp/linking/linker.ts';
 import { bagKey, exactKey, words } from '../src/nlp/linking/normalize.ts';
 import { parsePubtator, pubtatorType } from '../src/nlp/linking/pubtator.ts';
 import { loadTerminology } from '../src/nlp/linking/tables.ts';
+import { arg, requiredArg } from './cli-args.ts';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const data = arg('--data');
-if (!data) {
-  process.stderr.write('--data FILE.pubtator is required\n');
-  process.exit(2);
-}
+const data = requiredArg('--data', '--data FILE.pubtator is required');
 const tablesDir = path.resolve(arg('--tables') ?? process.env.TERMINOLOGY_DIR ?? 'terminology');
 const top = Number(arg('--top') ?? '15');
 const only = arg('--type');

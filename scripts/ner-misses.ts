@@ -26,16 +26,9 @@ import { createNerEngine } from '../src/nlp/engine.ts';
 import { entityTypes, scoreSpans, type Span } from '../src/nlp/eval-metrics.ts';
 import type { Segmentation } from '../src/nlp/segments.ts';
 import type { Decoder } from '../src/nlp/decode.ts';
+import { arg, requiredArg } from './cli-args.ts';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const data = arg('--data');
-if (!data) {
-  process.stderr.write('--data DIR (brat .txt/.ann pairs) is required\n');
-  process.exit(2);
-}
+const data = requiredArg('--data', '--data DIR (brat .txt/.ann pairs) is required');
 const modelDir = arg('--model') ?? 'models/medner-clinical-bge-small';
 const onlyLabel = arg('--label');
 const nExamples = Number(arg('--examples') ?? '6');

@@ -4,17 +4,7 @@ import type { Entity } from '../../src/core/entity.ts';
 import { attachAttributes, defaultAttributeRules, parseAttributeRules } from '../../src/nlp/attributes.ts';
 import { splitSigs } from '../../src/nlp/sig.ts';
 import { MednerError } from '../../src/core/errors.ts';
-
-/** Entities from (text, label) pairs, found left to right in the sentence. */
-function ents(text: string, spans: [string, string][]): Entity[] {
-  let from = 0;
-  return spans.map(([t, label]) => {
-    const start = text.indexOf(t, from);
-    assert.ok(start >= 0, `${t} not in text`);
-    from = start + t.length;
-    return { start, end: start + t.length, text: t, label, score: 0.9 };
-  });
-}
+import { ents } from '../support/entities.ts';
 
 const sig = defaultAttributeRules().sig!;
 const spans = (out: Entity[]): string[] => out.map((e) => `${e.label}:${e.text}`);
