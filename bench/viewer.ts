@@ -86,7 +86,7 @@ function doc(i: number): ClinicalDocument {
     idSystem: 'urn:oid:2.16.840.1.113883.19.5.99',
     format: 'hl7v2',
     messageType: 'MDM^T02',
-    patient: { identifier: { system: 'urn:oid:2.16.840.1.113883.19.5', value: `MRN-VB-${RUN}-${i % P}`, type: 'MR' } },
+    patient: { identifier: { system: 'urn:oid:2.16.840.1.113883.19.5', value: `MRN-VB-${RUN}-${i % P}`, type: 'MR' }, createIfAbsent: true },
     date: day,
     type: { system: 'http://loinc.org', code: '11506-3', display: 'Progress note' },
     status: 'current',

@@ -40,7 +40,7 @@ function entitiesOf(text: string): Entity[] {
 function doc(id: string, text: string, extra: Partial<ClinicalDocument> = {}): ClinicalDocument {
   const d = JSON.parse(readFileSync(new URL('../fixtures/fhir/hl7v2-document.json', import.meta.url), 'utf8')) as ClinicalDocument;
   d.id = id;
-  d.patient = { identifier: { ...d.patient.identifier!, value: `MRN-${run}` } };
+  d.patient = { ...d.patient, identifier: { ...d.patient.identifier!, value: `MRN-${run}` } };
   d.text = text;
   d.segments = [{ start: 0, end: text.length, origin: 'OBX[1]' }];
   return { ...d, ...extra };
