@@ -85,8 +85,9 @@ before(async () => {
   base = svc.services.fhirBaseUrl;
   client = new FhirClient({ baseUrl: base, timeoutMs: 30_000, auth: { kind: 'none' }, maxRetries: 3 });
 
-  // A: the fixture note; a frequency attribute span and a second mention added to the medication as extra
-  // derivation-reference extensions (what merged mentions and attributes look like).
+  // A: the fixture note; a second span ("daily") added to the medication as an extra derivation-reference
+  // extension (what a merged mention looks like). Conformant: derivation-reference has only reference,
+  // path, offset and length, and the test server validates every write.
   const a = v2Doc('a', 'Patient has pneumonia. No fever. Possible sepsis. Takes aspirin daily. Mother has diabetes. Return if chest pain recurs.', '2024-03-05T10:15:00+01:00');
   const aEntities = entitiesAt(a.text, [['pneumonia', 'Disease'], ['fever', 'Disease'], ['sepsis', 'Disease'], ['aspirin', 'Chemical'], ['diabetes', 'Disease']]);
   const daily = a.text.indexOf('daily');
@@ -95,7 +96,7 @@ before(async () => {
     const docRef = med.extension!.find((x) => x.url === HL7.derivationReference)!.extension!.find((x) => x.url === 'reference')!;
     med.extension!.push({
       url: HL7.derivationReference,
-      extension: [docRef, { url: 'offset', valueInteger: daily }, { url: 'length', valueInteger: 5 }, { url: 'attribute', valueCode: 'frequency' }],
+      extension: [docRef, { url: 'offset', valueInteger: daily }, { url: 'length', valueInteger: 5 }],
     });
   });
   docs.push({ doc: a, provenanceId: provA });
@@ -242,9 +243,9 @@ test('badges: the negated fever, the uncertain sepsis and the family diabetes ar
   assert.deepEqual(find('sepsis')?.slice(1), ['uncertain', 'Condition']);
   assert.deepEqual(find('diabetes')?.slice(1), ['family', 'FamilyMemberHistory']);
   assert.deepEqual(find('pneumonia')?.slice(1), ['', 'Condition']);
-  // The attribute span is linked to its medication.
-  const attr = await page.$eval('mark.hl.attr', (e) => [e.textContent, e.getAttribute('data-role'), e.getAttribute('data-type')]);
-  assert.deepEqual(attr, ['daily', 'frequency', 'MedicationStatement']);
+  // The second span is linked to its medication.
+  const second = await page.$$eval('mark.hl', (els) => els.filter((e) => e.textContent === 'daily').map((e) => [e.getAttribute('data-role'), e.getAttribute('data-type')]));
+  assert.deepEqual(second, [['mention', 'MedicationStatement']]);
   assert.equal(await page.$$eval('.relations li', (els) => els.length), 1);
   // Keyboard: Tab reaches the highlights; focus shows the tooltip.
   let focused: string | null = null;
