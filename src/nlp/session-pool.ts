@@ -24,6 +24,9 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** Stack of an ORT worker thread (MB): address space reserved, only the pages touched are used. */
+export const ORT_THREAD_STACK_MB = 32;
+
 /** One worker thread holding one long-lived ORT session. */
 class SessionWorker {
   readonly worker: Worker;
@@ -34,7 +37,11 @@ class SessionWorker {
 
   constructor() {
     // Plain .mjs: Node 20 worker threads do not inherit the tsx loader.
-    this.worker = new Worker(new URL('./ort-worker.mjs', import.meta.url));
+    // A native stack larger than a worker thread's default (4 MB): onnxruntime's session creation
+    // recurses deeply in native code on our quantized graphs, and with the default the thread
+    // died with SIGSEGV (the whole process with it) once the process's command line was long
+    // (`medner verify` with 1,000 file arguments). The main thread's 8 MB was always enough.
+    this.worker = new Worker(new URL('./ort-worker.mjs', import.meta.url), { resourceLimits: { stackSizeMb: ORT_THREAD_STACK_MB } });
     this.worker.unref();
     this.worker.on('message', (r: WorkerReply) => {
       const p = this.pending.get(r.id);
