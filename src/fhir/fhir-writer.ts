@@ -99,15 +99,19 @@ export class FhirServerWriter {
 
   /** What writeDocument would send, and the counts, without writing (medner verify). */
   async plan(doc: ClinicalDocument, out: Pick<DocumentOutput, 'bundle' | 'resourceIdentifiers'>, opts: { full?: boolean } = {}): Promise<WritePlan> {
-    const stored = await this.storedFor(doc, opts.full || this.opts.alwaysReconcile || needsReconcile(doc));
+    const stored = await this.storedFor(doc, opts.full || this.opts.alwaysReconcile || needsReconcile(doc), documentReferencesOf(out.bundle));
     return planWrite(out.bundle, stored, this.opts.targets ?? DEFAULT_TARGETS);
   }
 
   /**
    * What the server holds for the document (and the document it replaces): its Provenance with
    * the Provenance's targets and source entity; with `full`, every derived resource tagged with it.
+   * `byId` (`Type/id`): resources read by id as well, in parallel with the search: the
+   * DocumentReference medner writes for an HL7 v2 note, which no Provenance names when the model
+   * finds nothing in the note (no derived resource, so no Provenance), and which a replay must
+   * still see as unchanged.
    */
-  async storedFor(doc: ClinicalDocument, full: boolean): Promise<Map<string, fhir4.Resource>> {
+  async storedFor(doc: ClinicalDocument, full: boolean, byId: readonly string[] = []): Promise<Map<string, fhir4.Resource>> {
     const keys = [documentKey(doc)];
     const parent = 'parentId' in doc.lifecycle ? doc.lifecycle.parentId : undefined;
     if (parent && parent !== doc.id) keys.push(documentKey({ id: parent, ...(doc.idSystem ? { idSystem: doc.idSystem } : {}) }));
@@ -120,10 +124,24 @@ export class FhirServerWriter {
       ),
     ];
     if (full) for (const type of (this.opts.targets ?? DEFAULT_TARGETS).types) searches.push(this.client.search(type, { _tag: tagParam, _count: '1000' }));
+    for (const key of byId) {
+      const [type, id] = key.split('/') as [string, string];
+      searches.push(this.client.read(type, id).then((r) => (r ? [r] : [])));
+    }
     const stored = new Map<string, fhir4.Resource>();
     for (const r of (await Promise.all(searches)).flat()) if (r.id) stored.set(keyOf(r), r);
     return stored;
   }
+}
+
+/** `Type/id` of the DocumentReference entries the Bundle writes by id. */
+function documentReferencesOf(bundle: fhir4.Bundle): string[] {
+  const urls: string[] = [];
+  for (const e of bundle.entry ?? []) {
+    const url = e.request?.url;
+    if (e.resource?.resourceType === 'DocumentReference' && e.request?.method === 'PUT' && url && /^DocumentReference\/[A-Za-z0-9\-.]{1,64}$/.test(url)) urls.push(url);
+  }
+  return urls;
 }
 
 function isDeviceEntry(e: fhir4.BundleEntry): boolean {

@@ -128,6 +128,27 @@ test('HAPI: a transaction PUT of identical content makes no version; a moved Pro
   for (const u of urls.filter((x) => !x.startsWith('Provenance/'))) assert.equal(await versionOf(u), '1', u);
 });
 
+test('a note in which the model finds nothing (a DocumentReference, no Provenance): its replay sends nothing and the writer sees it unchanged', { skip: svc.skip }, async () => {
+  const doc = { ...docOf(0), id: `DOC-${run}-empty` };
+  const out = buildDocumentTransaction({ doc, entities: [], model: MODEL, mapping });
+  const puts = (out.bundle.entry ?? []).filter((e) => e.request?.method === 'PUT').map((e) => e.request!.url!);
+  assert.ok(puts.some((u) => u.startsWith('DocumentReference/')), 'an HL7 v2 note: medner writes its DocumentReference');
+  assert.ok(!puts.some((u) => u.startsWith('Provenance/')), 'no derived resource, so no Provenance');
+  const writer = new FhirServerWriter(client());
+  const first = await writer.writeDocument(doc, out);
+  assert.equal(first.created, 1, 'the DocumentReference');
+  const plan = await writer.plan(doc, out);
+  assert.deepEqual(plan.entries, [], 'nothing to send again');
+  assert.deepEqual(plan.created, []);
+  assert.deepEqual(plan.unchanged, puts.filter((u) => u.startsWith('DocumentReference/')));
+  const full = await writer.plan(doc, out, { full: true });
+  assert.deepEqual(full.entries, [], 'medner verify (a full read) sees it as a clean run writes it');
+  const again = await writer.writeDocument(doc, out);
+  assert.equal(again.created + again.updated, 0);
+  const [type, id] = puts.find((u) => u.startsWith('DocumentReference/'))!.split('/') as [string, string];
+  assert.equal((await client().read(type, id))?.meta?.versionId, '1');
+});
+
 test('200 notes processed, then replayed twice in other batch compositions: no new resource, no new version', { skip: svc.skip, timeout: 1_800_000 }, async () => {
   const first = await processAll(docs.map((_, i) => i), 32, MODEL, mapping);
   assert.ok(first.created > N, `first run created ${first.created} resources`);

@@ -87,6 +87,9 @@ test('a fake resource target, registered and selected by a label mapping, is bui
       searched.push(type);
       return [...stored.values()].filter((r) => r.resourceType === type);
     },
+    async read(type: string, id: string) {
+      return stored.get(`${type}/${id}`);
+    },
     async transaction(b: fhir4.Bundle) {
       sent = b;
       return { resourceType: 'Bundle', type: 'transaction-response', entry: [] };

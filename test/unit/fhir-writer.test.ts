@@ -83,6 +83,9 @@ function fakeServer(opts: { enforce: boolean }) {
     async search() {
       return [];
     },
+    async read() {
+      return undefined;
+    },
   };
   return { client: client as unknown as FhirClient, devices, sent, failOnce: (e: FhirError) => (failNext = e) };
 }
