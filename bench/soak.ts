@@ -238,11 +238,13 @@ async function versionsSince(since: Date): Promise<{ byType: Record<string, numb
 /** `medner verify --json` on the good notes: one line per document, whether the server holds exactly what a clean run writes. */
 async function verifyFiles(files: string[]): Promise<Map<string, { same: boolean; provenance: boolean; counts?: unknown; changed?: unknown }>> {
   const out = new Map<string, { same: boolean; provenance: boolean; counts?: unknown; changed?: unknown }>();
-  // `medner verify` with 250 or more documents in one call died with SIGSEGV (shipped model, 2026-12-01); 100 at a time.
-  const CHUNK = 100;
+  // A process per 1,000 documents (verify itself runs them 100 at a time through the model, 8 reads at a time),
+  // the file names in a list file rather than on the command line.
+  const CHUNK = 1000;
   for (let i = 0; i < files.length; i += CHUNK) {
-    const chunk = files.slice(i, i + CHUNK);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', '--json', ...chunk], { env: { ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const list = path.join(runDir, `verify-${i}.txt`);
+    fs.writeFileSync(list, `${files.slice(i, i + CHUNK).join('\n')}\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', '--json', '--files-from', list], { env: { ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
