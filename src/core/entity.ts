@@ -17,6 +17,8 @@ export interface Entity {
   attributes?: EntityAttribute[];
   /** Concept codes from the terminology linker, best first; absent when none was confident. */
   codes?: ConceptCode[];
+  /** 'rules' when a rule found the span, not the NER model (a closed-class attribute word: src/nlp/attribute-words.ts; score 1). Absent: the model. */
+  source?: 'rules';
 }
 
 /** What an attribute span says about the entity it is attached to. */
@@ -31,6 +33,8 @@ export interface EntityAttribute {
   end: number;
   text: string;
   score: number;
+  /** 'rules' when a rule found the span, not the NER model (see Entity.source). */
+  source?: 'rules';
 }
 
 /** A code the linker gives a mention. */

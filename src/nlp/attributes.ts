@@ -3,6 +3,7 @@ import { MednerError } from '../core/errors.ts';
 import { schemaErrors, schemaValidator } from '../core/json-schema.ts';
 import type { AttributeKind, Entity, EntityAttribute } from '../core/entity.ts';
 import { compileSigRules, splitSigs, type SigRules } from './sig.ts';
+import { compileAttributeWords, tagAttributeWords, type AttributeWordRule } from './attribute-words.ts';
 
 /**
  * Attributes by relation: attaches each attribute span (a Lab_value, Dosage, Frequency,
@@ -63,6 +64,8 @@ export interface AttributeRules {
   labAnalytes?: { from: string[]; to: string; window: number; terms: string[]; context: string; valueUnits: string };
   /** Medication sigs split into dose, route and frequency spans before attachment: see src/nlp/sig.ts. */
   sig?: SigRules;
+  /** Closed-class attribute words the model misses ("severe", "intravenous"), tagged by rules: see src/nlp/attribute-words.ts. */
+  words?: AttributeWordRule[];
 }
 
 const RULES_FILE = new URL('./attribute-rules.json', import.meta.url);
@@ -91,6 +94,13 @@ export function parseAttributeRules(raw: unknown, source = 'attribute rules'): A
       compileSigRules(r.sig);
     } catch (err) {
       throw new MednerError('RULES_INVALID', `${source}: bad regular expression in sig`, { cause: err });
+    }
+  }
+  if (r.words) {
+    try {
+      compileAttributeWords(r);
+    } catch (err) {
+      throw new MednerError('RULES_INVALID', `${source}: ${err instanceof SyntaxError ? 'bad regular expression in words' : (err as Error).message}`, { cause: err });
     }
   }
   return r;
@@ -242,14 +252,27 @@ function link(links: Map<number, number[]>, kindsOf: Map<number, Set<AttributeKi
 }
 
 /**
+ * The entities the attachment links (what attachAttributes works on): medication sigs split into
+ * dose, route and frequency spans (rules.sig, src/nlp/sig.ts), lab analytes labelled as drugs made
+ * tests (rules.labAnalytes), then the closed-class attribute words the model missed added (rules.words,
+ * src/nlp/attribute-words.ts). Pure; exposed for evaluation.
+ */
+export function attributeSpans(text: string, input: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
+  const entities = relabelLabAnalytes(text, rules.sig ? splitSigs(text, input, rules.sig) : input, rules);
+  return rules.words ? tagAttributeWords(text, entities, rules) : entities;
+}
+
+/**
  * The entities with `attributes` set on every head that got some (sorted by start); attribute
  * spans stay in the list, except that a medication sig is first split into its dose, route and
- * frequency spans (rules.sig, src/nlp/sig.ts; entities inside a sig are replaced by its parts). Pure: the input is not modified. Entities that already
+ * frequency spans (rules.sig, src/nlp/sig.ts; entities inside a sig are replaced by its parts) and
+ * closed-class attribute words the model missed are added (rules.words, src/nlp/attribute-words.ts;
+ * `source: 'rules'`): see attributeSpans. Pure: the input is not modified. Entities that already
  * carry attributes keep them (and nothing is added to them).
  */
 export function attachAttributes(text: string, input: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
   if (input.some((e) => e.attributes !== undefined)) return [...input];
-  const entities = relabelLabAnalytes(text, rules.sig ? splitSigs(text, input, rules.sig) : input, rules);
+  const entities = attributeSpans(text, input, rules);
   const byLabel = new Map<string, AttributeRule>(rules.rules.map((r) => [r.label, r]));
   const links = attributeLinks(text, entities, rules);
   return entities.map((e, i) => {
@@ -258,7 +281,7 @@ export function attachAttributes(text: string, input: readonly Entity[], rules: 
     const attributes: EntityAttribute[] = attrs
       .map((ai) => {
         const a = entities[ai]!;
-        return { kind: byLabel.get(a.label)!.kind, label: a.label, start: a.start, end: a.end, text: a.text, score: a.score };
+        return { kind: byLabel.get(a.label)!.kind, label: a.label, start: a.start, end: a.end, text: a.text, score: a.score, ...(a.source ? { source: a.source } : {}) };
       })
       .sort((x, y) => x.start - y.start || x.end - y.end);
     return { ...e, attributes };
