@@ -32,6 +32,8 @@ export interface EvalOptions {
   limit?: number;
   /** Called after each chunk with documents done so far. */
   onProgress?: (done: number, total: number) => void;
+  /** Applied to each document's entities before scoring (e.g. the rule-tagged attribute words: --attribute-words). */
+  postprocess?: (text: string, entities: Entity[]) => Entity[];
 }
 
 /** Scores an engine on the sentences of one token<TAB>BIO file, or on a folder of brat .txt/.ann pairs. */
@@ -82,7 +84,7 @@ async function runAndScore(engine: EvalEngine, docs: EvalDocument[], labels: str
     const t0 = performance.now();
     const ents = await engine.extract(texts);
     ms += performance.now() - t0;
-    for (const e of ents) pred.push(e.map(({ start, end, label }) => ({ start, end, label })));
+    ents.forEach((e, k) => pred.push((opts.postprocess ? opts.postprocess(texts[k]!, e) : e).map(({ start, end, label }) => ({ start, end, label }))));
     opts.onProgress?.(Math.min(i + chunk, docs.length), docs.length);
   }
   const scores = scoreSpans(

@@ -71,6 +71,10 @@ test('evaluateBrat scores only the model labels, counting nested and discontinuo
   // evaluateFile takes a folder as brat.
   const viaPath = await evaluateFile(engine, bratDir);
   assert.deepEqual(viaPath.scores, r.scores);
+
+  // postprocess (medner eval --attribute-words) changes what is scored: here it drops the fp Lab_value.
+  const post = await evaluateBrat(engine, docs, 'fixture', { postprocess: (_text, ents) => ents.filter((e) => e.text !== 'creatinine 1.4') });
+  assert.deepEqual([post.scores.labels['Lab_value']!.tp, post.scores.labels['Lab_value']!.fp], [1, 0]);
 });
 
 test('medner eval --data <brat dir> --json with the tiny test model', async () => {

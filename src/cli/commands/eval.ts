@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
-import type { Aggregation } from '../../core/entity.ts';
+import type { Aggregation, Entity } from '../../core/entity.ts';
+import { defaultAttributeRules } from '../../nlp/attributes.ts';
+import { tagAttributeWords } from '../../nlp/attribute-words.ts';
 import { createNerEngine } from '../../nlp/engine.ts';
 import { evaluateFile, type EvalReport } from '../../nlp/eval.ts';
 import { formatScores } from '../../nlp/eval-metrics.ts';
@@ -23,6 +25,7 @@ interface EvalCliOptions {
   limit?: string;
   json?: boolean;
   task?: string;
+  attributeWords?: boolean;
 }
 
 const VARIANTS = ['auto', 'fp32', 'int8', 'fp16'] as const;
@@ -61,6 +64,7 @@ export function registerEval(program: Command): void {
     .option('--batch-size <n>', 'windows per inference batch (default: BATCH_SIZE)')
     .option('--limit <n>', 'evaluate only the first N sentences (brat: documents)')
     .option('--json', 'print the report as JSON')
+    .option('--attribute-words', "add the closed-class attribute words tagged by rules (severity, route, frequency words the model missed: src/nlp/attribute-words.ts) to the model's entities before scoring")
     .option('--task <task>', 'ner (default), or link: the terminology linker on a PubTator file (src/cli/commands/eval-link.ts)', 'ner')
     .option('--tables <dir>', 'link: terminology tables folder (default: TERMINOLOGY_DIR or terminology/)')
     .option('--threshold <p>', 'link: linker threshold (default 0.75)')
@@ -91,7 +95,11 @@ export function registerEval(program: Command): void {
         ...(opts.decoder === undefined ? {} : { decoder: opts.decoder as Decoder }),
       });
       try {
-        const report = await evaluateFile(engine, opts.data, limit === undefined ? {} : { limit });
+        const rules = defaultAttributeRules();
+        const report = await evaluateFile(engine, opts.data, {
+          ...(limit === undefined ? {} : { limit }),
+          ...(opts.attributeWords ? { postprocess: (text: string, entities: Entity[]) => tagAttributeWords(text, entities, rules) } : {}),
+        });
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
       } finally {
         await engine.close();
