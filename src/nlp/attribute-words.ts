@@ -1,4 +1,5 @@
 import type { Entity } from '../core/entity.ts';
+import { MednerError } from '../core/errors.ts';
 import type { SigRules } from './sig.ts';
 
 /**
@@ -52,17 +53,17 @@ interface CompiledWord {
 
 const cache = new WeakMap<AttributeWordRule[], CompiledWord[]>();
 
-/** Compiles the word rules (throws on a bad expression or an unknown label; parseAttributeRules reports it). */
+/** Compiles the word rules (throws SyntaxError on a bad expression, MednerError RULES_INVALID on an unknown label; parseAttributeRules reports both). */
 export function compileAttributeWords(ctx: AttributeWordContext): CompiledWord[] {
   const words = ctx.words ?? [];
   const hit = cache.get(words);
   if (hit) return hit;
   const compiled = words.map((w) => {
     const rule = ctx.rules.find((r) => r.label === w.label);
-    if (!rule) throw new Error(`words: no attribute rule for label ${w.label}`);
-    if (w.sig && !ctx.sig) throw new Error(`words: ${w.label} reuses sig.${w.sig} but there is no sig`);
+    if (!rule) throw new MednerError('RULES_INVALID', `words: no attribute rule for label ${w.label}`);
+    if (w.sig && !ctx.sig) throw new MednerError('RULES_INVALID', `words: ${w.label} reuses sig.${w.sig} but there is no sig`);
     const terms = [...(w.terms ?? []), ...(w.sig ? ctx.sig![w.sig] : [])];
-    if (terms.length === 0) throw new Error(`words: ${w.label} has no terms`);
+    if (terms.length === 0) throw new MednerError('RULES_INVALID', `words: ${w.label} has no terms`);
     const alt = terms.map((t) => `(?:${t})`).join('|');
     return {
       rule: w,
