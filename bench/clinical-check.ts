@@ -1,7 +1,7 @@
 /**
  * The clinical check set end to end: NER (a model folder) -> attributes -> FHIR, scored against
  * the expected outcomes in test/fixtures/clinical-check/sentences.json.
- *   npm run check:clinical -- --model DIR [--variant int8|fp32|auto] [--json]
+ *   npm run check:clinical -- --model DIR [--variant int8|fp32|auto] [--json] [--no-dictionary]
  *   npm run check:clinical -- --gold        (gold entities instead of a model: the rules alone)
  * Uses the model folder's own label mapping (as the worker does), else the BC5CDR one. Prints the
  * share of checks right per kind and the failures; writes bench-results/clinical-check-<name>.json.
@@ -14,9 +14,10 @@ import { evaluateChecks, goldEntities, loadCheckSet, resourcesFor, summarizeChec
 import { loadLabelMapping } from '../src/fhir/label-mapping.ts';
 import { createNerEngine } from '../src/nlp/engine.ts';
 import { labelMappingFor } from '../src/pipeline/stages.ts';
+import { withNlpStack } from '../src/pipeline/nlp-engine.ts';
 
 const { values } = parseArgs({
-  options: { model: { type: 'string' }, variant: { type: 'string' }, gold: { type: 'boolean' }, json: { type: 'boolean' }, out: { type: 'string' } },
+  options: { model: { type: 'string' }, 'no-dictionary': { type: 'boolean' }, variant: { type: 'string' }, gold: { type: 'boolean' }, json: { type: 'boolean' }, out: { type: 'string' } },
 });
 const set = loadCheckSet();
 let results: CheckResult[];
@@ -39,7 +40,8 @@ if (values.gold) {
   try {
     const lm = labelMappingFor(modelDir);
     mappingFile = lm.file;
-    const entities = await engine.extract(set.map((s) => s.text));
+    // model -> dictionary, as the worker runs it (src/pipeline/nlp-engine.ts); no linking: the checks read no codes
+    const entities = await withNlpStack(engine, lm.mapping, { linking: false, dictionary: !values['no-dictionary'] }).extract(set.map((s) => s.text));
     results = set.flatMap((s, i) => evaluateChecks(s, resourcesFor(s, entities[i]!, lm.mapping, engine.model)));
     name = engine.model.name;
     modelInfo = { ...engine.model, variant: engine.runtime.variant };

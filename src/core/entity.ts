@@ -17,8 +17,12 @@ export interface Entity {
   attributes?: EntityAttribute[];
   /** Concept codes from the terminology linker, best first; absent when none was confident. */
   codes?: ConceptCode[];
-  /** 'rules' when a rule found the span, not the NER model (a closed-class attribute word: src/nlp/attribute-words.ts; score 1). Absent: the model. */
-  source?: 'rules';
+  /**
+   * Where the span comes from when not the NER model (absent: the model): 'rules' when a rule found it
+   * (a closed-class attribute word: src/nlp/attribute-words.ts; score 1); 'dictionary' when the disorder
+   * dictionary filled in a disorder the model missed (src/nlp/dictionary; the mapping's score).
+   */
+  source?: 'rules' | 'dictionary';
 }
 
 /** What an attribute span says about the entity it is attached to. */
@@ -33,8 +37,8 @@ export interface EntityAttribute {
   end: number;
   text: string;
   score: number;
-  /** 'rules' when a rule found the span, not the NER model (see Entity.source). */
-  source?: 'rules';
+  /** Where the span comes from when not the NER model (see Entity.source). */
+  source?: Entity['source'];
 }
 
 /** A code the linker gives a mention. */

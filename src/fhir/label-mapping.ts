@@ -50,6 +50,14 @@ export interface LabelMapping {
   hypothetical?: 'skip';
   labels: Record<string, LabelTarget>;
   codings?: CodingEntry[];
+  /** Disorders the model missed, filled in from the disorder dictionary (src/nlp/dictionary/with-dictionary.ts). */
+  dictionary?: MappingDictionary;
+}
+
+/** The `dictionary` block: which label dictionary-filled disorders get, and their score (default 0.5). */
+export interface MappingDictionary {
+  label: string;
+  score?: number;
 }
 
 /**
@@ -76,6 +84,8 @@ export function parseLabelMapping(raw: unknown, source = 'label mapping', target
       }
       if (typeof t.withoutValue === 'object' && t.withoutValue !== null) check(`/labels/${label}/withoutValue`, t.withoutValue.resourceType);
     }
+    const dict = (raw as { dictionary?: { label?: unknown } }).dictionary;
+    if (typeof dict?.label === 'string' && !(dict.label in (labels as object))) problems.push(`/dictionary/label: ${JSON.stringify(dict.label)} is no label of this mapping`);
   }
   if (problems.length > 0) throw new MednerError('MAPPING_INVALID', `${source} is invalid:\n  ${problems.join('\n  ')}`);
   return raw as LabelMapping;

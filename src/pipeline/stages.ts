@@ -12,9 +12,9 @@ import { deadLetterRecord, withPayloadBySource, type DeadLetterRecord } from '..
 import { buildDocumentTransaction } from '../fhir/document-output.ts';
 import { checkEntityCount, checkTransaction, limitSpans } from '../fhir/bounds.ts';
 import { FhirClient } from '../fhir/fhir-client.ts';
-import { BC5CDR_MAPPING_FILE, linkSettingsFor, loadLabelMapping, mappingLinks, type LabelMapping } from '../fhir/label-mapping.ts';
+import { BC5CDR_MAPPING_FILE, loadLabelMapping, mappingLinks, type LabelMapping } from '../fhir/label-mapping.ts';
 import { createNerEngine } from '../nlp/engine.ts';
-import { withLinking } from '../nlp/linking/link-entities.ts';
+import { withNlpStack } from './nlp-engine.ts';
 import { Linker } from '../nlp/linking/linker.ts';
 import { sharedTerminology } from '../nlp/linking/tables.ts';
 import type { AssertedEntity, ModelInfo } from '../core/entity.ts';
@@ -125,7 +125,8 @@ export async function createStages(config: Config, logger: Logger, opts: StagesO
         ...(config.model.batchInvariant === undefined ? {} : { batchInvariant: config.model.batchInvariant }),
         logger,
       });
-      return linker ? withLinking(engine, linker, linkSettingsFor(mapping)) : engine;
+      // model -> dictionary -> linking (nlp-engine.ts)
+      return withNlpStack(engine, mapping, { linking: linker !== undefined, ...(linker ? { linker } : {}), terminologyDir: config.model.terminologyDir });
     },
     output,
     async deadLetter(input) {

@@ -11,11 +11,8 @@ import { FhirClient } from '../../src/fhir/fhir-client.ts';
 import { FhirServerWriter } from '../../src/fhir/fhir-writer.ts';
 import { createNerEngine } from '../../src/nlp/engine.ts';
 import { attachAttributes } from '../../src/nlp/attributes.ts';
-import { withLinking } from '../../src/nlp/linking/link-entities.ts';
-import { Linker } from '../../src/nlp/linking/linker.ts';
-import { sharedTerminology } from '../../src/nlp/linking/tables.ts';
-import { linkSettingsFor, mappingLinks } from '../../src/fhir/label-mapping.ts';
 import { labelMappingFor } from '../../src/pipeline/stages.ts';
+import { withNlpStack } from '../../src/pipeline/nlp-engine.ts';
 import { assertEntities } from '../../src/nlp/assertions.ts';
 
 /**
@@ -58,9 +55,9 @@ test('medner verify --document: differs before a run, matches after it, lists wh
   const stored = await c.read('DocumentReference', id);
   const [doc] = await parseDocuments(Buffer.from(JSON.stringify(stored)), { source: { kind: 'file', path: `DocumentReference/${id}`, index: 0 }, format: 'fhir' });
   const { mapping } = labelMappingFor(modelDir);
-  // Linked (the shipped mapping links) and with attributes, as the worker's stages do.
+  // Dictionary and linking (the shipped mapping asks for both) and attributes, as the worker's stages do.
   const ner = await createNerEngine({ modelDir });
-  const engine = mappingLinks(mapping) ? withLinking(ner, new Linker(sharedTerminology(undefined)), linkSettingsFor(mapping)) : ner;
+  const engine = withNlpStack(ner, mapping);
   try {
     const [entities] = (await engine.extract([doc!.text])).map((found) => attachAttributes(doc!.text, found));
     const writer = new FhirServerWriter(c);

@@ -4,6 +4,8 @@ import type { Aggregation, Entity } from '../../core/entity.ts';
 import { defaultAttributeRules } from '../../nlp/attributes.ts';
 import { tagAttributeWords } from '../../nlp/attribute-words.ts';
 import { createNerEngine } from '../../nlp/engine.ts';
+import { withNlpStack } from '../../pipeline/nlp-engine.ts';
+import { labelMappingFor } from '../../pipeline/stages.ts';
 import { evaluateFile, type EvalReport } from '../../nlp/eval.ts';
 import { formatScores } from '../../nlp/eval-metrics.ts';
 import { runLinkEval, type LinkEvalCliOptions } from './eval-link.ts';
@@ -26,6 +28,8 @@ interface EvalCliOptions {
   json?: boolean;
   task?: string;
   attributeWords?: boolean;
+  /** false with --no-dictionary: the model alone, without the disorder dictionary. */
+  dictionary?: boolean;
 }
 
 const VARIANTS = ['auto', 'fp32', 'int8', 'fp16'] as const;
@@ -65,6 +69,7 @@ export function registerEval(program: Command): void {
     .option('--limit <n>', 'evaluate only the first N sentences (brat: documents)')
     .option('--json', 'print the report as JSON')
     .option('--attribute-words', "add the closed-class attribute words tagged by rules (severity, route, frequency words the model missed: src/nlp/attribute-words.ts) to the model's entities before scoring")
+    .option('--no-dictionary', "ner: the model alone, without the disorder dictionary its label mapping may ask for (src/nlp/dictionary)")
     .option('--task <task>', 'ner (default), or link: the terminology linker on a PubTator file (src/cli/commands/eval-link.ts)', 'ner')
     .option('--tables <dir>', 'link: terminology tables folder (default: TERMINOLOGY_DIR or terminology/)')
     .option('--threshold <p>', 'link: linker threshold (default 0.75)')
@@ -80,7 +85,7 @@ export function registerEval(program: Command): void {
       const limit = positiveInt('--limit', opts.limit);
       const batchSize = positiveInt('--batch-size', opts.batchSize);
       const { model } = loadConfig();
-      const engine = await createNerEngine({
+      const ner = await createNerEngine({
         modelDir: opts.model ?? model.dir,
         variant: (opts.variant as (typeof VARIANTS)[number] | undefined) ?? model.variant,
         executionProvider: model.executionProvider,
@@ -94,6 +99,8 @@ export function registerEval(program: Command): void {
         ...(opts.segment === undefined ? {} : { segment: opts.segment as Segmentation }),
         ...(opts.decoder === undefined ? {} : { decoder: opts.decoder as Decoder }),
       });
+      // as the worker runs it: model -> dictionary (no linking: scored on spans only)
+      const engine = withNlpStack(ner, labelMappingFor(ner.modelDir).mapping, { linking: false, dictionary: opts.dictionary !== false, terminologyDir: model.terminologyDir });
       try {
         const rules = defaultAttributeRules();
         const report = await evaluateFile(engine, opts.data, {

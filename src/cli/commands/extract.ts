@@ -9,10 +9,8 @@ import type { Aggregation, Entity, ModelInfo } from '../../core/entity.ts';
 import { createNerEngine, type NerEngine } from '../../nlp/engine.ts';
 import { assertEntities } from '../../nlp/assertions.ts';
 import { attachAttributes } from '../../nlp/attributes.ts';
-import { BC5CDR_MAPPING_FILE, linkSettingsFor, loadLabelMapping, mappingLinks } from '../../fhir/label-mapping.ts';
-import { withLinking } from '../../nlp/linking/link-entities.ts';
-import { Linker } from '../../nlp/linking/linker.ts';
-import { sharedTerminology } from '../../nlp/linking/tables.ts';
+import { BC5CDR_MAPPING_FILE, loadLabelMapping } from '../../fhir/label-mapping.ts';
+import { withNlpStack } from '../../pipeline/nlp-engine.ts';
 
 const AGGREGATIONS = ['first', 'simple', 'average', 'max'] as const;
 /** Documents per engine call: bounds memory for large inputs while batching well. */
@@ -101,7 +99,7 @@ export function registerExtract(program: Command): void {
         ...(opts.aggregation ? { aggregation: opts.aggregation as Aggregation } : {}),
         ...(opts.minScore === undefined ? {} : { minScore: parseMinScore(opts.minScore) }),
       });
-      const engine = linkOn ? linkedEngine(nerEngine, cfg.terminologyDir) : nerEngine;
+      const engine = nlpEngine(nerEngine, cfg.terminologyDir, linkOn);
       try {
         const fhir = opts.fhir ? await loadFhirOutput(engine) : undefined;
         const write = (line: unknown): void => {
@@ -138,12 +136,11 @@ export function registerExtract(program: Command): void {
     });
 }
 
-/** The engine with linking as the model's label mapping asks (the model's own, else the BC5CDR mapping). */
-function linkedEngine(engine: NerEngine, terminologyDir: string | undefined): NerEngine {
+/** The engine with the dictionary and linking (unless --no-link) as the model's label mapping asks (the model's own, else the BC5CDR mapping). */
+function nlpEngine(engine: NerEngine, terminologyDir: string | undefined, linking: boolean): NerEngine {
   const own = path.join(engine.modelDir, engine.config.labelMapping);
   const mapping = loadLabelMapping(existsSync(own) ? own : BC5CDR_MAPPING_FILE.pathname);
-  if (!mappingLinks(mapping)) return engine;
-  return withLinking(engine, new Linker(sharedTerminology(terminologyDir)), linkSettingsFor(mapping));
+  return withNlpStack(engine, mapping, { terminologyDir, linking });
 }
 
 /** --min-score of extract and eval. */

@@ -8,10 +8,7 @@ import { FhirServerWriter } from '../../fhir/fhir-writer.ts';
 import { countsOf, type WritePlan } from '../../fhir/reconcile.ts';
 import { attachAttributes } from '../../nlp/attributes.ts';
 import { createNerEngine } from '../../nlp/engine.ts';
-import { withLinking } from '../../nlp/linking/link-entities.ts';
-import { Linker } from '../../nlp/linking/linker.ts';
-import { sharedTerminology } from '../../nlp/linking/tables.ts';
-import { linkSettingsFor, mappingLinks } from '../../fhir/label-mapping.ts';
+import { withNlpStack } from '../../pipeline/nlp-engine.ts';
 import { MednerError, errorCode } from '../../core/errors.ts';
 import { createFhirClient, labelMappingFor } from '../../pipeline/stages.ts';
 import { assertEntities } from '../../nlp/assertions.ts';
@@ -92,7 +89,7 @@ export function registerVerify(program: Command): void {
       });
       // As the worker runs it (pipeline/stages.ts, queue/inference-worker.ts): linked when the mapping
       // and LINKING say so, attributes attached; else the concept keys, so the ids, differ from the worker's.
-      const engine = config.model.linking && mappingLinks(mapping) ? withLinking(ner, new Linker(sharedTerminology(config.model.terminologyDir)), linkSettingsFor(mapping)) : ner;
+      const engine = withNlpStack(ner, mapping, { linking: config.model.linking, terminologyDir: config.model.terminologyDir });
       let differing = 0;
       const concurrency = positiveInt(opts.concurrency ?? '8', '--concurrency');
       const chunk = positiveInt(opts.chunk ?? '100', '--chunk');

@@ -73,7 +73,8 @@ export interface TerminologyTables {
   dictionaries: Map<'Disease' | 'Chemical', LabelDictionary>;
 }
 
-function readTable(dir: string, name: string): string[][] {
+/** The rows of a committed table (header dropped), split on tabs. */
+export function readTable(dir: string, name: string): string[][] {
   const file = path.join(dir, name);
   let text: string;
   try {
@@ -90,7 +91,8 @@ function readTable(dir: string, name: string): string[][] {
 
 const UNSPEC = [/,\s*unspecified organism$/i, /,\s*unspecified\b/gi, /^unspecified\s+/i, /,\s*not elsewhere classified/gi, /,?\s*not otherwise specified/gi, /\s+without complications?$/i, /,\s*uncomplicated$/i];
 
-function icdVariants(display: string): string[] {
+/** An ICD-10-CM display as the linker indexes it: whole, without parentheses, without "unspecified" and the like. */
+export function icdVariants(display: string): string[] {
   const noParen = display.replace(/\s*\([^()]*\)/g, '').trim();
   let bare = noParen;
   for (const re of UNSPEC) bare = bare.replace(re, '');

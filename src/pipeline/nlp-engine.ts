@@ -1,0 +1,31 @@
+/**
+ * The NLP stack on top of the NER engine, built in one place so that the worker, `medner extract`,
+ * `medner verify`, `medner eval` and the clinical check set agree: model -> dictionary (disorders the
+ * model missed, where the label mapping has a `dictionary` block) -> linking (where the mapping and
+ * LINKING ask). Assertions and attributes run after this, per document, as before.
+ */
+import type { Entity } from '../core/entity.ts';
+import { linkSettingsFor, mappingLinks, type LabelMapping } from '../fhir/label-mapping.ts';
+import { sharedGazetteer } from '../nlp/dictionary/gazetteer.ts';
+import { withDictionary } from '../nlp/dictionary/with-dictionary.ts';
+import { withLinking } from '../nlp/linking/link-entities.ts';
+import { Linker } from '../nlp/linking/linker.ts';
+import { sharedTerminology } from '../nlp/linking/tables.ts';
+
+export interface NlpStackOptions {
+  /** Link entities when the mapping asks (default true; LINKING=false turns it off). */
+  linking?: boolean;
+  /** A linker already built (the worker builds one per process); else one over `terminologyDir`'s tables. */
+  linker?: Linker;
+  /** The terminology tables folder (default terminology/). */
+  terminologyDir?: string | undefined;
+  /** Fill in from the disorder dictionary when the mapping has a `dictionary` block (default true). */
+  dictionary?: boolean;
+}
+
+export function withNlpStack<T extends { extract(texts: string[]): Promise<Entity[][]> }>(engine: T, mapping: LabelMapping, opts: NlpStackOptions = {}): T {
+  let e = engine;
+  if (mapping.dictionary && opts.dictionary !== false) e = withDictionary(e, sharedGazetteer(opts.terminologyDir), mapping.dictionary);
+  if (opts.linking !== false && mappingLinks(mapping)) e = withLinking(e, opts.linker ?? new Linker(sharedTerminology(opts.terminologyDir)), linkSettingsFor(mapping));
+  return e;
+}
