@@ -58,7 +58,8 @@ test('abbreviations defined in the document expand, and only those', () => {
   const codes = codesOf(text, 'CKD stage'.slice(0, 3));
   assert.deepEqual(codes, codesOf(text, 'chronic kidney disease'));
   assert.ok(codes.some((c) => c.system === ICD10CM_SYSTEM && c.code.startsWith('N18')), JSON.stringify(codes));
-  assert.deepEqual(codesOf('CKD stage 3 was common.', 'CKD'), [], 'undefined abbreviation: no code');
+  assert.deepEqual(codesOf('CKD stage 3 was common.', 'CKD'), codesOf(text, 'chronic kidney disease'), 'undefined, but a clinical alias (clinical-aliases.json)');
+  assert.deepEqual(codesOf('AKD stage 3 was common.', 'AKD'), [], 'undefined abbreviation the tables lack: no code');
 });
 
 test('abbreviations: word initials before the letter rule; the document\'s definition before the dictionary', () => {
@@ -204,7 +205,7 @@ test('salt words: a drug salt is looked up as its active compound; anions that m
   assert.equal(withoutSalt('sodium valproate'), 'valproate');
   assert.equal(withoutSalt('magnesium sulfate'), undefined);
   assert.equal(withoutSalt('sodium'), undefined, 'nothing but a salt word');
-  const tiny = new Linker(loadTerminology(tinyTables([['Chemical', 'metformin', 'D008687'], ['Chemical', 'metoprolol', 'D008790']])));
+  const tiny = new Linker(loadTerminology(tinyTables([['Chemical', 'metformin', 'D008687'], ['Chemical', 'metoprolol', 'D008790']]), []));
   const top = tiny.link('metformin hydrochloride', 'Chemical').parts[0]!.candidates[0]!;
   assert.deepEqual([top.id, top.via], ['D008687', 'exact']);
 });
@@ -214,7 +215,7 @@ test('cause words: "X-induced Y" and "Y induced by X" are looked up as Y; a gene
   assert.equal(withoutCause('seizures induced by cocaine'), 'seizures');
   assert.equal(withoutCause('PLP-associated disease'), undefined);
   assert.equal(withoutCause('seizures'), undefined);
-  const tiny = new Linker(loadTerminology(tinyTables([['Disease', 'dyskinesia', 'D004409'], ['Disease', 'drug induced liver injury', 'D056486']])));
+  const tiny = new Linker(loadTerminology(tinyTables([['Disease', 'dyskinesia', 'D004409'], ['Disease', 'drug induced liver injury', 'D056486']]), []));
   const top = tiny.link('drug-induced dyskinesias', 'Disease').parts[0]!.candidates[0]!;
   assert.deepEqual([top.id, top.via], ['D004409', 'exact']);
 });
@@ -223,7 +224,7 @@ test('fuzzy stage: a name with a negation word is no candidate for a mention wit
   const tiny = new Linker(loadTerminology(tinyTables([
     ['Disease', 'non-insulin-dependent diabetes mellitus', 'D003924'],
     ['Disease', 'diabetes', 'D003920'],
-  ])));
+  ]), []));
   assert.deepEqual(tiny.fuzzy('insulin-dependent diabetes mellitus', 'Disease').map((c) => c.id), ['D003920']);
   assert.deepEqual(tiny.fuzzy('non insulin dependant diabetes', 'Disease').map((c) => c.id), ['D003924']);
 });
@@ -232,7 +233,7 @@ test('acids and their conjugate bases: "uric acid" is looked up as urate, "valpr
   assert.equal(conjugate('Uric acid'), 'urate');
   assert.equal(conjugate('valproate'), 'valproic acid');
   assert.equal(conjugate('aspirin'), undefined);
-  const tiny = new Linker(loadTerminology(tinyTables([['Chemical', 'urate', 'D014527'], ['Chemical', 'valproic acid', 'D014635'], ['Chemical', 'uracil', 'D014498']])));
+  const tiny = new Linker(loadTerminology(tinyTables([['Chemical', 'urate', 'D014527'], ['Chemical', 'valproic acid', 'D014635'], ['Chemical', 'uracil', 'D014498']]), []));
   const ids = ['uric acid', 'valproate'].map((t) => tiny.link(t, 'Chemical').parts[0]!.candidates[0]!);
   assert.deepEqual(ids.map((c) => [c.id, c.via]), [['D014527', 'exact'], ['D014635', 'exact']]);
 });

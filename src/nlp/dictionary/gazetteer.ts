@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { schemaErrors, schemaValidator } from '../../core/json-schema.ts';
 import { MednerError } from '../../core/errors.ts';
+import { defaultClinicalAliases, type ClinicalAlias } from '../linking/aliases.ts';
 import { arabic, term, words } from '../linking/normalize.ts';
 import { DEFAULT_TABLES_DIR, icdVariants, readTable } from '../linking/tables.ts';
 
@@ -181,8 +182,12 @@ export function admits(rules: DictionaryRules, key: readonly string[], excluded:
   return !excluded.has(joined);
 }
 
-/** Builds the dictionary from the committed tables of a terminology folder. */
-export function buildGazetteer(dir: string = DEFAULT_TABLES_DIR, rules: DictionaryRules = defaultDictionaryRules()): Gazetteer {
+/**
+ * Builds the dictionary from the committed tables of a terminology folder, plus the clinical aliases
+ * marked `dictionary: true` (src/nlp/linking/clinical-aliases.json): those are chosen one by one, so
+ * the length and suffix rules do not apply to them; the stop list and excluded chapters do.
+ */
+export function buildGazetteer(dir: string = DEFAULT_TABLES_DIR, rules: DictionaryRules = defaultDictionaryRules(), aliases: readonly ClinicalAlias[] = defaultClinicalAliases()): Gazetteer {
   const g = new Gazetteer();
   const excluded = excludedKeys(rules, dir);
   const add = (name: string): void => {
@@ -205,6 +210,11 @@ export function buildGazetteer(dir: string = DEFAULT_TABLES_DIR, rules: Dictiona
       if (!chapters.has(code!.charAt(0)) || code!.length > maxLen) continue;
       for (const v of icdVariants(display!)) add(v);
     }
+  }
+  for (const a of aliases) {
+    if (!a.dictionary) continue;
+    const key = nameKey(a.alias);
+    if (key.length > 0 && !excluded.has(key.join(' '))) g.addKey(key);
   }
   return g;
 }

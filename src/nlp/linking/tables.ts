@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { MednerError } from '../../core/errors.ts';
+import { applyClinicalAliases, defaultClinicalAliases, type ClinicalAlias } from './aliases.ts';
 import { bagKey, bagOf, canonKey, charGrams, exactKey, negated, term, words } from './normalize.ts';
 
 /**
@@ -145,7 +146,11 @@ function buildFuzzy(exact: Map<string, IdWeights>): FuzzyIndex {
 /** The table format this loader reads (scripts/terminology-build.ts TABLES_FORMAT). 2: composite names (ids joined by "|"). */
 export const TABLES_FORMAT = 2;
 
-export function loadTerminology(dir: string = DEFAULT_TABLES_DIR): TerminologyTables {
+/**
+ * Loads a folder's tables, with the clinical aliases (default: the shipped
+ * src/nlp/linking/clinical-aliases.json; see aliases.ts) applied.
+ */
+export function loadTerminology(dir: string = DEFAULT_TABLES_DIR, aliases: readonly ClinicalAlias[] = defaultClinicalAliases()): TerminologyTables {
   let manifest: Manifest;
   try {
     manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
@@ -194,7 +199,7 @@ export function loadTerminology(dir: string = DEFAULT_TABLES_DIR): TerminologyTa
   }
   const dictionaries = new Map<'Disease' | 'Chemical', LabelDictionary>();
   for (const l of ['Disease', 'Chemical'] as const) dictionaries.set(l, { exact: exact[l], bag: bag[l], canon: canon[l], fuzzy: buildFuzzy(exact[l]) });
-  return { manifest, icd, icdExact, icdBag, bridge, dictionaries };
+  return applyClinicalAliases({ manifest, icd, icdExact, icdBag, bridge, dictionaries }, aliases);
 }
 
 let shared: { dir: string; tables: TerminologyTables } | undefined;
