@@ -62,6 +62,8 @@ export interface AttributeRules {
   listSeparator: string;
   /** Lab analytes labelled as drugs ("potassium 5.9 mmol/L") become tests: see relabelLabAnalytes. */
   labAnalytes?: { from: string[]; to: string; window: number; terms: string[]; context: string; valueUnits: string };
+  /** Drug labels the terminology (a disease name) or a procedure list contradicts: see src/nlp/label-consistency.ts. */
+  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; procedures: string[]; excluded?: Record<string, string> };
   /** Medication sigs split into dose, route and frequency spans before attachment: see src/nlp/sig.ts. */
   sig?: SigRules;
   /** Closed-class attribute words the model misses ("severe", "intravenous"), tagged by rules: see src/nlp/attribute-words.ts. */

@@ -1,0 +1,74 @@
+/**
+ * Label consistency: drug labels that the terminology or the procedure list contradict
+ * (rules.labelConsistency in src/nlp/attribute-rules.json). A span the model labelled a drug
+ * whose normalized text the terminology tables know as a disease name and not as a chemical
+ * name ("otitis media") becomes a disorder; one whose whole text is a curated procedure word
+ * ("hemodialysis", "blood transfusion") becomes a procedure. Either way it then makes a
+ * Condition or Procedure, never an active MedicationStatement. A name the tables know as both
+ * a disease and a chemical keeps the model's label. Changed entities get `source: 'rules'`.
+ * Runs in the NLP stack before linking (src/pipeline/nlp-engine.ts), so the new label is linked.
+ */
+import type { Entity } from '../core/entity.ts';
+import { defaultAttributeRules, type AttributeRules } from './attributes.ts';
+import { bagKey, exactKey } from './linking/normalize.ts';
+import type { TerminologyTables } from './linking/tables.ts';
+
+export type LabelConsistencyRules = NonNullable<AttributeRules['labelConsistency']>;
+
+/** What the terminology knows a name as. */
+export interface NameKinds {
+  disease(text: string): boolean;
+  chemical(text: string): boolean;
+}
+
+/** The tables' own distinction: a disease name is an exact (normalized) MeSH/OMIM disease name; a chemical name matches exactly or in any word order. */
+export function tableNameKinds(tables: TerminologyTables): NameKinds {
+  const d = tables.dictionaries.get('Disease');
+  const c = tables.dictionaries.get('Chemical');
+  return {
+    disease: (t) => d?.exact.has(exactKey(t)) ?? false,
+    chemical: (t) => (c ? c.exact.has(exactKey(t)) || c.bag.has(bagKey(t)) : false),
+  };
+}
+
+const norm = (t: string): string => t.toLowerCase().replace(/\s+/g, ' ').trim();
+
+/**
+ * The entities with rules.labelConsistency applied (pure; the input is not modified). Only the
+ * target labels in `labels` are used (the model's label set; default: both).
+ */
+export function relabelInconsistent(
+  entities: readonly Entity[],
+  kinds: NameKinds | undefined,
+  rules: AttributeRules = defaultAttributeRules(),
+  labels?: ReadonlySet<string>,
+): Entity[] {
+  const lc = rules.labelConsistency;
+  if (!lc) return [...entities];
+  const from = new Set(lc.from);
+  const procedures = new Set(lc.procedures.map(norm));
+  const allowed = (l: string): boolean => labels === undefined || labels.has(l);
+  return entities.map((e) => {
+    if (!from.has(e.label)) return e;
+    if (allowed(lc.procedureTo) && procedures.has(norm(e.text))) return { ...e, label: lc.procedureTo, source: 'rules' };
+    if (kinds && allowed(lc.diseaseTo) && kinds.disease(e.text) && !kinds.chemical(e.text)) return { ...e, label: lc.diseaseTo, source: 'rules' };
+    return e;
+  });
+}
+
+/** An NER port whose entities come back with relabelInconsistent applied. */
+export function withLabelConsistency<T extends { extract(texts: string[]): Promise<Entity[][]> }>(
+  engine: T,
+  kinds: NameKinds | undefined,
+  labels: ReadonlySet<string>,
+  rules: AttributeRules = defaultAttributeRules(),
+): T {
+  const extract = async (texts: string[]): Promise<Entity[][]> => (await engine.extract(texts)).map((es) => relabelInconsistent(es, kinds, rules, labels));
+  return new Proxy(engine, {
+    get(target, prop, receiver) {
+      if (prop === 'extract') return extract;
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}

@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Entity } from '../../src/core/entity.ts';
+import { defaultAttributeRules, parseAttributeRules } from '../../src/nlp/attributes.ts';
+import { relabelInconsistent, tableNameKinds, withLabelConsistency, type NameKinds } from '../../src/nlp/label-consistency.ts';
+import { sharedTerminology } from '../../src/nlp/linking/tables.ts';
+
+const ent = (text: string, label = 'Medication', start = 0): Entity => ({ start, end: start + text.length, text, label, score: 0.9 });
+const kinds = (): NameKinds => tableNameKinds(sharedTerminology());
+
+test('disease rule: a drug-labelled name the tables know only as a disease becomes a disorder, marked rules', () => {
+  const [e] = relabelInconsistent([ent('otitis media')], kinds());
+  assert.equal(e!.label, 'Disease_disorder');
+  assert.equal(e!.source, 'rules');
+  assert.equal(e!.score, 0.9);
+  assert.equal(relabelInconsistent([ent('Pneumonia')], kinds())[0]!.label, 'Disease_disorder');
+});
+
+test('disease rule: real drug names stay Medication', () => {
+  for (const t of ['metformin', 'aspirin', 'warfarin', 'Heparin']) {
+    const [e] = relabelInconsistent([ent(t)], kinds());
+    assert.equal(e!.label, 'Medication', t);
+    assert.equal(e!.source, undefined, t);
+  }
+});
+
+test('disease rule: a name known both as a disease and as a chemical keeps the model label', () => {
+  const k = kinds();
+  assert.ok(k.disease('PCP') && k.chemical('PCP'), 'fixture: PCP is both in the tables');
+  assert.equal(relabelInconsistent([ent('PCP')], k)[0]!.label, 'Medication');
+  const fake: NameKinds = { disease: (t) => t === 'x', chemical: (t) => t === 'x' };
+  assert.equal(relabelInconsistent([ent('x')], fake)[0]!.label, 'Medication');
+});
+
+test('disease rule: needs the tables; only from-labels are touched', () => {
+  assert.equal(relabelInconsistent([ent('otitis media')], undefined)[0]!.label, 'Medication');
+  const [sign] = relabelInconsistent([ent('otitis media', 'Sign_symptom')], kinds());
+  assert.equal(sign!.label, 'Sign_symptom');
+  assert.equal(sign!.source, undefined);
+});
+
+test('procedure rule: curated procedure words become a therapeutic procedure, marked rules', () => {
+  for (const t of ['hemodialysis', 'Blood  transfusion', 'dialysis', 'intubation']) {
+    const [e] = relabelInconsistent([ent(t)], kinds());
+    assert.equal(e!.label, 'Therapeutic_procedure', t);
+    assert.equal(e!.source, 'rules', t);
+  }
+});
+
+test('procedure rule: only whole spans; ambiguous words (chemotherapy) and drugs stay Medication', () => {
+  for (const t of ['chemotherapy', 'oxygen', 'dialysis solution', 'transfusion of cryoprecipitate', 'cisplatin']) {
+    assert.equal(relabelInconsistent([ent(t)], kinds())[0]!.label, 'Medication', t);
+  }
+});
+
+test('procedure list: every excluded word is really absent from procedures', () => {
+  const lc = defaultAttributeRules().labelConsistency!;
+  assert.ok(lc.excluded && Object.keys(lc.excluded).length > 0);
+  for (const w of Object.keys(lc.excluded!)) assert.ok(!lc.procedures.includes(w), w);
+});
+
+test('target labels the model lacks are not produced', () => {
+  const labels = new Set(['Medication', 'Disease_disorder']);
+  assert.equal(relabelInconsistent([ent('hemodialysis')], kinds(), undefined, labels)[0]!.label, 'Medication');
+  assert.equal(relabelInconsistent([ent('otitis media')], kinds(), undefined, labels)[0]!.label, 'Disease_disorder');
+});
+
+test('no labelConsistency block: nothing changes; the schema rejects a bad block', () => {
+  const { labelConsistency: _, ...rest } = defaultAttributeRules();
+  const input = [ent('hemodialysis'), ent('otitis media', 'Medication', 20)];
+  assert.deepEqual(relabelInconsistent(input, kinds(), rest), input);
+  assert.throws(() => parseAttributeRules({ ...rest, labelConsistency: { from: ['Medication'], diseaseTo: 'Disease_disorder' } }), /RULES_INVALID|invalid/);
+});
+
+test('withLabelConsistency wraps an engine; the input entities are not modified', async () => {
+  const input = [ent('hemodialysis'), ent('aspirin', 'Medication', 20)];
+  const engine = { extract: async (texts: string[]) => texts.map(() => input), name: 'fake' };
+  const wrapped = withLabelConsistency(engine, kinds(), new Set(['Medication', 'Therapeutic_procedure', 'Disease_disorder']));
+  const [out] = await wrapped.extract(['x']);
+  assert.deepEqual(out!.map((e) => e.label), ['Therapeutic_procedure', 'Medication']);
+  assert.equal(input[0]!.label, 'Medication');
+  assert.equal(wrapped.name, 'fake');
+});
