@@ -5,7 +5,8 @@
  * name ("otitis media") becomes a disorder; one whose whole text is a curated procedure word
  * ("hemodialysis", "blood transfusion") becomes a procedure. Either way it then makes a
  * Condition or Procedure, never an active MedicationStatement. A name the tables know as both
- * a disease and a chemical keeps the model's label. Changed entities get `source: 'rules'`.
+ * a disease and a chemical keeps the model's label, and so do short forms ("PE") and a disease name
+ * followed by vaccine, virus, toxoid, immunoglobulin, ... ("hepatitis B vaccination"). Changed entities get `source: 'rules'`.
  * Runs in the NLP stack before linking (src/pipeline/nlp-engine.ts), so the new label is linked.
  */
 import type { Entity } from '../core/entity.ts';
@@ -38,6 +39,7 @@ const norm = (t: string): string => t.toLowerCase().replace(/\s+/g, ' ').trim();
  * target labels in `labels` are used (the model's label set; default: both).
  */
 export function relabelInconsistent(
+  text: string,
   entities: readonly Entity[],
   kinds: NameKinds | undefined,
   rules: AttributeRules = defaultAttributeRules(),
@@ -48,10 +50,13 @@ export function relabelInconsistent(
   const from = new Set(lc.from);
   const procedures = new Set(lc.procedures.map(norm));
   const allowed = (l: string): boolean => labels === undefined || labels.has(l);
+  const keepBefore = new RegExp(lc.diseaseKeepBefore, 'iu');
+  const diseaseOk = (e: Entity): boolean =>
+    norm(e.text).length >= lc.diseaseMinLength && !keepBefore.test(text.slice(e.end, e.end + 40)) && kinds!.disease(e.text) && !kinds!.chemical(e.text);
   return entities.map((e) => {
     if (!from.has(e.label)) return e;
     if (allowed(lc.procedureTo) && procedures.has(norm(e.text))) return { ...e, label: lc.procedureTo, source: 'rules' };
-    if (kinds && allowed(lc.diseaseTo) && kinds.disease(e.text) && !kinds.chemical(e.text)) return { ...e, label: lc.diseaseTo, source: 'rules' };
+    if (kinds && allowed(lc.diseaseTo) && diseaseOk(e)) return { ...e, label: lc.diseaseTo, source: 'rules' };
     return e;
   });
 }
@@ -63,7 +68,7 @@ export function withLabelConsistency<T extends { extract(texts: string[]): Promi
   labels: ReadonlySet<string>,
   rules: AttributeRules = defaultAttributeRules(),
 ): T {
-  const extract = async (texts: string[]): Promise<Entity[][]> => (await engine.extract(texts)).map((es) => relabelInconsistent(es, kinds, rules, labels));
+  const extract = async (texts: string[]): Promise<Entity[][]> => (await engine.extract(texts)).map((es, i) => relabelInconsistent(texts[i]!, es, kinds, rules, labels));
   return new Proxy(engine, {
     get(target, prop, receiver) {
       if (prop === 'extract') return extract;

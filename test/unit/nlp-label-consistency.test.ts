@@ -9,16 +9,16 @@ const ent = (text: string, label = 'Medication', start = 0): Entity => ({ start,
 const kinds = (): NameKinds => tableNameKinds(sharedTerminology());
 
 test('disease rule: a drug-labelled name the tables know only as a disease becomes a disorder, marked rules', () => {
-  const [e] = relabelInconsistent([ent('otitis media')], kinds());
+  const [e] = relabelInconsistent('', [ent('otitis media')], kinds());
   assert.equal(e!.label, 'Disease_disorder');
   assert.equal(e!.source, 'rules');
   assert.equal(e!.score, 0.9);
-  assert.equal(relabelInconsistent([ent('Pneumonia')], kinds())[0]!.label, 'Disease_disorder');
+  assert.equal(relabelInconsistent('', [ent('Pneumonia')], kinds())[0]!.label, 'Disease_disorder');
 });
 
 test('disease rule: real drug names stay Medication', () => {
   for (const t of ['metformin', 'aspirin', 'warfarin', 'Heparin']) {
-    const [e] = relabelInconsistent([ent(t)], kinds());
+    const [e] = relabelInconsistent('', [ent(t)], kinds());
     assert.equal(e!.label, 'Medication', t);
     assert.equal(e!.source, undefined, t);
   }
@@ -27,21 +27,32 @@ test('disease rule: real drug names stay Medication', () => {
 test('disease rule: a name known both as a disease and as a chemical keeps the model label', () => {
   const k = kinds();
   assert.ok(k.disease('PCP') && k.chemical('PCP'), 'fixture: PCP is both in the tables');
-  assert.equal(relabelInconsistent([ent('PCP')], k)[0]!.label, 'Medication');
+  assert.equal(relabelInconsistent('', [ent('PCP')], k)[0]!.label, 'Medication');
   const fake: NameKinds = { disease: (t) => t === 'x', chemical: (t) => t === 'x' };
-  assert.equal(relabelInconsistent([ent('x')], fake)[0]!.label, 'Medication');
+  assert.equal(relabelInconsistent('', [ent('x')], fake)[0]!.label, 'Medication');
+});
+
+test('disease rule: short forms and vaccines named after a disease keep the model label', () => {
+  const k = kinds();
+  assert.ok(k.disease('PE') && !k.chemical('PE'), 'fixture: PE is a disease name only');
+  assert.equal(relabelInconsistent('PE', [ent('PE')], k)[0]!.label, 'Medication');
+  const text = 'failed to respond to hepatitis B virus vaccinations';
+  const s = text.indexOf('hepatitis B');
+  assert.equal(relabelInconsistent(text, [ent('hepatitis B', 'Medication', s)], k)[0]!.label, 'Medication');
+  const t2 = 'History of hepatitis B.';
+  assert.equal(relabelInconsistent(t2, [ent('hepatitis B', 'Medication', 11)], k)[0]!.label, 'Disease_disorder');
 });
 
 test('disease rule: needs the tables; only from-labels are touched', () => {
-  assert.equal(relabelInconsistent([ent('otitis media')], undefined)[0]!.label, 'Medication');
-  const [sign] = relabelInconsistent([ent('otitis media', 'Sign_symptom')], kinds());
+  assert.equal(relabelInconsistent('', [ent('otitis media')], undefined)[0]!.label, 'Medication');
+  const [sign] = relabelInconsistent('', [ent('otitis media', 'Sign_symptom')], kinds());
   assert.equal(sign!.label, 'Sign_symptom');
   assert.equal(sign!.source, undefined);
 });
 
 test('procedure rule: curated procedure words become a therapeutic procedure, marked rules', () => {
   for (const t of ['hemodialysis', 'Blood  transfusion', 'dialysis', 'intubation']) {
-    const [e] = relabelInconsistent([ent(t)], kinds());
+    const [e] = relabelInconsistent('', [ent(t)], kinds());
     assert.equal(e!.label, 'Therapeutic_procedure', t);
     assert.equal(e!.source, 'rules', t);
   }
@@ -49,7 +60,7 @@ test('procedure rule: curated procedure words become a therapeutic procedure, ma
 
 test('procedure rule: only whole spans; ambiguous words (chemotherapy) and drugs stay Medication', () => {
   for (const t of ['chemotherapy', 'oxygen', 'dialysis solution', 'transfusion of cryoprecipitate', 'cisplatin']) {
-    assert.equal(relabelInconsistent([ent(t)], kinds())[0]!.label, 'Medication', t);
+    assert.equal(relabelInconsistent('', [ent(t)], kinds())[0]!.label, 'Medication', t);
   }
 });
 
@@ -61,14 +72,14 @@ test('procedure list: every excluded word is really absent from procedures', () 
 
 test('target labels the model lacks are not produced', () => {
   const labels = new Set(['Medication', 'Disease_disorder']);
-  assert.equal(relabelInconsistent([ent('hemodialysis')], kinds(), undefined, labels)[0]!.label, 'Medication');
-  assert.equal(relabelInconsistent([ent('otitis media')], kinds(), undefined, labels)[0]!.label, 'Disease_disorder');
+  assert.equal(relabelInconsistent('', [ent('hemodialysis')], kinds(), undefined, labels)[0]!.label, 'Medication');
+  assert.equal(relabelInconsistent('', [ent('otitis media')], kinds(), undefined, labels)[0]!.label, 'Disease_disorder');
 });
 
 test('no labelConsistency block: nothing changes; the schema rejects a bad block', () => {
   const { labelConsistency: _, ...rest } = defaultAttributeRules();
   const input = [ent('hemodialysis'), ent('otitis media', 'Medication', 20)];
-  assert.deepEqual(relabelInconsistent(input, kinds(), rest), input);
+  assert.deepEqual(relabelInconsistent('', input, kinds(), rest), input);
   assert.throws(() => parseAttributeRules({ ...rest, labelConsistency: { from: ['Medication'], diseaseTo: 'Disease_disorder' } }), /RULES_INVALID|invalid/);
 });
 
