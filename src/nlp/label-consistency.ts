@@ -13,6 +13,7 @@ import type { Entity } from '../core/entity.ts';
 import { defaultAttributeRules, type AttributeRules } from './attributes.ts';
 import { bagKey, exactKey } from './linking/normalize.ts';
 import type { TerminologyTables } from './linking/tables.ts';
+import { withEntityStep, type EntityExtractor } from './entity-step.ts';
 
 export type LabelConsistencyRules = NonNullable<AttributeRules['labelConsistency']>;
 
@@ -62,18 +63,11 @@ export function relabelInconsistent(
 }
 
 /** An NER port whose entities come back with relabelInconsistent applied. */
-export function withLabelConsistency<T extends { extract(texts: string[]): Promise<Entity[][]> }>(
+export function withLabelConsistency<T extends EntityExtractor>(
   engine: T,
   kinds: NameKinds | undefined,
   labels: ReadonlySet<string>,
   rules: AttributeRules = defaultAttributeRules(),
 ): T {
-  const extract = async (texts: string[]): Promise<Entity[][]> => (await engine.extract(texts)).map((es, i) => relabelInconsistent(texts[i]!, es, kinds, rules, labels));
-  return new Proxy(engine, {
-    get(target, prop, receiver) {
-      if (prop === 'extract') return extract;
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
+  return withEntityStep(engine, (text, entities) => relabelInconsistent(text, entities, kinds, rules, labels));
 }

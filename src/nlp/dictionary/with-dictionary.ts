@@ -8,6 +8,7 @@
  */
 import type { Entity } from '../../core/entity.ts';
 import type { Gazetteer } from './gazetteer.ts';
+import { withEntityStep, type EntityExtractor } from '../entity-step.ts';
 
 /** A label mapping's `dictionary` block (schemas/label-mapping.schema.json). */
 export interface DictionaryFill {
@@ -33,16 +34,6 @@ export function fillFromDictionary(gazetteer: Gazetteer, text: string, entities:
 }
 
 /** An NER port whose entities come back with the dictionary's disorders filled in. */
-export function withDictionary<T extends { extract(texts: string[]): Promise<Entity[][]> }>(engine: T, gazetteer: Gazetteer, fill: DictionaryFill): T {
-  const extract = async (texts: string[]): Promise<Entity[][]> => {
-    const out = await engine.extract(texts);
-    return out.map((entities, i) => fillFromDictionary(gazetteer, texts[i]!, entities, fill));
-  };
-  return new Proxy(engine, {
-    get(target, prop, receiver) {
-      if (prop === 'extract') return extract;
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
+export function withDictionary<T extends EntityExtractor>(engine: T, gazetteer: Gazetteer, fill: DictionaryFill): T {
+  return withEntityStep(engine, (text, entities) => fillFromDictionary(gazetteer, text, entities, fill));
 }

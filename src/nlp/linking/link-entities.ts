@@ -8,6 +8,7 @@ import { findAbbreviations, type AbbreviationMap } from './abbreviations.ts';
 import { Linker, type LinkLabel, type LinkResult, type IcdLink } from './linker.ts';
 import { ICD10CM_SYSTEM } from '../../core/code-systems.ts';
 import { isMeshId, MESH_SYSTEM, type TerminologyTables } from './tables.ts';
+import { withEntityStep, type EntityExtractor } from '../entity-step.ts';
 
 export type Terminology = 'mesh' | 'icd-10-cm';
 
@@ -93,16 +94,6 @@ export function createLinker(tables: TerminologyTables): Linker {
 }
 
 /** An NER port whose entities come back linked (the NLP stage of the worker and `medner extract`). */
-export function withLinking<T extends { extract(texts: string[]): Promise<Entity[][]> }>(engine: T, linker: Linker, settingsFor: (label: string) => LinkSettings | undefined): T {
-  const extract = async (texts: string[]): Promise<Entity[][]> => {
-    const out = await engine.extract(texts);
-    return out.map((entities, i) => linkDocumentEntities(linker, texts[i]!, entities, settingsFor));
-  };
-  return new Proxy(engine, {
-    get(target, prop, receiver) {
-      if (prop === 'extract') return extract;
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
+export function withLinking<T extends EntityExtractor>(engine: T, linker: Linker, settingsFor: (label: string) => LinkSettings | undefined): T {
+  return withEntityStep(engine, (text, entities) => linkDocumentEntities(linker, text, entities, settingsFor));
 }
