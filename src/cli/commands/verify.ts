@@ -63,6 +63,8 @@ export function registerVerify(program: Command): void {
     .action(async (files: string[], opts: VerifyOptions) => {
       const config = loadConfig();
       const ids = opts.document ?? [];
+      const concurrency = positiveInt(opts.concurrency ?? '8', '--concurrency');
+      const chunk = positiveInt(opts.chunk ?? '100', '--chunk');
       if (opts.filesFrom) files = [...files, ...(await readFile(opts.filesFrom, 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l !== '')];
       if (files.length === 0 && ids.length === 0) throw new MednerError('USAGE', 'give FILE arguments or --document ID');
       const client = createFhirClient(config);
@@ -91,8 +93,6 @@ export function registerVerify(program: Command): void {
       // and LINKING say so, attributes attached; else the concept keys, so the ids, differ from the worker's.
       const engine = withNlpStack(ner, mapping, { linking: config.model.linking, terminologyDir: config.model.terminologyDir });
       let differing = 0;
-      const concurrency = positiveInt(opts.concurrency ?? '8', '--concurrency');
-      const chunk = positiveInt(opts.chunk ?? '100', '--chunk');
       try {
         const writer = new FhirServerWriter(client);
         // Documents a chunk at a time (bounded memory for thousands of documents), each chunk's reads
