@@ -19,7 +19,10 @@ export interface Entity {
   codes?: ConceptCode[];
   /**
    * Where the span comes from when not the NER model (absent: the model): 'rules' when a rule found it
-   * (a closed-class attribute word: src/nlp/attribute-words.ts; score 1); 'dictionary' when the disorder
+   * or relabelled it: score 1 for a closed-class attribute word (src/nlp/attribute-words.ts), a vital
+   * sign's name or value (src/nlp/vital-signs.ts) and a sig after a drug the model gave no dose
+   * (src/nlp/sig.ts); the model's score for a label the terminology contradicts
+   * (src/nlp/label-consistency.ts); 'dictionary' when the disorder
    * dictionary filled in a disorder the model missed (src/nlp/dictionary; the mapping's score).
    */
   source?: 'rules' | 'dictionary';

@@ -150,9 +150,10 @@ export function observationFields(docText: string, test: Entity, data: ClinicalD
   // The value: the first value span that parses as a quantity or blood pressure, else all value texts as a string.
   const parsed = values.map((v) => parseObservationValue(v.text, test.text, data));
   out.value = parsed.find((p) => p.kind !== 'string') ?? { kind: 'string', text: values.map((v) => v.text.trim()).join('; ') };
-  // Interpretation: the value spans and the words between the test and its first value after it ("CRP was elevated at 45").
-  const first = values[0]!;
-  const between = first.start >= test.end ? docText.slice(test.end, first.start) : '';
+  // Interpretation: the value spans and the text from the test to the end of its last value after it,
+  // read as one ("CRP was markedly elevated at 145 mg/L", where the model tagged only "elevated").
+  const after = values.filter((v) => v.start >= test.end);
+  const between = after.length > 0 ? docText.slice(test.end, Math.max(...after.map((v) => v.end))) : '';
   const before = docText.slice(Math.max(0, test.start - 40), test.start).split(/[.;:\n]/).pop() ?? '';
   const words = [...values.map((v) => v.text), between, before.split(/\s+/).slice(-3).join(' ')].join(' | ');
   const interp = interpretationOf(words, data);

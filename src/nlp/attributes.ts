@@ -4,6 +4,7 @@ import { schemaErrors, schemaValidator } from '../core/json-schema.ts';
 import type { AttributeKind, Entity, EntityAttribute } from '../core/entity.ts';
 import { compileSigRules, splitSigs, type SigRules } from './sig.ts';
 import { compileAttributeWords, tagAttributeWords, type AttributeWordRule } from './attribute-words.ts';
+import { compileVitalSigns, tagVitalSigns, type VitalSignRules } from './vital-signs.ts';
 
 /**
  * Attributes by relation: attaches each attribute span (a Lab_value, Dosage, Frequency,
@@ -66,6 +67,8 @@ export interface AttributeRules {
   labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string> };
   /** Medication sigs split into dose, route and frequency spans before attachment: see src/nlp/sig.ts. */
   sig?: SigRules;
+  /** Vital signs ("BP 150/95 mmHg", "a temperature of 39.2 °C") made one test and one value span each: see src/nlp/vital-signs.ts. */
+  vitals?: VitalSignRules;
   /** Closed-class attribute words the model misses ("severe", "intravenous"), tagged by rules: see src/nlp/attribute-words.ts. */
   words?: AttributeWordRule[];
 }
@@ -96,6 +99,13 @@ export function parseAttributeRules(raw: unknown, source = 'attribute rules'): A
       compileSigRules(r.sig);
     } catch (err) {
       throw new MednerError('RULES_INVALID', `${source}: bad regular expression in sig`, { cause: err });
+    }
+  }
+  if (r.vitals) {
+    try {
+      compileVitalSigns(r.vitals);
+    } catch (err) {
+      throw new MednerError('RULES_INVALID', `${source}: bad regular expression in vitals`, { cause: err });
     }
   }
   if (r.words) {
@@ -255,12 +265,14 @@ function link(links: Map<number, number[]>, kindsOf: Map<number, Set<AttributeKi
 
 /**
  * The entities the attachment links (what attachAttributes works on): medication sigs split into
- * dose, route and frequency spans (rules.sig, src/nlp/sig.ts), lab analytes labelled as drugs made
+ * dose, route and frequency spans (rules.sig, src/nlp/sig.ts), vital signs made one test and one
+ * value span each (rules.vitals, src/nlp/vital-signs.ts), lab analytes labelled as drugs made
  * tests (rules.labAnalytes), then the closed-class attribute words the model missed added (rules.words,
  * src/nlp/attribute-words.ts). Pure; exposed for evaluation.
  */
 export function attributeSpans(text: string, input: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
-  const entities = relabelLabAnalytes(text, rules.sig ? splitSigs(text, input, rules.sig) : input, rules);
+  const sigs = rules.sig ? splitSigs(text, input, rules.sig) : input;
+  const entities = relabelLabAnalytes(text, rules.vitals ? tagVitalSigns(text, sigs, rules.vitals) : sigs, rules);
   return rules.words ? tagAttributeWords(text, entities, rules) : entities;
 }
 

@@ -17,6 +17,12 @@ import type { Entity } from '../core/entity.ts';
 export interface SigRules {
   /** Labels of the spans a sig starts from (e.g. ["Dosage"]). */
   anchors: string[];
+  /**
+   * Labels of the spans a dose right after which (white space or a comma between) opens a sig
+   * even where the model tagged no anchor ("Insulin glargine [20]Lab_value units subcutaneously"):
+   * e.g. ["Medication"]. A dose followed by "/" is a concentration ("5.9 mmol/L"), never opened so.
+   */
+  openAfter?: string[];
   /** Labels given to the parts. */
   labels: { dose: string; route: string; frequency: string };
   /** Regular expression (source) of a dose number ("25", "0.5", "1,000", "1-2"). */
@@ -101,12 +107,26 @@ export function splitSigs(text: string, entities: readonly Entity[], rules: SigR
   const removed = new Set<number>();
   const added: Entity[] = [];
   const order = entities.map((_, i) => i).sort((a, b) => entities[a]!.start - entities[b]!.start);
-  for (const ai of order) {
-    const a = entities[ai]!;
-    if (!anchors.has(a.label) || visited.has(ai)) continue;
+  // Where a sig may start: the anchor spans, and doses right after an openAfter span.
+  const starts: { start: number; end: number; score: number; index?: number }[] = order.filter((i) => anchors.has(entities[i]!.label)).map((i) => ({ start: entities[i]!.start, end: entities[i]!.end, score: entities[i]!.score, index: i }));
+  const openAfter = new Set(rules.openAfter ?? []);
+  for (const i of order) {
+    const drug = entities[i]!;
+    if (!openAfter.has(drug.label)) continue;
+    const at = drug.end + (/^[ \t]*,?[ \t]*/.exec(text.slice(drug.end))?.[0].length ?? 0);
+    const end = matchAt(c.dose, text, at);
+    if (end === undefined || text[end] === '/' || at === drug.end) continue;
+    if (entities.some((e) => anchors.has(e.label) && e.start < end && at < e.end)) continue;
+    starts.push({ start: at, end, score: drug.score });
+  }
+  starts.sort((x, y) => x.start - y.start);
+  for (const a of starts) {
+    const ai = a.index ?? -1;
+    if (ai >= 0 && visited.has(ai)) continue;
+    if (ai < 0 && order.some((i) => visited.has(i) && entities[i]!.start < a.end && a.start < entities[i]!.end)) continue;
     let start = a.start;
     // "[650]Lab_value [mg]Dosage": the number before a span that starts with its unit.
-    if (c.unitStart.test(text.slice(a.start, a.end))) {
+    if (ai >= 0 && c.unitStart.test(text.slice(a.start, a.end))) {
       const m = c.numberBefore.exec(text.slice(Math.max(0, a.start - 24), a.start));
       if (m) start = a.start - m[0].length;
     }
@@ -124,7 +144,8 @@ export function splitSigs(text: string, entities: readonly Entity[], rules: SigR
     for (const p of kept) {
       const label = rules.labels[p.kind];
       const same = inside.find((i) => entities[i]!.start === p.start && entities[i]!.end === p.end && entities[i]!.label === label);
-      if (same === undefined) added.push({ start: p.start, end: p.end, text: text.slice(p.start, p.end), label, score: a.score });
+      // A sig opened by the rules alone (after a drug, no anchor span) is the rules': score 1.
+      if (same === undefined) added.push({ start: p.start, end: p.end, text: text.slice(p.start, p.end), label, ...(ai < 0 ? { score: 1, source: 'rules' as const } : { score: a.score }) });
     }
     for (const i of inside) if (!kept.some((p) => entities[i]!.start === p.start && entities[i]!.end === p.end && entities[i]!.label === rules.labels[p.kind])) removed.add(i);
   }

@@ -57,6 +57,19 @@ test('observationFields reads the value attribute and the words between test and
   assert.equal(f.interpretation?.code, 'L');
 });
 
+test('observationFields reads test-to-value text as one: a degree word before a value span the model cut short', () => {
+  const text = 'CRP was markedly elevated at 145 mg/L.';
+  const value = (s: string, kind: 'value' = 'value') => ({ kind, label: 'Lab_value', start: text.indexOf(s), end: text.indexOf(s) + s.length, text: s, score: 0.6 });
+  const e: Entity = { start: 0, end: 3, text: 'CRP', label: 'Diagnostic_procedure', score: 0.6, attributes: [value('elevated'), value('145 mg/L')] };
+  const f = observationFields(text, e);
+  assert.equal(f.value?.kind, 'quantity');
+  assert.equal(f.interpretation?.code, 'HH');
+  // "not" before the words still reads as no interpretation.
+  const neg = 'CRP was not elevated at 4 mg/L.';
+  const n: Entity = { start: 0, end: 3, text: 'CRP', label: 'Diagnostic_procedure', score: 0.6, attributes: [{ kind: 'value', label: 'Lab_value', start: neg.indexOf('4 mg/L'), end: neg.indexOf('4 mg/L') + 6, text: '4 mg/L', score: 0.6 }] };
+  assert.equal(observationFields(neg, n).interpretation, undefined);
+});
+
 test('dosage: text, UCUM dose, timing from frequency, route as text, as needed', () => {
   const med: Entity = {
     start: 0, end: 10, text: 'metoprolol', label: 'Medication', score: 0.9,

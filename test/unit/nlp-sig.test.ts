@@ -93,3 +93,31 @@ test('a compound unit is one dose ("15 mg/kg"), not cut at its first unit', () =
     'Frequency:q12h',
   ]);
 });
+
+test('a dose right after a drug opens a sig where the model tagged the number as something else', () => {
+  const text = 'Insulin glargine 20 units subcutaneously at bedtime.';
+  const out = splitSigs(text, ents(text, [['Insulin glargine', 'Medication'], ['20', 'Lab_value']]), sig);
+  assert.deepEqual(spans(out), ['Medication:Insulin glargine', 'Dosage:20 units', 'Administration:subcutaneously', 'Frequency:at bedtime']);
+  assert.ok(out.slice(1).every((e) => e.source === 'rules' && e.score === 1));
+  const attached = attachAttributes(text, ents(text, [['Insulin glargine', 'Medication'], ['20', 'Lab_value']]));
+  assert.deepEqual(attrsOf(attached, 'Insulin glargine'), ['dose:20 units', 'route:subcutaneously', 'frequency:at bedtime']);
+});
+
+test('a concentration after a drug-labelled analyte opens no sig; nor does a dose after another label', () => {
+  const lab = 'Potassium 5.9 mmol/L on admission.';
+  const input = ents(lab, [['Potassium', 'Medication'], ['5.9 mmol/L', 'Lab_value']]);
+  assert.deepEqual(spans(splitSigs(lab, input, sig)), ['Medication:Potassium', 'Lab_value:5.9 mmol/L']);
+  const weight = 'Weight 82 kg today.';
+  assert.deepEqual(spans(splitSigs(weight, ents(weight, [['Weight', 'Diagnostic_procedure']]), sig)), ['Diagnostic_procedure:Weight']);
+  // Without openAfter the same text is left alone.
+  const text = 'Insulin glargine 20 units subcutaneously at bedtime.';
+  const { openAfter: _drop, ...noOpen } = sig;
+  assert.deepEqual(spans(splitSigs(text, ents(text, [['Insulin glargine', 'Medication'], ['20', 'Lab_value']]), noOpen)), ['Medication:Insulin glargine', 'Lab_value:20']);
+});
+
+test('a dose after a drug that a dose span already covers is split once', () => {
+  const text = 'Metformin, 500 mg twice daily.';
+  const out = splitSigs(text, ents(text, [['Metformin', 'Medication'], ['500 mg twice daily', 'Dosage']]), sig);
+  assert.deepEqual(spans(out), ['Medication:Metformin', 'Dosage:500 mg', 'Frequency:twice daily']);
+  assert.ok(out.every((e) => e.source === undefined));
+});

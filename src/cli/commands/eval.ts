@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
 import type { Aggregation, Entity } from '../../core/entity.ts';
-import { defaultAttributeRules } from '../../nlp/attributes.ts';
+import { attributeSpans, defaultAttributeRules } from '../../nlp/attributes.ts';
 import { tagAttributeWords } from '../../nlp/attribute-words.ts';
 import { createNerEngine } from '../../nlp/engine.ts';
 import { withNlpStack } from '../../pipeline/nlp-engine.ts';
@@ -28,6 +28,7 @@ interface EvalCliOptions {
   json?: boolean;
   task?: string;
   attributeWords?: boolean;
+  attributeSpans?: boolean;
   /** false with --no-dictionary: the model alone, without the disorder dictionary. */
   dictionary?: boolean;
 }
@@ -69,6 +70,7 @@ export function registerEval(program: Command): void {
     .option('--limit <n>', 'evaluate only the first N sentences (brat: documents)')
     .option('--json', 'print the report as JSON')
     .option('--attribute-words', "add the closed-class attribute words tagged by rules (severity, route, frequency words the model missed: src/nlp/attribute-words.ts) to the model's entities before scoring")
+    .option('--attribute-spans', "apply the attribute stage's span rules as the worker does before scoring (sigs split, vital signs, lab analytes made tests, attribute words: src/nlp/attributes.ts attributeSpans)")
     .option('--no-dictionary', "ner: the model alone, without the disorder dictionary its label mapping may ask for (src/nlp/dictionary)")
     .option('--task <task>', 'ner (default), or link: the terminology linker on a PubTator file (src/cli/commands/eval-link.ts)', 'ner')
     .option('--tables <dir>', 'link: terminology tables folder (default: TERMINOLOGY_DIR or terminology/)')
@@ -105,7 +107,11 @@ export function registerEval(program: Command): void {
         const rules = defaultAttributeRules();
         const report = await evaluateFile(engine, opts.data, {
           ...(limit === undefined ? {} : { limit }),
-          ...(opts.attributeWords ? { postprocess: (text: string, entities: Entity[]) => tagAttributeWords(text, entities, rules) } : {}),
+          ...(opts.attributeSpans
+            ? { postprocess: (text: string, entities: Entity[]) => attributeSpans(text, entities, rules) }
+            : opts.attributeWords
+              ? { postprocess: (text: string, entities: Entity[]) => tagAttributeWords(text, entities, rules) }
+              : {}),
         });
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
       } finally {
