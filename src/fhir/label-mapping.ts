@@ -54,10 +54,12 @@ export interface LabelMapping {
   dictionary?: MappingDictionary;
 }
 
-/** The `dictionary` block: which label dictionary-filled disorders get, and their score (default 0.5). */
+/** The `dictionary` block: which label dictionary-filled disorders get, their score (default 0.5), and whether they complete partial ones. */
 export interface MappingDictionary {
   label: string;
   score?: number;
+  /** Complete the model's partial disorders to a dictionary name (src/nlp/dictionary/with-dictionary.ts). */
+  extend?: { from: string[]; over: string[]; keep?: string[] };
 }
 
 /**

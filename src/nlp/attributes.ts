@@ -330,8 +330,11 @@ export function relabelLabAnalytes(text: string, entities: readonly Entity[], ru
     const lab =
       entities.some((o) => valueLabels.has(o.label) && near(e, o)) ||
       valueAfter.test(after) ||
-      context.test(before.split(/\s+/).slice(-2).join(' ')) ||
-      context.test(after.split(sentenceBreak)[0]!.split(/\s+/).slice(0, 3).join(' '));
-    return lab ? { ...e, label: la.to } : e;
+      context.test(before.trim().split(/\s+/).slice(-2).join(' ')) ||
+      context.test(after.split(sentenceBreak)[0]!.trim().split(/\s+/).slice(0, 3).join(' '));
+    if (!lab) return e;
+    // Codes the linker gave the drug reading (MeSH Lactic Acid) do not code the test.
+    const { codes: _drugCodes, ...test } = e;
+    return { ...test, label: la.to };
   });
 }

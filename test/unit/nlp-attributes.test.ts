@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attachAttributes, attributeLabels, defaultAttributeRules, parseAttributeRules } from '../../src/nlp/attributes.ts';
+import { attachAttributes, attributeLabels, defaultAttributeRules, parseAttributeRules, relabelLabAnalytes } from '../../src/nlp/attributes.ts';
 import type { Entity } from '../../src/core/entity.ts';
 import { MednerError } from '../../src/core/errors.ts';
 import { ents } from '../support/entities.ts';
@@ -87,4 +87,29 @@ test('attachment eval: MODIFY relations (events resolved to triggers) are the go
   const e2e = evaluateEndToEnd(docs, [predicted], 'inline');
   assert.deepEqual([e2e.goals.valuesToTests.tp, e2e.goals.valuesToTests.fp, e2e.goals.valuesToTests.fn], [1, 1, 1]);
   assert.equal(e2e.goals.dosesToMedications.f1, 1);
+});
+
+test('lab analytes labelled as drugs: a value or a lab word next to them makes them tests, without the drug codes', () => {
+  const coded = (text: string, part: string): Entity => ({
+    start: text.indexOf(part),
+    end: text.indexOf(part) + part.length,
+    text: part,
+    label: 'Medication',
+    score: 0.3,
+    codes: [{ system: 'https://www.nlm.nih.gov/mesh', code: 'D019344', score: 1 }],
+  });
+  const repeat = 'Possible sepsis, lactate to be repeated.';
+  const [test1] = relabelLabAnalytes(repeat, [coded(repeat, 'lactate')]);
+  assert.equal(test1!.label, 'Diagnostic_procedure');
+  assert.equal(test1!.codes, undefined);
+  const value = 'Serum potassium was 5.9 mmol/L.';
+  assert.equal(relabelLabAnalytes(value, [coded(value, 'potassium')])[0]!.label, 'Diagnostic_procedure');
+  // A dose or route next to it: the drug stays, codes and all.
+  const drug = 'Potassium chloride 20 mEq orally; potassium to be given slowly.';
+  const kcl = ents(drug, [['Potassium chloride', 'Medication'], ['20 mEq', 'Dosage'], ['orally', 'Administration']]);
+  assert.deepEqual(relabelLabAnalytes(drug, kcl).map((e) => e.label), ['Medication', 'Dosage', 'Administration']);
+  const given = coded(drug, 'potassium to');
+  const plain = { ...given, end: given.start + 'potassium'.length, text: 'potassium' };
+  assert.equal(relabelLabAnalytes(drug, [plain])[0]!.label, 'Medication');
+  assert.ok(relabelLabAnalytes(drug, [plain])[0]!.codes);
 });

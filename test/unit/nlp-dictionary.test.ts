@@ -124,6 +124,41 @@ test('no overlap: a model entity of any label over any part of a name keeps the 
   assert.equal(fillFromDictionary(g, 'Has essential hypertension', [before], { label: 'D' }).length, 2);
 });
 
+test('extend: a name completes a disorder the model found in part; modifiers inside go, kept labels stay nested', () => {
+  const g = gazetteer('acute kidney injury', 'deep vein thrombosis', 'myocardial infarction', 'liver lesion');
+  const extend = { from: ['Disease_disorder', 'Sign_symptom'], over: ['Detailed_description'], keep: ['Biological_structure'] };
+  const fill = { label: 'Disease_disorder', score: 0.5, extend };
+  const at = (text: string, part: string, label: string, score = 0.4): Entity => ({ start: text.indexOf(part), end: text.indexOf(part) + part.length, text: part, label, score });
+  const spans = (out: Entity[]): string[] => out.map((e) => `${e.label}:${e.text}${e.source ? `(${e.source})` : ''}`);
+
+  const aki = 'Metformin was held because of acute kidney injury.';
+  const akiOut = fillFromDictionary(g, aki, [at(aki, 'acute', 'Detailed_description', 0.9), at(aki, 'kidney injury', 'Disease_disorder', 0.23)], fill);
+  assert.deepEqual(spans(akiOut), ['Disease_disorder:acute kidney injury(dictionary)']);
+  assert.equal(akiOut[0]!.score, 0.23, "the disorder's score, not the modifier's");
+
+  const dvt = 'There was no evidence of deep vein thrombosis.';
+  assert.deepEqual(spans(fillFromDictionary(g, dvt, [at(dvt, 'deep vein', 'Biological_structure'), at(dvt, 'thrombosis', 'Sign_symptom')], fill)), [
+    'Biological_structure:deep vein',
+    'Disease_disorder:deep vein thrombosis(dictionary)',
+  ]);
+  // Untagged words complete it too ("myocardial [infarction]").
+  const mi = 'Father died of myocardial infarction at 60.';
+  assert.deepEqual(spans(fillFromDictionary(g, mi, [at(mi, 'myocardial', 'Disease_disorder')], fill)), ['Disease_disorder:myocardial infarction(dictionary)']);
+
+  // Never: without extend; around no disorder; over a span of another label or one reaching outside; an exact span.
+  const dvtModel = [at(dvt, 'deep vein', 'Biological_structure'), at(dvt, 'thrombosis', 'Sign_symptom')];
+  assert.deepEqual(fillFromDictionary(g, dvt, dvtModel, { label: 'Disease_disorder' }), dvtModel);
+  const liver = 'A CT showed a liver lesion.';
+  const structureOnly = [at(liver, 'liver', 'Biological_structure')];
+  assert.deepEqual(fillFromDictionary(g, liver, structureOnly, fill), structureOnly);
+  const drug = [at(aki, 'acute', 'Medication'), at(aki, 'kidney injury', 'Disease_disorder')];
+  assert.deepEqual(fillFromDictionary(g, aki, drug, fill), drug);
+  const outside = [at(aki, 'injury.', 'Sign_symptom')];
+  assert.deepEqual(fillFromDictionary(g, aki, outside, fill), outside);
+  const exact = [at(mi, 'myocardial infarction', 'Sign_symptom')];
+  assert.deepEqual(fillFromDictionary(g, mi, exact, fill), exact);
+});
+
 test('withDictionary: the engine port with extract wrapped, other members passed through', async () => {
   const engine = fakeEngine();
   const wrapped = withDictionary(engine, gazetteer('asthma'), { label: 'Disease_disorder' });

@@ -14,6 +14,8 @@ test('vital signs as notes write them: name, linking words, value', () => {
   const text = 'Vitals: BP 150/95 mmHg, HR 88 bpm, RR 18, SpO2 96% on room air, temperature of 38.5 °C; his weight today is 82 kg.';
   const found = findVitalSigns(text, vitals).map((v) => `${text.slice(...v.name)}=${text.slice(...v.value)}`);
   assert.deepEqual(found, ['BP=150/95 mmHg', 'HR=88 bpm', 'RR=18', 'SpO2=96%', 'temperature=38.5 °C', 'weight=82 kg']);
+  const terse = 'PE: Temp 38.9 C, BP 142/88, HR 104, RR 24.';
+  assert.deepEqual(findVitalSigns(terse, vitals).map((v) => `${terse.slice(...v.name)}=${terse.slice(...v.value)}`), ['Temp=38.9 C', 'BP=142/88', 'HR=104', 'RR=24']);
 });
 
 test('no vital sign without a value of its form', () => {

@@ -4,6 +4,16 @@
  * span is added only where it overlaps no entity of the model (any label): the model's own spans always
  * win. Added entities carry `source: "dictionary"` and the block's score; the linker and the assertion
  * rules then treat them like any other (model -> dictionary -> linking -> assertions).
+ *
+ * With `extend` in the block, a dictionary name also completes a disorder the model found in part:
+ * where a name covers a model span of an `extend.from` label ("[thrombosis]" in "deep vein
+ * thrombosis", "[myocardial]" in "myocardial infarction") and every model span it overlaps lies
+ * inside it and has an `extend.from` or `extend.over` label ("[acute]Detailed_description [kidney
+ * injury]"), those spans become the one name: the block's label, the highest score among the
+ * disorder spans it replaces, `source: "dictionary"`. The code then belongs to the whole name (acute
+ * kidney injury N17, not kidney injury). Spans of an `extend.keep` label inside the name may be there
+ * too and stay, nested in it ("[deep vein]Biological_structure" stays the body site of "deep vein
+ * thrombosis").
  * Pure: the same text, entities and dictionary give the same entities.
  */
 import type { Entity } from '../../core/entity.ts';
@@ -16,6 +26,8 @@ export interface DictionaryFill {
   label: string;
   /** Their score (default 0.5: a dictionary hit is no model probability). */
   score?: number;
+  /** Complete the model's partial disorders to a dictionary name (see above). Absent: never. */
+  extend?: { from: string[]; over: string[]; keep?: string[] };
 }
 
 export const DEFAULT_DICTIONARY_SCORE = 0.5;
@@ -24,13 +36,27 @@ export const DEFAULT_DICTIONARY_SCORE = 0.5;
 export function fillFromDictionary(gazetteer: Gazetteer, text: string, entities: Entity[], fill: DictionaryFill): Entity[] {
   const hits = gazetteer.match(text);
   if (hits.length === 0) return entities;
+  const from = new Set(fill.extend?.from ?? []);
+  const over = new Set(fill.extend?.over ?? []);
+  const keep = new Set(fill.extend?.keep ?? []);
   const added: Entity[] = [];
+  const replaced = new Set<Entity>();
   for (const h of hits) {
-    if (entities.some((e) => e.start < h.end && h.start < e.end)) continue;
-    added.push({ start: h.start, end: h.end, text: text.slice(h.start, h.end), label: fill.label, score: fill.score ?? DEFAULT_DICTIONARY_SCORE, source: 'dictionary' });
+    const overlapping = entities.filter((e) => e.start < h.end && h.start < e.end);
+    if (overlapping.length === 0) {
+      added.push({ start: h.start, end: h.end, text: text.slice(h.start, h.end), label: fill.label, score: fill.score ?? DEFAULT_DICTIONARY_SCORE, source: 'dictionary' });
+      continue;
+    }
+    if (from.size === 0) continue;
+    const inside = overlapping.every((e) => e.start >= h.start && e.end <= h.end && (from.has(e.label) || over.has(e.label) || keep.has(e.label)));
+    const disorders = overlapping.filter((e) => from.has(e.label));
+    // A strictly longer name than what the model found, around at least one of its disorders.
+    if (!inside || disorders.length === 0 || (overlapping.length === 1 && overlapping[0]!.start === h.start && overlapping[0]!.end === h.end)) continue;
+    for (const e of overlapping) if (!keep.has(e.label)) replaced.add(e);
+    added.push({ start: h.start, end: h.end, text: text.slice(h.start, h.end), label: fill.label, score: Math.max(...disorders.map((e) => e.score)), source: 'dictionary' });
   }
   if (added.length === 0) return entities;
-  return [...entities, ...added].sort((a, b) => a.start - b.start || a.end - b.end);
+  return [...entities.filter((e) => !replaced.has(e)), ...added].sort((a, b) => a.start - b.start || a.end - b.end);
 }
 
 /** An NER port whose entities come back with the dictionary's disorders filled in. */
