@@ -10,7 +10,8 @@ import { parseQuantity } from './observation-value.ts';
  * - doseAndRate.doseQuantity: the first dose span's number and unit when the unit is in the UCUM table;
  * - timing: Timing.repeat from the frequency span by the timing rules (bid -> 2 per 1 d, q8h -> 1 per 8 h),
  *   Timing.code.text the span as written; "prn"/"as needed" sets asNeededBoolean;
- * - route: text only (SNOMED route codes are not usable here).
+ * - route: text only (SNOMED route codes are not usable here);
+ * - how long ("for 5 days", a duration span): Timing.repeat.boundsDuration in UCUM d, wk or mo.
  */
 export function dosageFor(med: Entity, data: ClinicalData = clinicalData()): fhir4.Dosage | undefined {
   const attrs = (med.attributes ?? []).filter((a) => a.kind === 'dose' || a.kind === 'route' || a.kind === 'frequency' || a.kind === 'duration');
@@ -29,6 +30,9 @@ export function dosageFor(med: Entity, data: ClinicalData = clinicalData()): fhi
       dosage.timing = { code: { text: freq.text.trim() } };
     }
   }
+  const duration = attrs.find((a) => a.kind === 'duration');
+  const bounds = duration ? durationQuantity(duration.text) : undefined;
+  if (bounds) dosage.timing = { ...dosage.timing, repeat: { ...dosage.timing?.repeat, boundsDuration: bounds } };
   const route = attrs.find((a) => a.kind === 'route');
   if (route) dosage.route = { text: route.text.trim() };
   const q = dose ? parseQuantity(dose.text, data) : undefined;
@@ -55,4 +59,21 @@ export function timingFor(text: string, data: ClinicalData = clinicalData()): { 
     }
   }
   return out;
+}
+
+const NUMBER_WORDS: Record<string, number> = { a: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, fourteen: 14, 'twenty-one': 21, thirty: 30 };
+const DURATION_UNITS: [RegExp, string, string][] = [
+  [/^(?:days?|d)$/i, 'd', 'day'],
+  [/^(?:weeks?|wks?)$/i, 'wk', 'week'],
+  [/^months?$/i, 'mo', 'month'],
+];
+
+/** A UCUM Duration from "for 5 days", "x 2 weeks", "for one month"; undefined when it reads as none. */
+export function durationQuantity(text: string): fhir4.Duration | undefined {
+  const m = /(\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|fourteen|twenty-one|thirty)\s*(?:more\s+)?(days?|d|weeks?|wks?|months?)\b/i.exec(text);
+  if (!m) return undefined;
+  const value = /^\d+$/.test(m[1]!) ? Number(m[1]) : NUMBER_WORDS[m[1]!.toLowerCase()];
+  const unit = DURATION_UNITS.find(([re]) => re.test(m[2]!));
+  if (!value || !unit) return undefined;
+  return { value, unit: value === 1 ? unit[2] : `${unit[2]}s`, system: 'http://unitsofmeasure.org', code: unit[1] };
 }

@@ -6,7 +6,10 @@
  * ("hemodialysis", "blood transfusion") becomes a procedure. Either way it then makes a
  * Condition or Procedure, never an active MedicationStatement. A name the tables know as both
  * a disease and a chemical keeps the model's label, and so do short forms ("PE") and a disease name
- * followed by vaccine, virus, toxoid, immunoglobulin, ... ("hepatitis B vaccination"). Changed entities get `source: 'rules'`.
+ * followed by vaccine, virus, toxoid, immunoglobulin, ... ("hepatitis B vaccination"). Two drug spans
+ * joined by nothing but a `combineJoiner` ("[amoxicillin]-[clavulanate]", "[piperacillin]/[tazobactam]")
+ * are one combination product: one span, so the dose after it belongs to the product and not to its
+ * second half. Changed entities get `source: 'rules'`.
  * Runs in the NLP stack before linking (src/pipeline/nlp-engine.ts), so the new label is linked.
  */
 import type { Entity } from '../core/entity.ts';
@@ -54,12 +57,30 @@ export function relabelInconsistent(
   const keepBefore = new RegExp(lc.diseaseKeepBefore, 'iu');
   const diseaseOk = (e: Entity): boolean =>
     norm(e.text).length >= lc.diseaseMinLength && !keepBefore.test(text.slice(e.end, e.end + 40)) && kinds!.disease(e.text) && !kinds!.chemical(e.text);
-  return entities.map((e) => {
+  return combineDrugs(text, entities, lc).map((e) => {
     if (!from.has(e.label)) return e;
     if (allowed(lc.procedureTo) && procedures.has(norm(e.text))) return { ...e, label: lc.procedureTo, source: 'rules' };
     if (kinds && allowed(lc.diseaseTo) && diseaseOk(e)) return { ...e, label: lc.diseaseTo, source: 'rules' };
     return e;
   });
+}
+
+/** Drug spans joined by nothing but the rules' combineJoiner become one (see above); the input when none are. */
+export function combineDrugs(text: string, entities: readonly Entity[], lc: LabelConsistencyRules): Entity[] {
+  if (!lc.combineJoiner) return [...entities];
+  const joiner = new RegExp(lc.combineJoiner, 'u');
+  const from = new Set(lc.from);
+  const sorted = [...entities].sort((a, b) => a.start - b.start || a.end - b.end);
+  const out: Entity[] = [];
+  let changed = false;
+  for (const e of sorted) {
+    const last = out[out.length - 1];
+    if (last && from.has(last.label) && e.label === last.label && e.start >= last.end && joiner.test(text.slice(last.end, e.start))) {
+      out[out.length - 1] = { start: last.start, end: e.end, text: text.slice(last.start, e.end), label: last.label, score: Math.min(last.score, e.score), source: 'rules' };
+      changed = true;
+    } else out.push(e);
+  }
+  return changed ? out : [...entities];
 }
 
 /** An NER port whose entities come back with relabelInconsistent applied. */

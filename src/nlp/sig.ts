@@ -23,8 +23,8 @@ export interface SigRules {
    * e.g. ["Medication"]. A dose followed by "/" is a concentration ("5.9 mmol/L"), never opened so.
    */
   openAfter?: string[];
-  /** Labels given to the parts. */
-  labels: { dose: string; route: string; frequency: string };
+  /** Labels given to the parts (duration: only with `durations`). */
+  labels: { dose: string; route: string; frequency: string; duration?: string };
   /** Regular expression (source) of a dose number ("25", "0.5", "1,000", "1-2"). */
   number: string;
   /** Regular expressions (source) of dose units ("mg", "units", "tablets"). */
@@ -33,9 +33,11 @@ export interface SigRules {
   routes: string[];
   /** Regular expressions (source) of frequency phrases ("twice daily", "q6h", "as needed"). */
   frequencies: string[];
+  /** Regular expressions (source) of how long ("for 5 days", "x 7 days"); a part only with `labels.duration`. */
+  durations?: string[];
 }
 
-type PartKind = 'dose' | 'route' | 'frequency';
+type PartKind = 'dose' | 'route' | 'frequency' | 'duration';
 interface Part {
   kind: PartKind;
   start: number;
@@ -46,6 +48,7 @@ interface Compiled {
   dose: RegExp;
   route: RegExp;
   frequency: RegExp;
+  duration?: RegExp;
   unitStart: RegExp;
   numberBefore: RegExp;
 }
@@ -64,6 +67,7 @@ export function compileSigRules(r: SigRules): Compiled {
     dose: new RegExp(String.raw`(?:${r.number})\s*(?:${units})${END}`, 'iuy'),
     route: new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${alt(r.routes)})${END}`, 'iuy'),
     frequency: new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${alt(r.frequencies)})${END}`, 'iuy'),
+    ...(r.durations && r.durations.length > 0 && r.labels.duration ? { duration: new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${alt(r.durations)})${END}`, 'iuy') } : {}),
     unitStart: new RegExp(String.raw`^(?:${units})${END}`, 'iu'),
     numberBefore: new RegExp(String.raw`(?<![\p{L}\p{N}.,])(?:${r.number})\s*$`, 'iu'),
   };
@@ -84,7 +88,7 @@ function parseParts(text: string, from: number, c: Compiled): Part[] {
   for (;;) {
     while (at < text.length && /[ \t]/.test(text[at]!)) at++;
     let best: Part | undefined;
-    const tries: [PartKind, RegExp][] = [['dose', c.dose], ['route', c.route], ['frequency', c.frequency]];
+    const tries: [PartKind, RegExp][] = [['dose', c.dose], ['route', c.route], ['frequency', c.frequency], ...(c.duration ? [['duration', c.duration] as [PartKind, RegExp]] : [])];
     for (const [kind, re] of tries) {
       if (kind === 'dose' && parts.length > 0) continue; // a dose opens a sig
       const end = matchAt(re, text, at);
@@ -142,7 +146,7 @@ export function splitSigs(text: string, entities: readonly Entity[], rules: SigR
     const inside = order.filter((i) => entities[i]!.start >= start && entities[i]!.end <= end);
     for (const i of inside) visited.add(i);
     for (const p of kept) {
-      const label = rules.labels[p.kind];
+      const label = rules.labels[p.kind]!;
       const same = inside.find((i) => entities[i]!.start === p.start && entities[i]!.end === p.end && entities[i]!.label === label);
       // A sig opened by the rules alone (after a drug, no anchor span) is the rules': score 1.
       if (same === undefined) added.push({ start: p.start, end: p.end, text: text.slice(p.start, p.end), label, ...(ai < 0 ? { score: 1, source: 'rules' as const } : { score: a.score }) });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Entity } from '../../src/core/entity.ts';
 import { interpretationOf, observationCategory, observationFields, parseObservationValue, parseQuantity, ucumUnit } from '../../src/fhir/observation-value.ts';
-import { dosageFor, timingFor } from '../../src/fhir/dosage.ts';
+import { dosageFor, durationQuantity, timingFor } from '../../src/fhir/dosage.ts';
 import { procedureStatusFrom } from '../../src/fhir/clinical-details.ts';
 import { parseClinicalRules, clinicalData } from '../../src/fhir/clinical-rules.ts';
 import { MednerError } from '../../src/core/errors.ts';
@@ -122,4 +122,16 @@ test('valueSummary: the value as listed by medner demo', async () => {
   );
   assert.equal(valueSummary({ resourceType: 'MedicationStatement', status: 'active', subject: {}, dosage: [{ text: '25 mg orally twice daily' }] } as never), '25 mg orally twice daily');
   assert.equal(valueSummary({ resourceType: 'Condition', subject: {} } as never), undefined);
+});
+
+test('dosage: how long is Timing.repeat.boundsDuration in UCUM, beside the frequency', () => {
+  const text = 'Amoxicillin 500 mg three times daily for 7 days';
+  const span = (part: string, kind: 'dose' | 'frequency' | 'duration', label: string) => ({ kind, label, start: text.indexOf(part), end: text.indexOf(part) + part.length, text: part, score: 0.5 });
+  const med: Entity = { start: 0, end: 11, text: 'Amoxicillin', label: 'Medication', score: 0.5, attributes: [span('500 mg', 'dose', 'Dosage'), span('three times daily', 'frequency', 'Frequency'), span('for 7 days', 'duration', 'Duration')] };
+  const d = dosageFor(med)!;
+  assert.equal(d.text, '500 mg three times daily for 7 days');
+  assert.deepEqual(d.timing?.repeat, { frequency: 3, period: 1, periodUnit: 'd', boundsDuration: { value: 7, unit: 'days', system: 'http://unitsofmeasure.org', code: 'd' } });
+  assert.deepEqual(durationQuantity('x 2 weeks'), { value: 2, unit: 'weeks', system: 'http://unitsofmeasure.org', code: 'wk' });
+  assert.deepEqual(durationQuantity('for one month'), { value: 1, unit: 'month', system: 'http://unitsofmeasure.org', code: 'mo' });
+  assert.equal(durationQuantity('for a while'), undefined);
 });

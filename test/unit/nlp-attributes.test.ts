@@ -58,7 +58,7 @@ test('rules are validated by schema; the shipped rules name their attribute labe
   const bad = structuredClone(defaultAttributeRules());
   bad.sentenceBreak = '([';
   assert.throws(() => parseAttributeRules(bad), (e: unknown) => e instanceof MednerError && /regular expression/.test(e.message));
-  assert.deepEqual([...attributeLabels()].sort(), ['Administration', 'Biological_structure', 'Dosage', 'Frequency', 'Lab_value', 'Severity']);
+  assert.deepEqual([...attributeLabels()].sort(), ['Administration', 'Biological_structure', 'Dosage', 'Duration', 'Frequency', 'Lab_value', 'Severity']);
 });
 
 test('attachment eval: MODIFY relations (events resolved to triggers) are the gold; end to end needs exact spans', async () => {

@@ -92,3 +92,25 @@ test('withLabelConsistency wraps an engine; the input entities are not modified'
   assert.equal(input[0]!.label, 'Medication');
   assert.equal(wrapped.name, 'fake');
 });
+
+test('combination products: two drug spans joined by a hyphen or slash become one, other gaps and labels do not', () => {
+  const none: NameKinds = { disease: () => false, chemical: () => true };
+  const at = (text: string, part: string, label = 'Medication', score = 0.4): Entity => ({ start: text.indexOf(part), end: text.indexOf(part) + part.length, text: part, label, score });
+  const amox = 'Amoxicillin-clavulanate 875 mg orally twice daily.';
+  const out = relabelInconsistent(amox, [at(amox, 'Amoxicillin', 'Medication', 0.42), at(amox, 'clavulanate', 'Medication', 0.25), at(amox, '875 mg', 'Dosage')], none);
+  assert.deepEqual(out.map((e) => `${e.label}:${e.text}`), ['Medication:Amoxicillin-clavulanate', 'Dosage:875 mg']);
+  assert.equal(out[0]!.source, 'rules');
+  assert.equal(out[0]!.score, 0.25);
+  const pip = 'Piperacillin/tazobactam 4.5 g IV.';
+  assert.equal(relabelInconsistent(pip, [at(pip, 'Piperacillin'), at(pip, 'tazobactam')], none).length, 1);
+  for (const text of ['Aspirin and clopidogrel were given.', 'Aspirin, clopidogrel.', 'Aspirin clopidogrel']) {
+    const pair = [at(text, 'Aspirin'), at(text, 'clopidogrel')];
+    assert.equal(relabelInconsistent(text, pair, none).length, 2, text);
+  }
+  const mixed = 'Heparin-induced thrombocytopenia.';
+  assert.equal(relabelInconsistent(mixed, [at(mixed, 'Heparin'), at(mixed, 'induced thrombocytopenia', 'Disease_disorder')], none).length, 2);
+  // Without the joiner in the rules nothing is combined.
+  const { combineJoiner: _j, ...lc } = defaultAttributeRules().labelConsistency!;
+  const rules = { ...defaultAttributeRules(), labelConsistency: lc };
+  assert.equal(relabelInconsistent(amox, [at(amox, 'Amoxicillin'), at(amox, 'clavulanate')], none, rules).length, 2);
+});

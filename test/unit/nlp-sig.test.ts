@@ -22,7 +22,7 @@ test('a whole sig in one dose span is split into dose, route and frequency', () 
 
 test('a dose span with a frequency only ("500 mg bid") gives dose and frequency', () => {
   const text = 'Cephalexin 500 mg bid for 7 days.';
-  assert.deepEqual(spans(splitSigs(text, ents(text, [['Cephalexin', 'Medication'], ['500 mg bid', 'Dosage']]), sig)), ['Medication:Cephalexin', 'Dosage:500 mg', 'Frequency:bid']);
+  assert.deepEqual(spans(splitSigs(text, ents(text, [['Cephalexin', 'Medication'], ['500 mg bid', 'Dosage']]), sig)), ['Medication:Cephalexin', 'Dosage:500 mg', 'Frequency:bid', 'Duration:for 7 days']);
 });
 
 test('untagged route and frequency right after a dose are picked up; the clause ends the sig', () => {
@@ -52,9 +52,12 @@ test('an interval and "as needed" are one frequency span', () => {
 
 test('nothing changes when the sig is already one span per part, or when no sig vocabulary follows', () => {
   const text = 'Warfarin 5 mg orally daily; aspirin 81 mg with food. Therapy lasted 3 weeks.';
-  const input = ents(text, [['Warfarin', 'Medication'], ['5 mg', 'Dosage'], ['orally', 'Administration'], ['daily', 'Frequency'], ['aspirin', 'Medication'], ['81 mg', 'Dosage'], ['3 weeks', 'Dosage']]);
+  const input = ents(text, [['Warfarin', 'Medication'], ['5 mg', 'Dosage'], ['orally', 'Administration'], ['daily', 'Frequency'], ['aspirin', 'Medication'], ['81 mg', 'Dosage']]);
   const out = splitSigs(text, input, sig);
   assert.deepEqual(out, input);
+  // A "dose" that is how long is no dose: it becomes the Duration it is.
+  const weeks = splitSigs(text, [...input, ...ents(text, [['3 weeks', 'Dosage']])], sig);
+  assert.deepEqual(spans(weeks).slice(-1), ['Duration:3 weeks']);
 });
 
 test('a sig stops where another entity straddles it and never takes a dose span it cannot cover', () => {
@@ -120,4 +123,14 @@ test('a dose after a drug that a dose span already covers is split once', () => 
   const out = splitSigs(text, ents(text, [['Metformin', 'Medication'], ['500 mg twice daily', 'Dosage']]), sig);
   assert.deepEqual(spans(out), ['Medication:Metformin', 'Dosage:500 mg', 'Frequency:twice daily']);
   assert.ok(out.every((e) => e.source === undefined));
+});
+
+test('how long a drug is given is a Duration part of its sig, attached to the drug', () => {
+  const text = 'Prednisone 40 mg daily x 5 days, then stop.';
+  const out = splitSigs(text, ents(text, [['Prednisone', 'Medication'], ['40 mg daily x 5 days', 'Dosage']]), sig);
+  assert.deepEqual(spans(out), ['Medication:Prednisone', 'Dosage:40 mg', 'Frequency:daily', 'Duration:x 5 days']);
+  // A duration the model tagged as a dose is no dose.
+  const amox = 'Amoxicillin 500 mg orally three times daily for 7 days.';
+  const attached = attachAttributes(amox, ents(amox, [['Amoxicillin', 'Medication'], ['500 mg', 'Dosage'], ['7 days', 'Dosage']]));
+  assert.deepEqual(attrsOf(attached, 'Amoxicillin'), ['dose:500 mg', 'route:orally', 'frequency:three times daily', 'duration:for 7 days']);
 });
