@@ -21,6 +21,8 @@ export interface AssertionTrigger {
   phrase: string;
   category: AssertionCategory;
   direction: 'forward' | 'backward' | 'both';
+  /** direction both: acts backward only when no mention follows within its forward scope ("CT ruled out PE" negates PE, not CT). */
+  preferForward?: boolean;
   /** list (default): distributes over a comma list it heads; item: stops at the first comma. */
   scope?: 'list' | 'item';
   /** Family only: v3-RoleCode of the relative (MTH, FTH, SIS, BRO, FAMMEMB, ...). */
@@ -276,7 +278,13 @@ export function detectAssertions(
         const gap = text.slice(m.end, entity.start);
         applies = wordsIn(gap) <= maxWords && !terminated(m.end, entity.start) && forwardCrosses(c, t, gap, text.slice(sStart, m.start));
       }
-      if (!applies && (dir === 'backward' || dir === 'both') && m.start >= entity.end) {
+      const forwardTaken = (): boolean =>
+        entities.some((o) => {
+          if (o.start < m.end || o.start >= sEnd) return false;
+          const gap = text.slice(m.end, o.start);
+          return wordsIn(gap) <= maxWords && !terminated(m.end, o.start) && forwardCrosses(c, t, gap, text.slice(sStart, m.start));
+        });
+      if (!applies && (dir === 'backward' || dir === 'both') && m.start >= entity.end && !(dir === 'both' && t.preferForward && forwardTaken())) {
         const gap = text.slice(entity.end, m.start);
         applies = wordsIn(gap) <= maxWords && !terminated(entity.end, m.start) && backwardCrosses(c, t, gap);
       }

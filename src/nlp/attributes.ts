@@ -64,7 +64,7 @@ export interface AttributeRules {
   /** Lab analytes labelled as drugs ("potassium 5.9 mmol/L") become tests: see relabelLabAnalytes. */
   labAnalytes?: { from: string[]; to: string; window: number; terms: string[]; context: string; valueUnits: string };
   /** Drug labels the terminology (a disease name) or a procedure list contradicts: see src/nlp/label-consistency.ts. */
-  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string };
+  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[] };
   /** Medication sigs split into dose, route and frequency spans before attachment: see src/nlp/sig.ts. */
   sig?: SigRules;
   /** Vital signs ("BP 150/95 mmHg", "a temperature of 39.2 °C") made one test and one value span each: see src/nlp/vital-signs.ts. */
@@ -321,6 +321,9 @@ export function relabelLabAnalytes(text: string, entities: readonly Entity[], ru
     const gap = o.start >= e.end ? text.slice(e.end, o.start) : o.end <= e.start ? text.slice(o.end, e.start) : '';
     return !sentenceBreak.test(gap) && wordCount(gap) <= la.window;
   };
+  // A value before the analyte is its own only with nothing between them: "glucose 250 mg/dL on
+  // steroids; insulin sliding scale" gives the value to glucose, and insulin stays a drug.
+  const valueBefore = (e: Entity, o: Entity): boolean => !/[;,]/.test(text.slice(o.end, e.start)) && !entities.some((x) => x !== o && x.start >= o.end && x.end <= e.start);
   return entities.map((e) => {
     if (!from.has(e.label) || !terms.has(e.text.toLowerCase().replace(/\s+/g, ' ').trim())) return e;
     if (entities.some((o) => o !== e && doseLabels.has(o.label) && near(e, o))) return e;
@@ -328,7 +331,7 @@ export function relabelLabAnalytes(text: string, entities: readonly Entity[], ru
     const before = window(e.start - 40, e.start).split(sentenceBreak).pop() ?? '';
     const after = window(e.end, e.end + 60);
     const lab =
-      entities.some((o) => valueLabels.has(o.label) && near(e, o)) ||
+      entities.some((o) => valueLabels.has(o.label) && near(e, o) && (o.start >= e.end || valueBefore(e, o))) ||
       valueAfter.test(after) ||
       context.test(before.trim().split(/\s+/).slice(-2).join(' ')) ||
       context.test(after.split(sentenceBreak)[0]!.trim().split(/\s+/).slice(0, 3).join(' '));

@@ -195,6 +195,31 @@ for (const [marked, expect] of scopeTable) {
   });
 }
 
+test('"ruled out" between a test and a finding negates the finding, not the test; at the end it negates what is before it', () => {
+  const text = 'Chest CT ruled out pulmonary embolism. MI ruled out. PE ruled out by CT angiography. Sepsis cannot be excluded. Stroke was excluded.';
+  const words: [string, string][] = [['Chest CT', 'Diagnostic_procedure'], ['pulmonary embolism', 'Disease'], ['MI', 'Disease'], ['PE', 'Disease'], ['CT angiography', 'Diagnostic_procedure'], ['Sepsis', 'Disease'], ['Stroke', 'Disease']];
+  let from = 0;
+  const ents: Entity[] = words.map(([w, label]) => {
+    const start = text.indexOf(w, from);
+    from = start + w.length;
+    return { start, end: start + w.length, text: w, label, score: 0.9 };
+  });
+  const out = detectAssertions(text, ents);
+  const state = (w: string) => {
+    const a = out.find((o) => o.text === w)!.assertion;
+    return a.negated ? 'negated' : a.uncertain ? 'uncertain' : 'present';
+  };
+  assert.deepEqual(
+    words.map(([w]) => `${w}:${state(w)}`),
+    ['Chest CT:present', 'pulmonary embolism:negated', 'MI:negated', 'PE:negated', 'CT angiography:present', 'Sepsis:uncertain', 'Stroke:negated'],
+  );
+  // Without preferForward the same trigger also negates the test before it.
+  const rules = structuredClone(defaultAssertionRules());
+  for (const t of rules.triggers) if (t.phrase === 'ruled out') delete t.preferForward;
+  const plain = detectAssertions(text, ents, rules);
+  assert.equal(plain.find((o) => o.text === 'Chest CT')!.assertion.negated, true);
+});
+
 test('screenEntities drops header words, trigger words, no-known-allergy mentions and fragments, and keeps the rest', () => {
   const text = 'Allergies: No Known Allergies.\nAllergic to penicillin.\nHx: acute bronchitis (disorder), a / 3 acute\nPlan: aspirin';
   const words = ['Allergies', 'Known Allergies', 'Allergic', 'penicillin', 'acute bronchitis', 'disorder', 'a', '/', '3', 'acute', 'Plan', 'aspirin'];

@@ -113,3 +113,11 @@ test('lab analytes labelled as drugs: a value or a lab word next to them makes t
   assert.equal(relabelLabAnalytes(drug, [plain])[0]!.label, 'Medication');
   assert.ok(relabelLabAnalytes(drug, [plain])[0]!.codes);
 });
+
+test('lab analytes: a value before the analyte, past a semicolon or another entity, is not its own', () => {
+  const text = 'Blood glucose rose to 250 mg/dL on steroids; insulin sliding scale was started.';
+  const input = ents(text, [['Blood glucose', 'Diagnostic_procedure'], ['250 mg/dL', 'Lab_value'], ['insulin', 'Medication']]);
+  assert.equal(relabelLabAnalytes(text, input)[2]!.label, 'Medication');
+  const own = '5.9 mmol/L potassium on the first panel.';
+  assert.equal(relabelLabAnalytes(own, ents(own, [['5.9 mmol/L', 'Lab_value'], ['potassium', 'Medication']]))[1]!.label, 'Diagnostic_procedure');
+});

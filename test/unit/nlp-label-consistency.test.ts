@@ -109,6 +109,11 @@ test('combination products: two drug spans joined by a hyphen or slash become on
   }
   const mixed = 'Heparin-induced thrombocytopenia.';
   assert.equal(relabelInconsistent(mixed, [at(mixed, 'Heparin'), at(mixed, 'induced thrombocytopenia', 'Disease_disorder')], none).length, 2);
+  // A dosage form after a drug is part of it; a drug after a drug is not.
+  const inh = 'Albuterol inhaler 2 puffs every 4 hours as needed.';
+  assert.deepEqual(relabelInconsistent(inh, [at(inh, 'Albuterol'), at(inh, 'inhaler')], none).map((e) => e.text), ['Albuterol inhaler']);
+  const two = 'Aspirin clopidogrel';
+  assert.equal(relabelInconsistent(two, [at(two, 'Aspirin'), at(two, 'clopidogrel')], none).length, 2);
   // Without the joiner in the rules nothing is combined.
   const { combineJoiner: _j, ...lc } = defaultAttributeRules().labelConsistency!;
   const rules = { ...defaultAttributeRules(), labelConsistency: lc };
