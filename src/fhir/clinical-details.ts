@@ -10,9 +10,15 @@ import type { LabelTarget } from './label-mapping.ts';
  * status/bodySite/category text. Pure.
  */
 
-/** The target for this mention: a test without a value becomes `withoutValue` when the mapping says so. */
-export function effectiveTarget(target: LabelTarget, e: Entity): LabelTarget {
-  if (target.resourceType === 'Observation' && target.withoutValue && !(e.attributes ?? []).some((a) => a.kind === 'value')) {
+/**
+ * The target for this mention: a test without a value becomes `withoutValue` when the mapping says so,
+ * except a test the note calls negative ("urinalysis negative for nitrites", "troponin was
+ * negative": a negation trigger of the rules' `negativeResults`), which was done and stays an
+ * Observation with interpretation Negative; it is never a Procedure that was not done.
+ */
+export function effectiveTarget(target: LabelTarget, e: Entity & { assertion?: { negated: boolean; triggers: string[] } }, data: ClinicalData = clinicalData()): LabelTarget {
+  const negativeResult = e.assertion?.negated === true && e.assertion.triggers.some((t) => (data.rules.negativeResults ?? []).includes(t));
+  if (target.resourceType === 'Observation' && target.withoutValue && !negativeResult && !(e.attributes ?? []).some((a) => a.kind === 'value')) {
     const w = target.withoutValue;
     return { resourceType: w.resourceType, ...(w.categoryText ? { categoryText: w.categoryText } : {}), ...(w.category ? { category: w.category } : {}) };
   }

@@ -55,6 +55,8 @@ export interface AssertionRules {
   noKnownAllergy?: string[];
   /** A mention made only of these words (stop words, lone qualifiers) is a fragment and dropped. */
   fragmentWords?: string[];
+  /** Mentions that state a finding is absent or normal ("afebrile", "asymptomatic"): no Condition, dropped. */
+  normalFindings?: string[];
 }
 
 const RULES_FILE = new URL('./assertion-rules.json', import.meta.url);
@@ -107,6 +109,7 @@ interface CompiledRules {
   coordinator: RegExp;
   tag: RegExp | undefined;
   fragment: Set<string>;
+  normal: Set<string>;
 }
 
 const compiled = new WeakMap<AssertionRules, CompiledRules>();
@@ -129,7 +132,7 @@ function compile(rules: AssertionRules): CompiledRules {
   const coordinator = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${coords.map(phrasePattern).join('|') || '(?!)'})(?![\\p{L}\\p{N}_])`, 'iu');
   const tags = rules.semanticTags ?? [];
   const tag = tags.length > 0 ? new RegExp(`\\(\\s*(?:${tags.map(phrasePattern).join('|')})\\s*\\)`, 'iu') : undefined;
-  const c: CompiledRules = { regex, kinds, coordinator, tag, fragment: new Set((rules.fragmentWords ?? []).map((w) => w.toLowerCase())) };
+  const c: CompiledRules = { regex, kinds, coordinator, tag, fragment: new Set((rules.fragmentWords ?? []).map((w) => w.toLowerCase())), normal: new Set((rules.normalFindings ?? []).map((w) => w.toLowerCase().replace(/\s+/g, ' '))) };
   compiled.set(rules, c);
   return c;
 }
@@ -208,7 +211,8 @@ function backwardCrosses(c: CompiledRules, t: AssertionTrigger, gap: string): bo
 /**
  * Mentions that must not become resources: header words, trigger words
  * ("Allergic" in "allergic to"), mentions inside a no-known-allergy phrase,
- * and fragments (only punctuation, digits, stop words or a bracketed semantic tag).
+ * fragments (only punctuation, digits, stop words or a bracketed semantic tag), and normal
+ * findings ("afebrile": the absence of a finding is no Condition).
  */
 export function screenEntities<E extends Entity>(
   text: string,
@@ -233,6 +237,7 @@ function dropReason(c: CompiledRules, text: string, e: Entity, matches: Match[],
   if (matches.some((m) => m.kind === 'nka' && e.start < m.end && m.start < e.end)) return 'no-known-allergy';
   if (matches.some((m) => (m.kind === 'trigger' || m.kind === 'pseudo') && m.start <= e.start && e.end <= m.end)) return 'cue';
   const t = e.text.trim();
+  if (c.normal.has(t.toLowerCase().replace(/\s+/g, ' '))) return 'normal-finding';
   if (/^[\p{P}\p{S}\s]*$/u.test(t)) return 'punctuation';
   if (/^[\p{N}\p{P}\p{S}\s]*$/u.test(t)) return 'digits';
   const bare = t.replace(/^[\s([]+|[\s)\]]+$/g, '');

@@ -265,13 +265,15 @@ function link(links: Map<number, number[]>, kindsOf: Map<number, Set<AttributeKi
 
 /**
  * The entities the attachment links (what attachAttributes works on): medication sigs split into
- * dose, route and frequency spans (rules.sig, src/nlp/sig.ts), vital signs made one test and one
+ * dose, route and frequency spans (rules.sig, src/nlp/sig.ts; after value and dose spans that cut a
+ * number are widened over it: completeNumbers), vital signs made one test and one
  * value span each (rules.vitals, src/nlp/vital-signs.ts), lab analytes labelled as drugs made
  * tests (rules.labAnalytes), then the closed-class attribute words the model missed added (rules.words,
  * src/nlp/attribute-words.ts). Pure; exposed for evaluation.
  */
 export function attributeSpans(text: string, input: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
-  const sigs = rules.sig ? splitSigs(text, input, rules.sig) : input;
+  const whole = completeNumbers(text, input, new Set(rules.rules.filter((r) => r.kind === 'value' || r.kind === 'dose').map((r) => r.label)));
+  const sigs = rules.sig ? splitSigs(text, whole, rules.sig) : whole;
   const entities = relabelLabAnalytes(text, rules.vitals ? tagVitalSigns(text, sigs, rules.vitals) : sigs, rules);
   return rules.words ? tagAttributeWords(text, entities, rules) : entities;
 }
@@ -300,6 +302,26 @@ export function attachAttributes(text: string, input: readonly Entity[], rules: 
       .sort((x, y) => x.start - y.start || x.end - y.end);
     return { ...e, attributes };
   });
+}
+
+/**
+ * Value and dose spans never cut a number: the model may tag "[2].6" or "1[.5 mg]" (word pieces of a
+ * decimal); such a span is widened over the rest of the number ("2.6", "1.5 mg") where no other
+ * entity is in the way. Returns the input's entities (same objects) where nothing changes.
+ */
+export function completeNumbers(text: string, entities: readonly Entity[], labels: ReadonlySet<string>): Entity[] {
+  let changed = false;
+  const out = entities.map((e) => {
+    if (!labels.has(e.label)) return e;
+    let { start, end } = e;
+    if (/\d$/.test(text.slice(start, end))) end += /^(?:[.,]\d+)+/.exec(text.slice(end))?.[0].length ?? 0;
+    if (/^[.,]?\d/.test(text.slice(start, end))) start -= /\d+(?:[.,]\d+)*[.,]?$/.exec(text.slice(Math.max(0, start - 24), start))?.[0].length ?? 0;
+    if (start === e.start && end === e.end) return e;
+    if (entities.some((o) => o !== e && o.start < end && start < o.end)) return e;
+    changed = true;
+    return { ...e, start, end, text: text.slice(start, end) };
+  });
+  return changed ? out : [...entities];
 }
 
 /**

@@ -68,3 +68,21 @@ test('a model folder that ships the clinical label mapping ships it unchanged', 
   }
   if (checked === 0) t.diagnostic('no model folder ships the clinical mapping yet');
 });
+
+test('a test the note calls negative stays an Observation (Negative); a test not done is a Procedure not done', () => {
+  const one = (id: string, text: string, entities: [string, string][]) => {
+    const s = { id, text, entities, checks: [] };
+    return resourcesFor(s as never, goldEntities(s as never), mapping, MODEL);
+  };
+  const ua = one('ua', 'Urinalysis negative for leukocyte esterase and nitrites.', [['Urinalysis', 'Diagnostic_procedure'], ['leukocyte esterase', 'Diagnostic_procedure'], ['nitrites', 'Diagnostic_procedure']]);
+  const byText = (rs: typeof ua, t: string) => rs.find((r) => (r as { code?: { text?: string } }).code?.text === t);
+  for (const t of ['leukocyte esterase', 'nitrites']) {
+    const o = byText(ua, t) as { resourceType: string; interpretation?: { coding?: { code?: string }[] }[] };
+    assert.equal(o.resourceType, 'Observation', t);
+    assert.equal(o.interpretation?.[0]?.coding?.[0]?.code, 'NEG', t);
+    assert.equal(validateFhirResource(o).ok, true, t);
+  }
+  const ct = one('ct', 'No CT was performed.', [['CT', 'Diagnostic_procedure']]);
+  assert.equal((byText(ct, 'CT') as { resourceType: string; status?: string }).resourceType, 'Procedure');
+  assert.equal((byText(ct, 'CT') as { status?: string }).status, 'not-done');
+});

@@ -237,6 +237,18 @@ test('screenEntities drops header words, trigger words, no-known-allergy mention
   );
 });
 
+test('normal findings ("afebrile") are no Condition: screened out as normal-finding; "discontinue" stops a drug', () => {
+  const text = 'Afebrile. Asymptomatic today. Febrile overnight.';
+  const ents: Entity[] = ['Afebrile', 'Asymptomatic', 'Febrile'].map((w) => ({ start: text.indexOf(w), end: text.indexOf(w) + w.length, text: w, label: 'Sign_symptom', score: 0.5 }));
+  const { kept, dropped } = screenEntities(text, ents);
+  assert.deepEqual(kept.map((e) => e.text), ['Febrile']);
+  assert.deepEqual(dropped.map((d) => `${d.entity.text}:${d.reason}`), ['Afebrile:normal-finding', 'Asymptomatic:normal-finding']);
+  const plan = 'Plan:\nDiscontinue ibuprofen. Start metformin.';
+  const meds: Entity[] = ['ibuprofen', 'metformin'].map((w) => ({ start: plan.indexOf(w), end: plan.indexOf(w) + w.length, text: w, label: 'Medication', score: 0.5 }));
+  const out = detectAssertions(plan, meds);
+  assert.deepEqual(out.map((o) => o.assertion.medicationStatus), ['stopped', 'intended']);
+});
+
 test('the shipped rules and sections validate against their schemas; a bad file is named', () => {
   assert.ok(defaultAssertionRules().triggers.length > 100);
   assert.throws(() => parseAssertionRules({ triggers: [{ phrase: 'x', category: 'negated', direction: 'forward', scope: 'wide' }], pseudo: [], terminations: [] }), /scope/);

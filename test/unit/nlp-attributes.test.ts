@@ -121,3 +121,22 @@ test('lab analytes: a value before the analyte, past a semicolon or another enti
   const own = '5.9 mmol/L potassium on the first panel.';
   assert.equal(relabelLabAnalytes(own, ents(own, [['5.9 mmol/L', 'Lab_value'], ['potassium', 'Medication']]))[1]!.label, 'Diagnostic_procedure');
 });
+
+test('value and dose spans never cut a number: "[2].6" becomes 2.6, "1[.5 mg]" 1.5 mg', async () => {
+  const { completeNumbers } = await import('../../src/nlp/attributes.ts');
+  const labels = new Set(['Lab_value', 'Dosage']);
+  const text = 'INR 2.6 on warfarin; lorazepam 1.5 mg; sodium 131.';
+  const at = (start: number, end: number, label: string): Entity => ({ start, end, text: text.slice(start, end), label, score: 0.3 });
+  const inr = text.indexOf('2.6');
+  const lz = text.indexOf('1.5 mg');
+  const out = completeNumbers(text, [at(0, 3, 'Diagnostic_procedure'), at(inr, inr + 1, 'Lab_value'), at(lz + 1, lz + 6, 'Dosage'), at(text.indexOf('131'), text.indexOf('131') + 3, 'Lab_value')], labels);
+  assert.deepEqual(out.map((e) => e.text), ['INR', '2.6', '1.5 mg', '131']);
+  // Other labels, and a widening into another entity, are left alone.
+  const date = [at(inr, inr + 1, 'Date')];
+  assert.deepEqual(completeNumbers(text, date, labels), date);
+  const blocked = [at(inr, inr + 1, 'Lab_value'), at(inr + 2, inr + 3, 'Lab_value')];
+  assert.deepEqual(completeNumbers(text, blocked, labels).map((e) => e.text), ['2', '6']);
+  // Through attachment: the test gets the whole number.
+  const attached = attachAttributes(text, [at(0, 3, 'Diagnostic_procedure'), at(inr, inr + 1, 'Lab_value')]);
+  assert.deepEqual(attrsOf(attached, 'INR'), ['value:2.6']);
+});

@@ -145,12 +145,14 @@ test('extend: a name completes a disorder the model found in part; modifiers ins
   const mi = 'Father died of myocardial infarction at 60.';
   assert.deepEqual(spans(fillFromDictionary(g, mi, [at(mi, 'myocardial', 'Disease_disorder')], fill)), ['Disease_disorder:myocardial infarction(dictionary)']);
 
-  // Never: without extend; around no disorder; over a span of another label or one reaching outside; an exact span.
+  // Never: without extend; around modifiers alone; over a span of another label or one reaching outside; an exact span.
   const dvtModel = [at(dvt, 'deep vein', 'Biological_structure'), at(dvt, 'thrombosis', 'Sign_symptom')];
   assert.deepEqual(fillFromDictionary(g, dvt, dvtModel, { label: 'Disease_disorder' }), dvtModel);
+  const modifierOnly = [at(aki, 'acute', 'Detailed_description')];
+  assert.deepEqual(fillFromDictionary(g, aki, modifierOnly, fill), modifierOnly);
+  // Around body structures only, the name is added and they stay nested ("[urinary] tract infection").
   const liver = 'A CT showed a liver lesion.';
-  const structureOnly = [at(liver, 'liver', 'Biological_structure')];
-  assert.deepEqual(fillFromDictionary(g, liver, structureOnly, fill), structureOnly);
+  assert.deepEqual(spans(fillFromDictionary(g, liver, [at(liver, 'liver', 'Biological_structure')], fill)), ['Biological_structure:liver', 'Disease_disorder:liver lesion(dictionary)']);
   const drug = [at(aki, 'acute', 'Medication'), at(aki, 'kidney injury', 'Disease_disorder')];
   assert.deepEqual(fillFromDictionary(g, aki, drug, fill), drug);
   const outside = [at(aki, 'injury.', 'Sign_symptom')];

@@ -13,7 +13,7 @@
  * disorder spans it replaces, `source: "dictionary"`. The code then belongs to the whole name (acute
  * kidney injury N17, not kidney injury). Spans of an `extend.keep` label inside the name may be there
  * too and stay, nested in it ("[deep vein]Biological_structure" stays the body site of "deep vein
- * thrombosis").
+ * thrombosis"); a name around such spans alone is added as well ("[urinary] tract infection").
  * Pure: the same text, entities and dictionary give the same entities.
  */
 import type { Entity } from '../../core/entity.ts';
@@ -50,10 +50,13 @@ export function fillFromDictionary(gazetteer: Gazetteer, text: string, entities:
     if (from.size === 0) continue;
     const inside = overlapping.every((e) => e.start >= h.start && e.end <= h.end && (from.has(e.label) || over.has(e.label) || keep.has(e.label)));
     const disorders = overlapping.filter((e) => from.has(e.label));
-    // A strictly longer name than what the model found, around at least one of its disorders.
-    if (!inside || disorders.length === 0 || (overlapping.length === 1 && overlapping[0]!.start === h.start && overlapping[0]!.end === h.end)) continue;
+    // A strictly longer name than what the model found.
+    // Around a disorder of the model's, or around body structures only ("[urinary] tract infection").
+    if (!inside || (disorders.length === 0 && !overlapping.every((e) => keep.has(e.label)))) continue;
+    if (overlapping.length === 1 && overlapping[0]!.start === h.start && overlapping[0]!.end === h.end) continue;
     for (const e of overlapping) if (!keep.has(e.label)) replaced.add(e);
-    added.push({ start: h.start, end: h.end, text: text.slice(h.start, h.end), label: fill.label, score: Math.max(...disorders.map((e) => e.score)), source: 'dictionary' });
+    const score = disorders.length > 0 ? Math.max(...disorders.map((e) => e.score)) : (fill.score ?? DEFAULT_DICTIONARY_SCORE);
+    added.push({ start: h.start, end: h.end, text: text.slice(h.start, h.end), label: fill.label, score, source: 'dictionary' });
   }
   if (added.length === 0) return entities;
   return [...entities.filter((e) => !replaced.has(e)), ...added].sort((a, b) => a.start - b.start || a.end - b.end);
