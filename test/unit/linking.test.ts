@@ -105,6 +105,12 @@ test('composite mentions: shared head, each part its own concept', () => {
   assert.equal(matchesGold(['D4'], doc!.mentions[1]!), true);
 });
 
+test('ICD-10-CM: a bare name means its "unspecified" code, not a "not elsewhere classified" header (pain R52, not G89)', () => {
+  const t = sharedTerminology();
+  assert.equal(t.icdExact.get('pain')?.code, 'R52');
+  assert.equal(t.icd.get('G89')?.display, 'Pain, not elsewhere classified', 'fixture: the NEC header is in the table');
+});
+
 test('ICD-10-CM: type 2 diabetes mellitus E11, essential hypertension I10, asthma J45, display exactly as in the table', () => {
   const tables = sharedTerminology();
   const text = 'History of type 2 diabetes mellitus, essential hypertension and asthma. Hypertension is controlled.';

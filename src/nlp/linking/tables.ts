@@ -62,6 +62,8 @@ export interface IcdMatch {
   code: string;
   /** 0 = the full description, 1 = without parentheses, 2 = without "unspecified"/"without complications" */
   variant: number;
+  /** Variant 2 reached by dropping "not elsewhere classified": loses a tie to an "unspecified" one. */
+  nec?: boolean;
 }
 
 export interface TerminologyTables {
@@ -92,6 +94,8 @@ export function readTable(dir: string, name: string): string[][] {
 
 const UNSPEC = [/,\s*unspecified organism$/i, /,\s*unspecified\b/gi, /^unspecified\s+/i, /,\s*not elsewhere classified/gi, /,?\s*not otherwise specified/gi, /\s+without complications?$/i, /,\s*uncomplicated$/i];
 
+const NEC = /not elsewhere classified/i;
+
 /** An ICD-10-CM display as the linker indexes it: whole, without parentheses, without "unspecified" and the like. */
 export function icdVariants(display: string): string[] {
   const noParen = display.replace(/\s*\([^()]*\)/g, '').trim();
@@ -103,6 +107,8 @@ export function icdVariants(display: string): string[] {
 function better(a: IcdMatch | undefined, b: IcdMatch): boolean {
   if (!a) return true;
   if (b.variant !== a.variant) return b.variant < a.variant;
+  // "Pain, unspecified" (R52) is what a bare "pain" means, not "Pain, not elsewhere classified" (G89).
+  if (Boolean(b.nec) !== Boolean(a.nec)) return !b.nec;
   if (b.code.length !== a.code.length) return b.code.length < a.code.length;
   return b.code < a.code;
 }
@@ -170,7 +176,7 @@ export function loadTerminology(dir: string = DEFAULT_TABLES_DIR, aliases: reado
     icdVariants(display!).forEach((v, variant) => {
       if (v === last) return;
       last = v;
-      const m = { code: code!, variant };
+      const m = { code: code!, variant, ...(variant === 2 && NEC.test(display!) ? { nec: true } : {}) };
       const ws = words(v).map(term);
       const ek = ws.join(' ');
       if (ek && better(icdExact.get(ek), m)) icdExact.set(ek, m);
