@@ -64,7 +64,7 @@ export interface AttributeRules {
   /** Lab analytes labelled as drugs ("potassium 5.9 mmol/L") become tests: see relabelLabAnalytes. */
   labAnalytes?: { from: string[]; to: string; window: number; terms: string[]; context: string; valueUnits: string };
   /** Drug labels the terminology (a disease name) or a procedure list contradicts: see src/nlp/label-consistency.ts. */
-  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[] };
+  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[]; saltWords?: string[] };
   /** Medication sigs split into dose, route and frequency spans before attachment: see src/nlp/sig.ts. */
   sig?: SigRules;
   /** Vital signs ("BP 150/95 mmHg", "a temperature of 39.2 °C") made one test and one value span each: see src/nlp/vital-signs.ts. */
@@ -272,7 +272,7 @@ function link(links: Map<number, number[]>, kindsOf: Map<number, Set<AttributeKi
  * src/nlp/attribute-words.ts). Pure; exposed for evaluation.
  */
 export function attributeSpans(text: string, input: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
-  const whole = completeNumbers(text, input, new Set(rules.rules.filter((r) => r.kind === 'value' || r.kind === 'dose').map((r) => r.label)));
+  const whole = relabelDosedAnalytes(text, completeNumbers(text, input, new Set(rules.rules.filter((r) => r.kind === 'value' || r.kind === 'dose').map((r) => r.label))), rules);
   const sigs = rules.sig ? splitSigs(text, whole, rules.sig) : whole;
   const entities = relabelLabAnalytes(text, rules.vitals ? tagVitalSigns(text, sigs, rules.vitals) : sigs, rules);
   return rules.words ? tagAttributeWords(text, entities, rules) : entities;
@@ -320,6 +320,36 @@ export function completeNumbers(text: string, entities: readonly Entity[], label
     if (entities.some((o) => o !== e && o.start < end && start < o.end)) return e;
     changed = true;
     return { ...e, start, end, text: text.slice(start, end) };
+  });
+  return changed ? out : [...entities];
+}
+
+/**
+ * The other way round: an analyte the model labelled a test but written as a drug order, a dose
+ * (no concentration) followed by a route or frequency ("potassium 40 mEq orally", "magnesium 2 g IV
+ * once"), is the drug (`labAnalytes.from[0]`); the sig split then gives its dose, route and
+ * frequency. A lab result never reads so ("potassium 4.1 mmol/L"). Returns the input when nothing changes.
+ */
+export function relabelDosedAnalytes(text: string, entities: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
+  const la = rules.labAnalytes;
+  if (!la || !rules.sig || la.from.length === 0) return [...entities];
+  const c = compileSigRules(rules.sig);
+  const terms = new Set(la.terms.map((t) => t.toLowerCase()));
+  const at = (re: RegExp, pos: number): number | undefined => {
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    return m && m[0].length > 0 ? pos + m[0].length : undefined;
+  };
+  const skip = (pos: number): number => pos + (/^[ \t]*/.exec(text.slice(pos))?.[0].length ?? 0);
+  let changed = false;
+  const out = entities.map((e) => {
+    if (e.label !== la.to || !terms.has(e.text.toLowerCase().replace(/\s+/g, ' ').trim())) return e;
+    const doseEnd = at(c.dose, skip(e.end));
+    if (doseEnd === undefined || text[doseEnd] === '/' || skip(e.end) === e.end) return e;
+    const next = skip(doseEnd);
+    if (next === doseEnd || (at(c.route, next) === undefined && at(c.frequency, next) === undefined)) return e;
+    changed = true;
+    return { ...e, label: la.from[0]!, source: 'rules' as const };
   });
   return changed ? out : [...entities];
 }

@@ -9,8 +9,9 @@
  * followed by vaccine, virus, toxoid, immunoglobulin, ... ("hepatitis B vaccination"). Two drug spans
  * joined by nothing but a `combineJoiner` ("[amoxicillin]-[clavulanate]", "[piperacillin]/[tazobactam]")
  * are one combination product: one span, so the dose after it belongs to the product and not to its
- * second half; a drug span followed by one that is only a dosage form (`formWords`: "[albuterol]
- * [inhaler]") is one span too. Changed entities get `source: 'rules'`.
+ * second half; a drug span followed by one that is only a dosage form or salt (`formWords`,
+ * `saltWords`: "[albuterol] [inhaler]", "[metoprolol] [tartrate]") is one span too, and a drug span
+ * that is only a dosage form ("infusion") is dropped: it names no drug. Changed entities get `source: 'rules'`.
  * Runs in the NLP stack before linking (src/pipeline/nlp-engine.ts), so the new label is linked.
  */
 import type { Entity } from '../core/entity.ts';
@@ -68,9 +69,10 @@ export function relabelInconsistent(
 
 /** Drug spans joined by nothing but the rules' combineJoiner, or followed by a dosage form word, become one (see above); the input when none are. */
 export function combineDrugs(text: string, entities: readonly Entity[], lc: LabelConsistencyRules): Entity[] {
-  if (!lc.combineJoiner && !lc.formWords) return [...entities];
+  if (!lc.combineJoiner && !lc.formWords && !lc.saltWords) return [...entities];
   const joiner = new RegExp(lc.combineJoiner ?? '(?!)', 'u');
   const forms = new Set((lc.formWords ?? []).map(norm));
+  const parts = new Set([...forms, ...(lc.saltWords ?? []).map(norm)]);
   const from = new Set(lc.from);
   const sorted = [...entities].sort((a, b) => a.start - b.start || a.end - b.end);
   const out: Entity[] = [];
@@ -78,13 +80,15 @@ export function combineDrugs(text: string, entities: readonly Entity[], lc: Labe
   for (const e of sorted) {
     const last = out[out.length - 1];
     const gap = last ? text.slice(last.end, e.start) : '';
-    const joined = last !== undefined && e.start >= last.end && ((lc.combineJoiner !== undefined && joiner.test(gap)) || (/^[ \t]+$/.test(gap) && forms.has(norm(e.text))));
+    const joined = last !== undefined && e.start >= last.end && ((lc.combineJoiner !== undefined && joiner.test(gap)) || (/^[ \t]+$/.test(gap) && parts.has(norm(e.text))));
     if (last && from.has(last.label) && e.label === last.label && joined) {
       out[out.length - 1] = { start: last.start, end: e.end, text: text.slice(last.start, e.end), label: last.label, score: Math.min(last.score, e.score), source: 'rules' };
       changed = true;
     } else out.push(e);
   }
-  return changed ? out : [...entities];
+  // A dosage form alone ("infusion", "tablets") names no drug.
+  const kept = out.filter((e) => !(from.has(e.label) && forms.has(norm(e.text))));
+  return changed || kept.length < out.length ? kept : [...entities];
 }
 
 /** An NER port whose entities come back with relabelInconsistent applied. */

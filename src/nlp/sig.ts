@@ -23,6 +23,8 @@ export interface SigRules {
    * e.g. ["Medication"]. A dose followed by "/" is a concentration ("5.9 mmol/L"), never opened so.
    */
   openAfter?: string[];
+  /** Plain words (no entity's) that may lie between an openAfter span and its dose ("heparin [bolus] 4000 units"); default 0. */
+  openAfterWords?: number;
   /** Labels given to the parts (duration: only with `durations`). */
   labels: { dose: string; route: string; frequency: string; duration?: string };
   /** Regular expression (source) of a dose number ("25", "0.5", "1,000", "1-2"). */
@@ -117,11 +119,20 @@ export function splitSigs(text: string, entities: readonly Entity[], rules: SigR
   for (const i of order) {
     const drug = entities[i]!;
     if (!openAfter.has(drug.label)) continue;
-    const at = drug.end + (/^[ \t]*,?[ \t]*/.exec(text.slice(drug.end))?.[0].length ?? 0);
-    const end = matchAt(c.dose, text, at);
-    if (end === undefined || text[end] === '/' || at === drug.end) continue;
-    if (entities.some((e) => anchors.has(e.label) && e.start < end && at < e.end)) continue;
-    starts.push({ start: at, end, score: drug.score });
+    // Right after the drug, or after up to openAfterWords plain words no entity holds ("heparin bolus 4000 units").
+    let at = drug.end + (/^[ \t]*,?[ \t]*/.exec(text.slice(drug.end))?.[0].length ?? 0);
+    if (at === drug.end) continue;
+    for (let words = 0; words <= (rules.openAfterWords ?? 0); words++) {
+      if (entities.some((e) => e !== drug && e.start < at && drug.end < e.end && e.end <= at)) break;
+      const end = matchAt(c.dose, text, at);
+      if (end !== undefined) {
+        if (text[end] !== '/' && !entities.some((e) => anchors.has(e.label) && e.start < end && at < e.end)) starts.push({ start: at, end, score: drug.score });
+        break;
+      }
+      const word = /^\p{L}[\p{L}-]*[ \t]+/u.exec(text.slice(at));
+      if (!word) break;
+      at += word[0].length;
+    }
   }
   starts.sort((x, y) => x.start - y.start);
   for (const a of starts) {

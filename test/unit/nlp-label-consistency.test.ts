@@ -114,6 +114,11 @@ test('combination products: two drug spans joined by a hyphen or slash become on
   assert.deepEqual(relabelInconsistent(inh, [at(inh, 'Albuterol'), at(inh, 'inhaler')], none).map((e) => e.text), ['Albuterol inhaler']);
   const two = 'Aspirin clopidogrel';
   assert.equal(relabelInconsistent(two, [at(two, 'Aspirin'), at(two, 'clopidogrel')], none).length, 2);
+  // Salts and release suffixes join too; a dosage form alone names no drug and goes.
+  const salt = 'Metoprolol tartrate 25 mg PO BID; then infusion.';
+  assert.deepEqual(relabelInconsistent(salt, [at(salt, 'Metoprolol'), at(salt, 'tartrate'), at(salt, 'infusion')], none).map((e) => e.text), ['Metoprolol tartrate']);
+  const k = 'Potassium 40 mEq orally.';
+  assert.deepEqual(relabelInconsistent(k, [at(k, 'Potassium')], none).map((e) => e.text), ['Potassium'], 'a salt word alone is a drug');
   // Without the joiner in the rules nothing is combined.
   const { combineJoiner: _j, ...lc } = defaultAttributeRules().labelConsistency!;
   const rules = { ...defaultAttributeRules(), labelConsistency: lc };

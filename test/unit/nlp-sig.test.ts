@@ -134,3 +134,28 @@ test('how long a drug is given is a Duration part of its sig, attached to the dr
   const attached = attachAttributes(amox, ents(amox, [['Amoxicillin', 'Medication'], ['500 mg', 'Dosage'], ['7 days', 'Dosage']]));
   assert.deepEqual(attrsOf(attached, 'Amoxicillin'), ['dose:500 mg', 'route:orally', 'frequency:three times daily', 'duration:for 7 days']);
 });
+
+test('a dose a plain word or two after the drug opens its sig too ("heparin bolus 4000 units IV"); not past an entity', () => {
+  const text = 'Heparin bolus 4000 units IV, then infusion.';
+  const out = attachAttributes(text, ents(text, [['Heparin', 'Medication'], ['4000 units IV', 'Lab_value']]));
+  assert.deepEqual(attrsOf(out, 'Heparin'), ['dose:4000 units', 'route:IV']);
+  const blocked = 'Heparin given with aspirin 325 mg.';
+  const input = ents(blocked, [['Heparin', 'Medication'], ['aspirin', 'Medication']]);
+  const split = splitSigs(blocked, input, sig);
+  assert.deepEqual(spans(split), ['Medication:Heparin', 'Medication:aspirin', 'Dosage:325 mg']);
+  assert.deepEqual(attrsOf(attachAttributes(blocked, input), 'aspirin'), ['dose:325 mg']);
+  const far = 'Heparin was given as a 4000 units bolus.';
+  assert.deepEqual(spans(splitSigs(far, ents(far, [['Heparin', 'Medication']]), sig)), ['Medication:Heparin']);
+});
+
+test('an analyte the model called a test but written as a drug order is the drug; a lab result is not', async () => {
+  const { relabelDosedAnalytes } = await import('../../src/nlp/attributes.ts');
+  const order = 'Potassium 40 mEq orally now.';
+  const out = attachAttributes(order, ents(order, [['Potassium', 'Diagnostic_procedure'], ['40 mEq', 'Lab_value']]));
+  assert.deepEqual(spans(out), ['Medication:Potassium', 'Dosage:40 mEq', 'Administration:orally']);
+  assert.deepEqual(attrsOf(out, 'Potassium'), ['dose:40 mEq', 'route:orally']);
+  for (const text of ['Potassium 4.1 mmol/L.', 'Potassium 40 mEq/L.', 'Potassium was 4.1.', 'Potassium 40 mEq.']) {
+    const input = ents(text, [['Potassium', 'Diagnostic_procedure']]);
+    assert.equal(relabelDosedAnalytes(text, input)[0]!.label, 'Diagnostic_procedure', text);
+  }
+});
