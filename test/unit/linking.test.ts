@@ -111,6 +111,15 @@ test('ICD-10-CM: a bare name means its "unspecified" code, not a "not elsewhere 
   assert.equal(t.icd.get('G89')?.display, 'Pain, not elsewhere classified', 'fixture: the NEC header is in the table');
 });
 
+test('ICD-10-CM: the MeSH bridge never gives a manifestation code ("... in diseases classified elsewhere")', () => {
+  const t = sharedTerminology();
+  assert.ok(t.icd.get('N08')?.display.includes('in diseases classified elsewhere'), 'fixture: N08 is a manifestation code');
+  for (const [mesh, codes] of t.bridge) {
+    for (const code of codes) assert.ok(!/in diseases classified elsewhere/i.test(t.icd.get(code)!.display), `${mesh} -> ${code}`);
+  }
+  assert.equal(t.bridge.get('D007674'), undefined, 'Kidney Diseases had only N08');
+});
+
 test('ICD-10-CM: type 2 diabetes mellitus E11, essential hypertension I10, asthma J45, display exactly as in the table', () => {
   const tables = sharedTerminology();
   const text = 'History of type 2 diabetes mellitus, essential hypertension and asthma. Hypertension is controlled.';

@@ -95,6 +95,7 @@ export function readTable(dir: string, name: string): string[][] {
 const UNSPEC = [/,\s*unspecified organism$/i, /,\s*unspecified\b/gi, /^unspecified\s+/i, /,\s*not elsewhere classified/gi, /,?\s*not otherwise specified/gi, /\s+without complications?$/i, /,\s*uncomplicated$/i];
 
 const NEC = /not elsewhere classified/i;
+const MANIFESTATION = /in diseases classified elsewhere/i;
 
 /** An ICD-10-CM display as the linker indexes it: whole, without parentheses, without "unspecified" and the like. */
 export function icdVariants(display: string): string[] {
@@ -186,7 +187,10 @@ export function loadTerminology(dir: string = DEFAULT_TABLES_DIR, aliases: reado
   }
   const bridgeSets = new Map<string, Set<string>>();
   for (const [mesh, code] of readTable(dir, 'mesh-icd10cm.tsv.gz')) {
-    if (!icd.has(code!)) continue;
+    // A manifestation code ("Glomerular disorders in diseases classified elsewhere", N08) is never a
+    // diagnosis on its own (ICD-10-CM: code first the underlying disease); Disease Ontology's
+    // cross-references give four of them for general MeSH terms such as Kidney Diseases.
+    if (!icd.has(code!) || MANIFESTATION.test(icd.get(code!)!.display)) continue;
     let s = bridgeSets.get(mesh!);
     if (!s) bridgeSets.set(mesh!, (s = new Set()));
     s.add(code!);
