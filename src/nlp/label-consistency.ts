@@ -80,7 +80,9 @@ export function combineDrugs(text: string, entities: readonly Entity[], lc: Labe
   for (const e of sorted) {
     const last = out[out.length - 1];
     const gap = last ? text.slice(last.end, e.start) : '';
-    const joined = last !== undefined && e.start >= last.end && ((lc.combineJoiner !== undefined && joiner.test(gap)) || (/^[ \t]+$/.test(gap) && parts.has(norm(e.text))));
+    // The model may keep the joiner inside a span ("[amoxicillin-] [clavulanate]").
+    const joinedAt = last !== undefined && gap === '' && (/[-–/]$/.test(last.text) || /^[-–/]/.test(e.text));
+    const joined = last !== undefined && e.start >= last.end && ((lc.combineJoiner !== undefined && (joiner.test(gap) || joinedAt)) || (/^[ \t]+$/.test(gap) && parts.has(norm(e.text))));
     if (last && from.has(last.label) && e.label === last.label && joined) {
       out[out.length - 1] = { start: last.start, end: e.end, text: text.slice(last.start, e.end), label: last.label, score: Math.min(last.score, e.score), source: 'rules' };
       changed = true;

@@ -26,7 +26,7 @@ test('a note with values, blood pressure, doses and findings is written and read
   if (!svc.ok) return;
   const client = new FhirClient({ baseUrl: svc.services.fhirBaseUrl, timeoutMs: 30_000, auth: { kind: 'none' }, maxRetries: 3 });
   const set = loadCheckSet();
-  const ids = ['vital-bp', 'lab-hb', 'lab-potassium-analyte', 'med-metoprolol', 'med-apap-prn', 'sev-site-swelling', 'img-ct-no-value'];
+  const ids = ['vital-bp', 'lab-hb', 'lab-potassium-analyte', 'med-metoprolol', 'med-apap-prn', 'sev-site-swelling', 'img-ct-no-value', 'med-amox-clav-duration', 'lab-ua-negative', 'vital-terse'];
   const picked = ids.map((id) => set.find((s) => s.id === id)!);
   // One document holding the sentences, entities shifted to their place.
   let text = '';
@@ -72,4 +72,14 @@ test('a note with values, blood pressure, doses and findings is written and read
   assert.equal(ct.status, 'completed');
   assert.equal(ct.bodySite?.[0]?.text, 'abdomen');
   assert.ok(!built.some((r) => r.resourceType === 'MedicationStatement' && (r as fhir4.MedicationStatement).medicationCodeableConcept?.text === 'potassium'));
+  // How long: boundsDuration in UCUM beside the frequency.
+  const amox = await read<fhir4.MedicationStatement>('MedicationStatement', byText('MedicationStatement', 'amoxicillin-clavulanate').id!);
+  assert.deepEqual(amox.dosage?.[0]?.timing?.repeat, { frequency: 2, period: 1, periodUnit: 'd', boundsDuration: { value: 7, unit: 'days', system: 'http://unitsofmeasure.org', code: 'd' } });
+  // A test the note calls negative: an Observation with interpretation Negative, no Procedure.
+  const nitrites = await read<fhir4.Observation>('Observation', byText('Observation', 'nitrites').id!);
+  assert.equal(nitrites.interpretation?.[0]?.coding?.[0]?.code, 'NEG');
+  assert.ok(!built.some((r) => r.resourceType === 'Procedure' && (r as fhir4.Procedure).code?.text === 'nitrites'));
+  const temp = await read<fhir4.Observation>('Observation', byText('Observation', 'Temp').id!);
+  assert.equal(temp.valueQuantity?.code, 'Cel');
+  assert.equal(temp.category?.[0]?.coding?.[0]?.code, 'vital-signs');
 });

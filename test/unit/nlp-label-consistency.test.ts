@@ -101,6 +101,8 @@ test('combination products: two drug spans joined by a hyphen or slash become on
   assert.deepEqual(out.map((e) => `${e.label}:${e.text}`), ['Medication:Amoxicillin-clavulanate', 'Dosage:875 mg']);
   assert.equal(out[0]!.source, 'rules');
   assert.equal(out[0]!.score, 0.25);
+  const kept = 'Discharged on amoxicillin-clavulanate 875 mg.';
+  assert.deepEqual(relabelInconsistent(kept, [at(kept, 'amoxicillin-'), at(kept, 'clavulanate')], none).map((e) => e.text), ['amoxicillin-clavulanate']);
   const pip = 'Piperacillin/tazobactam 4.5 g IV.';
   assert.equal(relabelInconsistent(pip, [at(pip, 'Piperacillin'), at(pip, 'tazobactam')], none).length, 1);
   for (const text of ['Aspirin and clopidogrel were given.', 'Aspirin, clopidogrel.', 'Aspirin clopidogrel']) {
