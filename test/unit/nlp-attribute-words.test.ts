@@ -122,3 +122,20 @@ test('relabel: not without a head, not from a label the rules do not list, not a
   const drug = ents(alone, [['Oral', 'Medication']]);
   assert.deepEqual(tagAttributeWords(alone, drug, rules), drug);
 });
+
+test('the NLP stack tags the attribute words for a mapping with their labels (the clinical one), and not for the BC5CDR one', async () => {
+  const { withNlpStack } = await import('../../src/pipeline/nlp-engine.ts');
+  const { BC5CDR_MAPPING_FILE, loadLabelMapping } = await import('../../src/fhir/label-mapping.ts');
+  const { fileURLToPath } = await import('node:url');
+  const text = 'She had severe pain and received morphine intravenously.';
+  const found: Entity[] = ents(text, [['pain', 'Sign_symptom'], ['morphine', 'Medication']]);
+  const engine = (labelOf: (l: string) => string) => ({ model: { name: 'fake', version: '0' }, extract: async (ts: string[]) => ts.map(() => found.map((e) => ({ ...e, label: labelOf(e.label) }))) });
+  const clinical = loadLabelMapping(fileURLToPath(new URL('../../models/medner-clinical-bge-small/label-mapping.json', import.meta.url)));
+  const [out] = await withNlpStack(engine((l) => l), clinical, { linking: false, dictionary: false }).extract([text]);
+  assert.deepEqual(out!.map((e) => `${e.label}:${e.text}${e.source ? `(${e.source})` : ''}`), ['Severity:severe(rules)', 'Sign_symptom:pain', 'Medication:morphine', 'Administration:intravenously(rules)']);
+  const [off] = await withNlpStack(engine((l) => l), clinical, { linking: false, dictionary: false, attributeWords: false }).extract([text]);
+  assert.equal(off!.length, 2);
+  const bc5cdr = loadLabelMapping(fileURLToPath(BC5CDR_MAPPING_FILE));
+  const [plain] = await withNlpStack(engine((l) => (l === 'Medication' ? 'Chemical' : 'Disease')), bc5cdr, { linking: false, dictionary: false }).extract([text]);
+  assert.deepEqual(plain!.map((e) => e.label), ['Disease', 'Chemical']);
+});

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
 import type { Aggregation, Entity } from '../../core/entity.ts';
 import { attributeSpans, defaultAttributeRules } from '../../nlp/attributes.ts';
-import { tagAttributeWords } from '../../nlp/attribute-words.ts';
 import { createNerEngine } from '../../nlp/engine.ts';
 import { withNlpStack } from '../../pipeline/nlp-engine.ts';
 import { labelMappingFor } from '../../pipeline/stages.ts';
@@ -69,7 +68,7 @@ export function registerEval(program: Command): void {
     .option('--batch-size <n>', 'windows per inference batch (default: BATCH_SIZE)')
     .option('--limit <n>', 'evaluate only the first N sentences (brat: documents)')
     .option('--json', 'print the report as JSON')
-    .option('--attribute-words', "add the closed-class attribute words tagged by rules (severity, route, frequency words the model missed: src/nlp/attribute-words.ts) to the model's entities before scoring")
+    .option('--no-attribute-words', "ner: without the closed-class attribute words the NLP stage tags by rules (severity, route, frequency words the model missed: src/nlp/attribute-words.ts)")
     .option('--attribute-spans', "apply the attribute stage's span rules as the worker does before scoring (sigs split, vital signs, lab analytes made tests, attribute words: src/nlp/attributes.ts attributeSpans)")
     .option('--no-dictionary', "ner: the model alone, without the disorder dictionary its label mapping may ask for (src/nlp/dictionary)")
     .option('--task <task>', 'ner (default), or link: the terminology linker on a PubTator file (src/cli/commands/eval-link.ts)', 'ner')
@@ -101,17 +100,20 @@ export function registerEval(program: Command): void {
         ...(opts.segment === undefined ? {} : { segment: opts.segment as Segmentation }),
         ...(opts.decoder === undefined ? {} : { decoder: opts.decoder as Decoder }),
       });
-      // as the worker runs it: model -> dictionary (no linking: scored on spans only)
-      const engine = withNlpStack(ner, labelMappingFor(ner.modelDir).mapping, { linking: false, dictionary: opts.dictionary !== false, terminologyDir: model.terminologyDir });
+      // as the worker runs it: model -> label consistency -> dictionary -> attribute words (no linking: scored on spans only)
+      const engine = withNlpStack(ner, labelMappingFor(ner.modelDir).mapping, {
+        linking: false,
+        dictionary: opts.dictionary !== false,
+        attributeWords: opts.attributeWords !== false,
+        terminologyDir: model.terminologyDir,
+      });
       try {
         const rules = defaultAttributeRules();
         const report = await evaluateFile(engine, opts.data, {
           ...(limit === undefined ? {} : { limit }),
           ...(opts.attributeSpans
             ? { postprocess: (text: string, entities: Entity[]) => attributeSpans(text, entities, rules) }
-            : opts.attributeWords
-              ? { postprocess: (text: string, entities: Entity[]) => tagAttributeWords(text, entities, rules) }
-              : {}),
+            : {}),
         });
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
       } finally {
