@@ -72,8 +72,8 @@ export interface Assertion {
   triggers: string[];
   /** Condition.clinicalStatus the text supports (a historical trigger's status, e.g. "history of" -> inactive). */
   clinicalStatus?: 'active' | 'inactive' | 'resolved';
-  /** MedicationStatement.status stated by the text ("discontinued" -> stopped, "held" -> on-hold, plan -> intended). */
-  medicationStatus?: 'stopped' | 'on-hold' | 'completed' | 'intended';
+  /** MedicationStatement.status stated by the text ("discontinued" -> stopped, "held" -> on-hold, "start" or a plan -> intended, "continue" -> active). */
+  medicationStatus?: 'stopped' | 'on-hold' | 'completed' | 'intended' | 'active';
   /** Set when the mention is a substance in an allergy context ("allergic to", "Allergies:" section). */
   allergy?: 'allergy' | 'intolerance';
   /** AllergyIntolerance.criticality where the text states it ("severe allergy to" -> high). */

@@ -34,6 +34,12 @@ export function sentenceAround(text: string, start: number, end: number): string
   return text.slice(s, stop < 0 ? text.length : end + stop);
 }
 
+/** Whether the mention's sentence reports the procedure's result or says it was done (rules: procedureStatus.results). */
+export function procedureDoneIn(text: string, e: Entity, data: ClinicalData = clinicalData()): boolean {
+  const results = data.rules.procedureStatus.results ?? [];
+  return results.length > 0 && phraseMatcher(results).test(sentenceAround(text, e.start, e.end));
+}
+
 /** Procedure.status from the words of the mention's sentence (rules: procedureStatus): not-done ("was not performed"), preparation (scheduled), in-progress, completed (past), else the default. */
 export function procedureStatusFrom(text: string, e: Entity, data: ClinicalData = clinicalData()): fhir4.Procedure['status'] {
   const sentence = sentenceAround(text, e.start, e.end);

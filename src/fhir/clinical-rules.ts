@@ -20,7 +20,7 @@ export interface ClinicalRules {
   bloodPressure: string[];
   bloodPressureComponents: { systolic: string; diastolic: string; unit: string };
   interpretations: { code: string; display: string; words: string[] }[];
-  procedureStatus: { notDone: string[]; preparation: string[]; inProgress: string[]; completed: string[]; default: string };
+  procedureStatus: { notDone: string[]; preparation: string[]; inProgress: string[]; completed: string[]; default: string; results?: string[] };
   /** Negation triggers (as in src/nlp/assertion-rules.json) that state a negative result, not a test not done. */
   negativeResults?: string[];
   timings: TimingRule[];

@@ -31,8 +31,8 @@ export interface AssertionTrigger {
   maxScopeWords?: number;
   /** Historical triggers: the Condition.clinicalStatus they state ("history of" -> inactive, "resolved" -> resolved). */
   clinicalStatus?: 'active' | 'inactive' | 'resolved';
-  /** medication-status triggers: the MedicationStatement.status they state. */
-  medicationStatus?: 'stopped' | 'on-hold' | 'completed';
+  /** medication-status triggers: the MedicationStatement.status they state ("start" -> intended, "continue" -> active, even in a plan section). */
+  medicationStatus?: 'stopped' | 'on-hold' | 'completed' | 'intended' | 'active';
   /** Allergy triggers: allergy or intolerance. */
   allergy?: 'allergy' | 'intolerance';
   /** Allergy triggers: criticality they state ("severe allergy to" -> high). */

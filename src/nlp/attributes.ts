@@ -20,7 +20,8 @@ import { compileVitalSigns, tagVitalSigns, type VitalSignRules } from './vital-s
  * to one head, and a head that already has an attribute of the same kind pays `sharedHead`
  * (so "WBC 12,700, ESR 7 and CRP 2.4" gives each test its own value). Finally an attribute
  * distributes over a coordinated list of heads ("WBC, ESR and CRP were normal") to the list
- * members that have no attribute of that kind of their own.
+ * members that have no attribute of that kind of their own, except a number written right after
+ * (or before) its own test: "RR 18 on the ventilator, SpO2 94%" gives 94% to SpO2 only.
  */
 
 export interface AttributeRule {
@@ -64,7 +65,7 @@ export interface AttributeRules {
   /** Lab analytes labelled as drugs ("potassium 5.9 mmol/L") become tests: see relabelLabAnalytes. */
   labAnalytes?: { from: string[]; to: string; window: number; terms: string[]; context: string; valueUnits: string };
   /** Drug labels the terminology (a disease name) or a procedure list contradicts: see src/nlp/label-consistency.ts. */
-  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[]; saltWords?: string[] };
+  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[]; saltWords?: string[]; modifierWords?: string[] };
   /** Medication sigs split into dose, route and frequency spans before attachment: see src/nlp/sig.ts. */
   sig?: SigRules;
   /** Vital signs ("BP 150/95 mmHg", "a temperature of 39.2 °C") made one test and one value span each: see src/nlp/vital-signs.ts. */
@@ -223,8 +224,16 @@ export function attributeLinks(text: string, entities: readonly Entity[], rules:
 
   // Coordinated lists: "WBC, ESR and CRP were normal" -> normal qualifies all three.
   const headOrder = (label: string): number[] => order.filter((i) => entities[i]!.label === label);
+  // A number right next to its test ("RR 18, SpO2 94%") measures that test alone.
+  const ownMeasurement = (head: number, ai: number): boolean => {
+    const h = entities[head]!;
+    const a = entities[ai]!;
+    const gap = h.end <= a.start ? text.slice(h.end, a.start) : a.end <= h.start ? text.slice(a.end, h.start) : '';
+    return /^[\s:=]*$/.test(gap) && /^[<>≤≥~]?\s*\d/.test(a.text);
+  };
   for (const [head, attrs] of [...links]) {
     for (const ai of attrs) {
+      if (ownMeasurement(head, ai)) continue;
       const rule = byLabel.get(entities[ai]!.label)!;
       const same = headOrder(entities[head]!.label);
       const pos = same.indexOf(head);

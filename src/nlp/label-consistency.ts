@@ -11,7 +11,7 @@
  * are one combination product: one span, so the dose after it belongs to the product and not to its
  * second half; a drug span followed by one that is only a dosage form or salt (`formWords`,
  * `saltWords`: "[albuterol] [inhaler]", "[metoprolol] [tartrate]") is one span too, and a drug span
- * that is only a dosage form ("infusion") is dropped: it names no drug. Changed entities get `source: 'rules'`.
+ * that is only a dosage form ("infusion") or a treatment's modifier (`modifierWords`: "[adjuvant] chemotherapy") is dropped: it names no drug. Changed entities get `source: 'rules'`.
  * Runs in the NLP stack before linking (src/pipeline/nlp-engine.ts), so the new label is linked.
  */
 import type { Entity } from '../core/entity.ts';
@@ -69,7 +69,7 @@ export function relabelInconsistent(
 
 /** Drug spans joined by nothing but the rules' combineJoiner, or followed by a dosage form word, become one (see above); the input when none are. */
 export function combineDrugs(text: string, entities: readonly Entity[], lc: LabelConsistencyRules): Entity[] {
-  if (!lc.combineJoiner && !lc.formWords && !lc.saltWords) return [...entities];
+  if (!lc.combineJoiner && !lc.formWords && !lc.saltWords && !lc.modifierWords) return [...entities];
   const joiner = new RegExp(lc.combineJoiner ?? '(?!)', 'u');
   const forms = new Set((lc.formWords ?? []).map(norm));
   const parts = new Set([...forms, ...(lc.saltWords ?? []).map(norm)]);
@@ -88,8 +88,9 @@ export function combineDrugs(text: string, entities: readonly Entity[], lc: Labe
       changed = true;
     } else out.push(e);
   }
-  // A dosage form alone ("infusion", "tablets") names no drug.
-  const kept = out.filter((e) => !(from.has(e.label) && forms.has(norm(e.text))));
+  // A dosage form alone ("infusion", "tablets") or a treatment's modifier alone ("adjuvant") names no drug.
+  const modifiers = new Set((lc.modifierWords ?? []).map(norm));
+  const kept = out.filter((e) => !(from.has(e.label) && (forms.has(norm(e.text)) || modifiers.has(norm(e.text)))));
   return changed || kept.length < out.length ? kept : [...entities];
 }
 

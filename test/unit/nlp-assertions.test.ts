@@ -181,6 +181,16 @@ const scopeTable: [string, Expect17][] = [
   ['Past Medical History:\n[Asthma]', { historical: true, section: 'past-medical-history' }],
   ['Plan:\nStart [metformin] 500 mg daily.', { medicationStatus: 'intended', section: 'plan' }],
   ['# Medications\n[acetaminophen] 325 mg oral tablet', { section: 'medications', allergy: undefined as unknown as string }],
+  // header lines the list does not name, by keyword: an allergy list ends at "Medications at home:"
+  ['Allergies: Penicillin (rash).\nMedications at home: [metformin] 1000 mg PO BID', { section: 'medications', allergy: undefined as unknown as string }],
+  ['Allergies: Sulfa.\nCurrent outpatient medication list: [lisinopril] 10 mg daily', { section: 'medications', allergy: undefined as unknown as string }],
+  ['Family history:\nMother: [ovarian cancer]', { experiencer: 'family', section: 'family-history' }],
+  ['Allergies:\nCodeine: nausea\n[Penicillin]: hives', { allergy: 'allergy', section: 'allergies' }],
+  ['Plan: start lisinopril.\nOncology Follow-up\n[letrozole] 2.5 mg daily since 2024', { section: 'title', medicationStatus: undefined as unknown as string }],
+  // start -> intended, continue -> active (even in a plan section)
+  ['Assessment and plan: atrial fibrillation. Start [apixaban] 5 mg twice daily.', { medicationStatus: 'intended', section: 'plan' }],
+  ['Plan: Continue [letrozole].', { medicationStatus: 'active', section: 'plan' }],
+  ['She was started on [metformin] in 2019.', { medicationStatus: undefined as unknown as string }],
 ];
 
 for (const [marked, expect] of scopeTable) {

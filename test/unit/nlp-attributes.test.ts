@@ -23,6 +23,15 @@ test('a value before its test ("elevated CRP") and a value after a coordinated l
   for (const t of ['WBC', 'ESR', 'CRP']) assert.deepEqual(attrsOf(out, t), ['value:normal'], t);
 });
 
+test('a number right after its own test is not shared with a test before it in a list', () => {
+  const text = 'RR 18 on the ventilator, SpO2 94%. Atrial fibrillation with RVR, CHA2DS2-VASc score 5.';
+  const out = attachAttributes(text, ents(text, [['ventilator', 'Diagnostic_procedure'], ['SpO2', 'Diagnostic_procedure'], ['94%', 'Lab_value'], ['RVR', 'Diagnostic_procedure'], ['CHA2DS2-VASc score', 'Diagnostic_procedure'], ['5', 'Lab_value']]));
+  assert.deepEqual(attrsOf(out, 'SpO2'), ['value:94%']);
+  assert.deepEqual(attrsOf(out, 'ventilator'), []);
+  assert.deepEqual(attrsOf(out, 'CHA2DS2-VASc score'), ['value:5']);
+  assert.deepEqual(attrsOf(out, 'RVR'), []);
+});
+
 test('dose, route and frequency go to their drug, not to the next one; nothing crosses a sentence', () => {
   const text = 'Started metoprolol 25 mg orally twice daily and lisinopril 10 mg daily. Aspirin was stopped. 81 mg';
   const out = attachAttributes(

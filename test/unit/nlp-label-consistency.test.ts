@@ -121,6 +121,8 @@ test('combination products: two drug spans joined by a hyphen or slash become on
   assert.deepEqual(relabelInconsistent(salt, [at(salt, 'Metoprolol'), at(salt, 'tartrate'), at(salt, 'infusion')], none).map((e) => e.text), ['Metoprolol tartrate']);
   const k = 'Potassium 40 mEq orally.';
   assert.deepEqual(relabelInconsistent(k, [at(k, 'Potassium')], none).map((e) => e.text), ['Potassium'], 'a salt word alone is a drug');
+  const adj = 'Mastectomy followed by adjuvant chemotherapy and empiric antibiotics.';
+  assert.deepEqual(relabelInconsistent(adj, [at(adj, 'adjuvant'), at(adj, 'chemotherapy'), at(adj, 'empiric'), at(adj, 'antibiotics')], none).map((e) => e.text), ['chemotherapy', 'antibiotics'], 'a modifier alone names no drug');
   const generic = 'Liver biopsy consistent with drug induced hepatitis; no new medication.';
   assert.deepEqual(relabelInconsistent(generic, [at(generic, 'drug'), at(generic, 'medication')], none), []);
   // Without the joiner in the rules nothing is combined.

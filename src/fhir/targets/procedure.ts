@@ -1,5 +1,5 @@
 import type * as fhir4 from 'fhir/r4.js';
-import { procedureStatusFrom } from '../clinical-details.ts';
+import { procedureDoneIn, procedureStatusFrom } from '../clinical-details.ts';
 import { baseOf, concept } from './common.ts';
 import { statusRetraction, type ResourceTarget } from './target.ts';
 
@@ -19,6 +19,8 @@ export const procedureTarget: ResourceTarget<fhir4.Procedure> = {
           ? 'preparation'
           : a.medicationStatus === 'stopped' || a.medicationStatus === 'on-hold'
             ? a.medicationStatus
+            : a.medicationStatus === 'active'
+              ? 'in-progress'
             : a.historical || a.sectionContext === 'performed'
               ? 'completed'
               : 'unknown',
@@ -30,8 +32,11 @@ export const procedureTarget: ResourceTarget<fhir4.Procedure> = {
   },
   details(p, e, target, docText, data) {
     const site = (e.attributes ?? []).find((a) => a.kind === 'bodySite')?.text.trim();
-    // Only a status the assertions left open ('unknown') is refined from the sentence.
-    if (p.status === 'unknown') p.status = procedureStatusFrom(docText, e, data);
+    // Only a status the assertions left open ('unknown') is refined from the sentence, and never for a
+    // procedure the note only considers ("possible cardioversion after anticoagulation").
+    if (p.status === 'unknown' && !e.assertion.uncertain && !e.assertion.hypothetical) p.status = procedureStatusFrom(docText, e, data);
+    // A plan section's procedure whose sentence reports it done ("Chest x-ray showed consolidation").
+    else if (p.status === 'preparation' && e.assertion.sectionContext === 'plan' && procedureDoneIn(docText, e, data)) p.status = 'completed';
     if (site) p.bodySite = [{ text: site }];
     if (target.categoryText || target.category) p.category = { ...(target.category ? { coding: target.category } : {}), ...(target.categoryText ? { text: target.categoryText } : {}) };
   },

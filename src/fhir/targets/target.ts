@@ -20,7 +20,7 @@ export interface ResourceTarget<R extends fhir4.DomainResource = fhir4.DomainRes
   /** The resource an asserted mention becomes (without id, identifier and merged spans), or undefined when it gives none. */
   build(ctx: TargetContext, e: AssertedEntity, target: LabelTarget): R | undefined;
   /** What the entity's attributes add to the resource (values, dose, body site...), in place. */
-  details?(resource: R, e: Entity, target: LabelTarget, docText: string, data: ClinicalData): void;
+  details?(resource: R, e: AssertedEntity, target: LabelTarget, docText: string, data: ClinicalData): void;
   /** A copy of the stored resource marked entered-in-error, or undefined when it already is. */
   retract(resource: R): R | undefined;
   /** Whether a stored resource is retracted (entered-in-error). */
