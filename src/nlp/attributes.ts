@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { MednerError } from '../core/errors.ts';
 import { schemaErrors, schemaValidator } from '../core/json-schema.ts';
 import type { AttributeKind, Entity, EntityAttribute } from '../core/entity.ts';
-import { compileSigRules, splitSigs, type SigRules } from './sig.ts';
+import { compileSigRules, matchAt, splitSigs, type SigRules } from './sig.ts';
 import { compileAttributeWords, tagAttributeWords, type AttributeWordRule } from './attribute-words.ts';
 import { compileVitalSigns, tagVitalSigns, type VitalSignRules } from './vital-signs.ts';
 
@@ -65,7 +65,7 @@ export interface AttributeRules {
   /** Lab analytes labelled as drugs ("potassium 5.9 mmol/L") become tests: see relabelLabAnalytes. */
   labAnalytes?: { from: string[]; to: string; window: number; terms: string[]; context: string; valueUnits: string };
   /** Drug labels the terminology (a disease name) or a procedure list contradicts: see src/nlp/label-consistency.ts. */
-  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[]; saltWords?: string[]; modifierWords?: string[] };
+  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[]; saltWords?: string[]; modifierWords?: string[]; drugBeforeDose?: { label: string; doseLabels: string[]; notWords: string[] } };
   /** Medication sigs split into dose, route and frequency spans before attachment: see src/nlp/sig.ts. */
   sig?: SigRules;
   /** Vital signs ("BP 150/95 mmHg", "a temperature of 39.2 °C") made one test and one value span each: see src/nlp/vital-signs.ts. */
@@ -344,11 +344,7 @@ export function relabelDosedAnalytes(text: string, entities: readonly Entity[], 
   if (!la || !rules.sig || la.from.length === 0) return [...entities];
   const c = compileSigRules(rules.sig);
   const terms = new Set(la.terms.map((t) => t.toLowerCase()));
-  const at = (re: RegExp, pos: number): number | undefined => {
-    re.lastIndex = pos;
-    const m = re.exec(text);
-    return m && m[0].length > 0 ? pos + m[0].length : undefined;
-  };
+  const at = (re: RegExp, pos: number): number | undefined => matchAt(re, text, pos);
   const skip = (pos: number): number => pos + (/^[ \t]*/.exec(text.slice(pos))?.[0].length ?? 0);
   let changed = false;
   const out = entities.map((e) => {

@@ -16,6 +16,7 @@
  */
 import type { Entity } from '../core/entity.ts';
 import { defaultAttributeRules, type AttributeRules } from './attributes.ts';
+import { compileSigRules, matchAt } from './sig.ts';
 import { bagKey, exactKey } from './linking/normalize.ts';
 import type { TerminologyTables } from './linking/tables.ts';
 import { withEntityStep, type EntityExtractor } from './entity-step.ts';
@@ -59,12 +60,43 @@ export function relabelInconsistent(
   const keepBefore = new RegExp(lc.diseaseKeepBefore, 'iu');
   const diseaseOk = (e: Entity): boolean =>
     norm(e.text).length >= lc.diseaseMinLength && !keepBefore.test(text.slice(e.end, e.end + 40)) && kinds!.disease(e.text) && !kinds!.chemical(e.text);
-  return combineDrugs(text, entities, lc).map((e) => {
+  return combineDrugs(text, drugsBeforeDoses(text, entities, rules, labels), lc).map((e) => {
     if (!from.has(e.label)) return e;
     if (allowed(lc.procedureTo) && procedures.has(norm(e.text))) return { ...e, label: lc.procedureTo, source: 'rules' };
     if (kinds && allowed(lc.diseaseTo) && diseaseOk(e)) return { ...e, label: lc.diseaseTo, source: 'rules' };
     return e;
   });
+}
+
+/**
+ * A drug order the model left without its drug: an untagged word that starts a list item (line start,
+ * or after ',', ';', ':' or 'and') and is followed by a dose and then a route or frequency
+ * ("..., [docusate] 100 mg twice daily") names the drug of that order (`drugBeforeDose.label`,
+ * source 'rules'). Without it the dose would go to the drug before. Not for a word of
+ * `drugBeforeDose.notWords` (verbs of an order: "take", "give"; "dose"), a dosage form or a lab
+ * analyte, nor where any entity overlaps the word or a value span the dose. Returns the input
+ * when nothing is added.
+ */
+export function drugsBeforeDoses(text: string, entities: readonly Entity[], rules: AttributeRules = defaultAttributeRules(), labels?: ReadonlySet<string>): Entity[] {
+  const rule = rules.labelConsistency?.drugBeforeDose;
+  if (!rule || !rules.sig || (labels !== undefined && !labels.has(rule.label))) return [...entities];
+  const c = compileSigRules(rules.sig);
+  const not = new Set([...rule.notWords, ...(rules.labelConsistency?.formWords ?? []), ...(rules.labAnalytes?.terms ?? [])].map(norm));
+  const word = /(?<![\p{L}\p{N}])\p{L}[\p{L}-]{3,}(?![\p{L}\p{N}])/gu;
+  const added: Entity[] = [];
+  for (let m = word.exec(text); m; m = word.exec(text)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    if (not.has(norm(m[0])) || !/(?:^|[,;:\n]|\band)[ \t]*$/iu.test(text.slice(Math.max(0, start - 40), start))) continue;
+    const doseAt = end + (/^[ \t]+/.exec(text.slice(end))?.[0].length ?? 0);
+    const doseEnd = doseAt > end ? matchAt(c.dose, text, doseAt) : undefined;
+    if (doseEnd === undefined || text[doseEnd] === '/') continue;
+    const next = doseEnd + (/^[ \t]+/.exec(text.slice(doseEnd))?.[0].length ?? 0);
+    if (next === doseEnd || (matchAt(c.route, text, next) === undefined && matchAt(c.frequency, text, next) === undefined)) continue;
+    if (entities.some((e) => (e.start < end && start < e.end) || (e.start < doseEnd && doseAt < e.end && !rule.doseLabels.includes(e.label)))) continue;
+    added.push({ start, end, text: m[0], label: rule.label, score: 0.5, source: 'rules' });
+  }
+  return added.length === 0 ? [...entities] : [...entities, ...added].sort((a, b) => a.start - b.start || a.end - b.end);
 }
 
 /** Drug spans joined by nothing but the rules' combineJoiner, or followed by a dosage form word, become one (see above); the input when none are. */

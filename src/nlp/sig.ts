@@ -77,7 +77,8 @@ export function compileSigRules(r: SigRules): Compiled {
   return c;
 }
 
-function matchAt(re: RegExp, text: string, at: number): number | undefined {
+/** Where a sticky expression's match starting at `at` ends; undefined when it does not match there (or matches nothing). */
+export function matchAt(re: RegExp, text: string, at: number): number | undefined {
   re.lastIndex = at;
   const m = re.exec(text);
   return m && m[0].length > 0 ? at + m[0].length : undefined;

@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Entity } from '../../src/core/entity.ts';
 import { defaultAttributeRules, parseAttributeRules } from '../../src/nlp/attributes.ts';
-import { relabelInconsistent, tableNameKinds, withLabelConsistency, type NameKinds } from '../../src/nlp/label-consistency.ts';
+import { drugsBeforeDoses, relabelInconsistent, tableNameKinds, withLabelConsistency, type NameKinds } from '../../src/nlp/label-consistency.ts';
 import { sharedTerminology } from '../../src/nlp/linking/tables.ts';
 
 const ent = (text: string, label = 'Medication', start = 0): Entity => ({ start, end: start + text.length, text, label, score: 0.9 });
 const kinds = (): NameKinds => tableNameKinds(sharedTerminology());
+const at = (text: string, part: string, label = 'Medication', score = 0.4): Entity => ({ start: text.indexOf(part), end: text.indexOf(part) + part.length, text: part, label, score });
 
 test('disease rule: a drug-labelled name the tables know only as a disease becomes a disorder, marked rules', () => {
   const [e] = relabelInconsistent('', [ent('otitis media')], kinds());
@@ -95,7 +96,6 @@ test('withLabelConsistency wraps an engine; the input entities are not modified'
 
 test('combination products: two drug spans joined by a hyphen or slash become one, other gaps and labels do not', () => {
   const none: NameKinds = { disease: () => false, chemical: () => true };
-  const at = (text: string, part: string, label = 'Medication', score = 0.4): Entity => ({ start: text.indexOf(part), end: text.indexOf(part) + part.length, text: part, label, score });
   const amox = 'Amoxicillin-clavulanate 875 mg orally twice daily.';
   const out = relabelInconsistent(amox, [at(amox, 'Amoxicillin', 'Medication', 0.42), at(amox, 'clavulanate', 'Medication', 0.25), at(amox, '875 mg', 'Dosage')], none);
   assert.deepEqual(out.map((e) => `${e.label}:${e.text}`), ['Medication:Amoxicillin-clavulanate', 'Dosage:875 mg']);
@@ -129,4 +129,19 @@ test('combination products: two drug spans joined by a hyphen or slash become on
   const { combineJoiner: _j, ...lc } = defaultAttributeRules().labelConsistency!;
   const rules = { ...defaultAttributeRules(), labelConsistency: lc };
   assert.equal(relabelInconsistent(amox, [at(amox, 'Amoxicillin'), at(amox, 'clavulanate')], none, rules).length, 2);
+});
+
+test('drug before a dose: an untagged word starting a list item, then a dose and a route or frequency, is the drug', () => {
+  const text = 'Discharge medications: acetaminophen 650 mg every 6 hours, docusate 100 mg twice daily.\nsenna 8.6 mg PO at bedtime';
+  const ents: Entity[] = [at(text, 'acetaminophen'), at(text, '650 mg', 'Dosage'), at(text, 'every 6 hours', 'Frequency'), at(text, '100 mg', 'Dosage'), at(text, 'twice daily', 'Frequency')];
+  const out = drugsBeforeDoses(text, ents);
+  assert.deepEqual(out.filter((e) => e.label === 'Medication').map((e) => `${e.text}:${e.source ?? 'model'}`), ['acetaminophen:model', 'docusate:rules', 'senna:rules']);
+  // Not: an order verb, a concentration, a dose without a route or frequency, a word inside a sentence, a lab analyte.
+  for (const t of ['Plan: take 2 tablets daily.', 'Labs: glucose 250 mg/dL daily.', 'Home meds: lisinopril 10 mg.', 'She was given morphine 4 mg IV.', 'Labs: potassium 40 mEq orally']) {
+    assert.deepEqual(drugsBeforeDoses(t, []), [], t);
+  }
+  // An entity on the word or a value on the dose stops it; a model without the label is left alone.
+  const v = 'Labs: troponin 5 ng daily';
+  assert.deepEqual(drugsBeforeDoses(v, [at(v, '5 ng', 'Lab_value')]).length, 1);
+  assert.deepEqual(drugsBeforeDoses(text, ents, undefined, new Set(['Disease'])), ents);
 });
