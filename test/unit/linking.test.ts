@@ -120,6 +120,17 @@ test('ICD-10-CM: the MeSH bridge never gives a manifestation code ("... in disea
   assert.equal(t.bridge.get('D007674'), undefined, 'Kidney Diseases had only N08');
 });
 
+test('ICD-10-CM: the MeSH bridge gives a congenital (chapter Q) code only to a mention that says so', () => {
+  const t = sharedTerminology();
+  assert.deepEqual(t.bridge.get('D008944'), ['Q23.3'], 'fixture: Disease Ontology bridges Mitral Valve Insufficiency to the congenital code only');
+  const linker = new Linker(t);
+  const top = { id: 'D008944', score: 0.95 } as Parameters<Linker['icd']>[1];
+  assert.equal(linker.icd('mitral valve insufficiency', top), undefined);
+  assert.equal(linker.icd('congenital mitral valve insufficiency', top)?.code, 'Q23.3');
+  // The alias codes what clinicians write: nonrheumatic mitral insufficiency.
+  assert.equal(codesOf('Moderate mitral regurgitation on echo.', 'mitral regurgitation').find((c) => c.system === ICD10CM_SYSTEM)?.code, 'I34.0');
+});
+
 test('ICD-10-CM: type 2 diabetes mellitus E11, essential hypertension I10, asthma J45, display exactly as in the table', () => {
   const tables = sharedTerminology();
   const text = 'History of type 2 diabetes mellitus, essential hypertension and asthma. Hypertension is controlled.';

@@ -60,6 +60,10 @@ const round = (x: number): number => Math.round(x * 1e6) / 1e6;
 const isComposite = (id: string): boolean => id.includes('|');
 const singles = (cs: Candidate[]): Candidate[] => (cs.some((c) => isComposite(c.id)) ? cs.filter((c) => !isComposite(c.id)) : cs);
 
+/** ICD-10-CM chapter XVII, congenital malformations, deformations and chromosomal abnormalities. */
+const CONGENITAL_CHAPTER = /^Q/;
+const CONGENITAL_WORDS = /\b(?:congenital|congenitally|inborn|inherited|hereditary|familial|since birth|at birth|neonatal|infantile)\b/i;
+
 export class Linker {
   readonly tables: TerminologyTables;
   constructor(tables: TerminologyTables) {
@@ -222,11 +226,19 @@ export class Linker {
     return this.icdLink(prefix, score, 'bridge');
   }
 
-  /** ICD-10-CM for a disease mention: its name in the code set first, else the bridge from its MeSH id. */
+  /**
+   * ICD-10-CM for a disease mention: its name in the code set first, else the bridge from its MeSH id.
+   * The bridge never gives the congenital form of a condition that is also acquired (a chapter Q code
+   * named "Congenital ...") to a mention that does not say it is congenital: Disease Ontology maps MeSH
+   * Mitral Valve Insufficiency to Q23.3 "Congenital mitral insufficiency" only, and "mitral
+   * regurgitation" in an adult's note is not a birth defect. Malformations that are congenital by
+   * nature ("Cleft palate", Q35) keep their code.
+   */
   icd(text: string | undefined, meshTop: Candidate | undefined, abbr?: AbbreviationMap): IcdLink | undefined {
     const byName = text === undefined ? undefined : this.icdByName(text, abbr);
     if (byName && byName.via === 'exact') return byName;
-    const byBridge = meshTop ? this.icdByBridge(meshTop.id, meshTop.score) : undefined;
+    let byBridge = meshTop ? this.icdByBridge(meshTop.id, meshTop.score) : undefined;
+    if (byBridge && CONGENITAL_CHAPTER.test(byBridge.code) && /^congenital\b/i.test(byBridge.display) && text !== undefined && !CONGENITAL_WORDS.test(text)) byBridge = undefined;
     return byBridge ?? byName;
   }
 
