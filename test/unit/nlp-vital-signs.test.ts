@@ -16,6 +16,9 @@ test('vital signs as notes write them: name, linking words, value', () => {
   assert.deepEqual(found, ['BP=150/95 mmHg', 'HR=88 bpm', 'RR=18', 'SpO2=96%', 'temperature=38.5 °C', 'weight=82 kg']);
   const terse = 'PE: Temp 38.9 C, BP 142/88, HR 104, RR 24.';
   assert.deepEqual(findVitalSigns(terse, vitals).map((v) => `${terse.slice(...v.name)}=${terse.slice(...v.value)}`), ['Temp=38.9 C', 'BP=142/88', 'HR=104', 'RR=24']);
+  // 'T' alone only with a temperature's unit; Tmax too. Tumour markers keep the number of their name.
+  const icu = 'Objective: T 37.8 C, Tmax 38.4, HR 112. Labs: CA 15-3 22 U/mL, CA-125 of 35 U/mL. T 4 tumor.';
+  assert.deepEqual(findVitalSigns(icu, vitals).map((v) => `${icu.slice(...v.name)}=${icu.slice(...v.value)}`), ['T=37.8 C', 'Tmax=38.4', 'HR=112', 'CA 15-3=22 U/mL', 'CA-125=35 U/mL']);
 });
 
 test('no vital sign without a value of its form', () => {
