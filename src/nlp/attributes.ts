@@ -65,7 +65,7 @@ export interface AttributeRules {
   /** Lab analytes labelled as drugs ("potassium 5.9 mmol/L") become tests: see relabelLabAnalytes. */
   labAnalytes?: { from: string[]; to: string; window: number; terms: string[]; context: string; valueUnits: string };
   /** Drug labels the terminology (a disease name) or a procedure list contradicts: see src/nlp/label-consistency.ts. */
-  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[]; saltWords?: string[]; modifierWords?: string[]; drugBeforeDose?: { label: string; doseLabels: string[]; notWords: string[] } };
+  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[]; saltWords?: string[]; modifierWords?: string[]; mergeAdjacent?: string[]; drugBeforeDose?: { label: string; doseLabels: string[]; notWords: string[] } };
   /** Medication sigs split into dose, route and frequency spans before attachment: see src/nlp/sig.ts. */
   sig?: SigRules;
   /** Vital signs ("BP 150/95 mmHg", "a temperature of 39.2 °C") made one test and one value span each: see src/nlp/vital-signs.ts. */

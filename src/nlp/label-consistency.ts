@@ -60,7 +60,7 @@ export function relabelInconsistent(
   const keepBefore = new RegExp(lc.diseaseKeepBefore, 'iu');
   const diseaseOk = (e: Entity): boolean =>
     norm(e.text).length >= lc.diseaseMinLength && !keepBefore.test(text.slice(e.end, e.end + 40)) && kinds!.disease(e.text) && !kinds!.chemical(e.text);
-  return combineDrugs(text, drugsBeforeDoses(text, entities, rules, labels), lc).map((e) => {
+  return combineDrugs(text, mergeAdjacent(text, drugsBeforeDoses(text, entities, rules, labels), lc.mergeAdjacent ?? []), lc).map((e) => {
     if (!from.has(e.label)) return e;
     if (allowed(lc.procedureTo) && procedures.has(norm(e.text))) return { ...e, label: lc.procedureTo, source: 'rules' };
     if (kinds && allowed(lc.diseaseTo) && diseaseOk(e)) return { ...e, label: lc.diseaseTo, source: 'rules' };
@@ -97,6 +97,27 @@ export function drugsBeforeDoses(text: string, entities: readonly Entity[], rule
     added.push({ start, end, text: m[0], label: rule.label, score: 0.5, source: 'rules' });
   }
   return added.length === 0 ? [...entities] : [...entities, ...added].sort((a, b) => a.start - b.start || a.end - b.end);
+}
+
+/**
+ * Two spans of one of `labels` with one space between them are one: the model starts a second span
+ * inside a phrase ("[Laparoscopic] [cholecystectomy]", "[markedly] [elevated]"). Returns the input
+ * when nothing is merged.
+ */
+export function mergeAdjacent(text: string, entities: readonly Entity[], labels: readonly string[]): Entity[] {
+  if (labels.length === 0) return [...entities];
+  const sorted = [...entities].sort((a, b) => a.start - b.start || a.end - b.end);
+  const out: Entity[] = [];
+  let changed = false;
+  for (const e of sorted) {
+    const last = out[out.length - 1];
+    if (last && last.label === e.label && labels.includes(e.label) && e.start === last.end + 1 && text[last.end] === ' ') {
+      const { codes: _codes, ...rest } = last;
+      out[out.length - 1] = { ...rest, end: e.end, text: text.slice(last.start, e.end), score: Math.min(last.score, e.score), source: 'rules' };
+      changed = true;
+    } else out.push(e);
+  }
+  return changed ? out : [...entities];
 }
 
 /** Drug spans joined by nothing but the rules' combineJoiner, or followed by a dosage form word, become one (see above); the input when none are. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Entity } from '../../src/core/entity.ts';
 import { defaultAttributeRules, parseAttributeRules } from '../../src/nlp/attributes.ts';
-import { drugsBeforeDoses, relabelInconsistent, tableNameKinds, withLabelConsistency, type NameKinds } from '../../src/nlp/label-consistency.ts';
+import { drugsBeforeDoses, mergeAdjacent, relabelInconsistent, tableNameKinds, withLabelConsistency, type NameKinds } from '../../src/nlp/label-consistency.ts';
 import { sharedTerminology } from '../../src/nlp/linking/tables.ts';
 
 const ent = (text: string, label = 'Medication', start = 0): Entity => ({ start, end: start + text.length, text, label, score: 0.9 });
@@ -144,4 +144,18 @@ test('drug before a dose: an untagged word starting a list item, then a dose and
   const v = 'Labs: troponin 5 ng daily';
   assert.deepEqual(drugsBeforeDoses(v, [at(v, '5 ng', 'Lab_value')]).length, 1);
   assert.deepEqual(drugsBeforeDoses(text, ents, undefined, new Set(['Disease'])), ents);
+});
+
+test('adjacent spans of a mergeAdjacent label with one space between are one; other labels and gaps are not', () => {
+  const text = 'Laparoscopic cholecystectomy; CRP markedly elevated; hot flashes; Laparoscopic  cholecystectomy.';
+  const e = [at(text, 'Laparoscopic', 'Therapeutic_procedure'), at(text, 'cholecystectomy', 'Therapeutic_procedure'), at(text, 'markedly', 'Lab_value'), at(text, 'elevated', 'Lab_value'), at(text, 'hot', 'Sign_symptom'), at(text, 'flashes', 'Sign_symptom')];
+  const last = text.lastIndexOf('Laparoscopic');
+  e.push({ ...at(text, 'Laparoscopic', 'Therapeutic_procedure'), start: last, end: last + 12 }, { ...at(text, 'cholecystectomy', 'Therapeutic_procedure'), start: last + 14, end: last + 29 });
+  const rules = defaultAttributeRules().labelConsistency!.mergeAdjacent!;
+  assert.deepEqual(rules, ['Lab_value', 'Therapeutic_procedure']);
+  assert.deepEqual(
+    mergeAdjacent(text, e, rules).map((x) => `${x.label}:${text.slice(x.start, x.end)}`),
+    ['Therapeutic_procedure:Laparoscopic cholecystectomy', 'Lab_value:markedly elevated', 'Sign_symptom:hot', 'Sign_symptom:flashes', 'Therapeutic_procedure:Laparoscopic', 'Therapeutic_procedure:cholecystectomy'],
+  );
+  assert.equal(mergeAdjacent(text, e, []).length, e.length);
 });
