@@ -352,10 +352,15 @@ function normalizeMention(s: string): string {
     .replace(/^[\p{P}\s]+|[\p{P}\s]+$/gu, '');
 }
 
-/** Mentions with equal keys become one resource: resource type, concept, what the note asserts, and attribute values. */
+/**
+ * Mentions with equal keys become one resource: resource type, concept, what the note asserts, and
+ * attribute values. The medication status counts only for the resources it sets the status of: a
+ * diagnosis in the history and again in the plan section is one Condition.
+ */
 function mergeKey(resourceType: string, e: AssertedEntity): string {
   const a = e.assertion;
-  const assertion = [a.negated, a.uncertain, a.hypothetical, a.historical, a.experiencer, a.relationship ?? '', a.clinicalStatus ?? '', a.medicationStatus ?? '', a.allergy ?? '', a.criticality ?? ''].join('|');
+  const medicationStatus = resourceType === 'MedicationStatement' || resourceType === 'Procedure' ? (a.medicationStatus ?? '') : '';
+  const assertion = [a.negated, a.uncertain, a.hypothetical, a.historical, a.experiencer, a.relationship ?? '', a.clinicalStatus ?? '', medicationStatus, a.allergy ?? '', a.criticality ?? ''].join('|');
   const attributes = (e.attributes ?? []).map((x) => `${x.kind}=${normalizeMention(x.text)}`).sort().join(';');
   return JSON.stringify([resourceType, conceptKey(e), assertion, attributes]);
 }

@@ -11,7 +11,8 @@
  * are one combination product: one span, so the dose after it belongs to the product and not to its
  * second half; a drug span followed by one that is only a dosage form or salt (`formWords`,
  * `saltWords`: "[albuterol] [inhaler]", "[metoprolol] [tartrate]") is one span too, and a drug span
- * that is only a dosage form ("infusion") or a treatment's modifier (`modifierWords`: "[adjuvant] chemotherapy") is dropped: it names no drug. Changed entities get `source: 'rules'`.
+ * whose last word names a surgical procedure by its suffix (`procedureSuffix`: "hysterectomy", "right lobectomy",
+ * labelled a drug or a body structure) becomes a procedure; one that is only a dosage form ("infusion") or a treatment's modifier (`modifierWords`: "[adjuvant] chemotherapy") is dropped: it names no drug. Changed entities get `source: 'rules'`.
  * Runs in the NLP stack before linking (src/pipeline/nlp-engine.ts), so the new label is linked.
  */
 import type { Entity } from '../core/entity.ts';
@@ -60,7 +61,10 @@ export function relabelInconsistent(
   const keepBefore = new RegExp(lc.diseaseKeepBefore, 'iu');
   const diseaseOk = (e: Entity): boolean =>
     norm(e.text).length >= lc.diseaseMinLength && !keepBefore.test(text.slice(e.end, e.end + 40)) && kinds!.disease(e.text) && !kinds!.chemical(e.text);
+  const suffix = lc.procedureSuffix && allowed(lc.procedureTo) ? { re: new RegExp(`(?:${lc.procedureSuffix.pattern})$`, 'iu'), from: new Set(lc.procedureSuffix.from) } : undefined;
   return combineDrugs(text, mergeAdjacent(text, drugsBeforeDoses(text, entities, rules, labels), lc.mergeAdjacent ?? []), lc).map((e) => {
+    // "hysterectomy", "right lobectomy": a surgical procedure's name, never a drug or a body part.
+    if (suffix && suffix.from.has(e.label) && suffix.re.test(e.text.trim())) return { ...e, label: lc.procedureTo, source: 'rules' };
     if (!from.has(e.label)) return e;
     if (allowed(lc.procedureTo) && procedures.has(norm(e.text))) return { ...e, label: lc.procedureTo, source: 'rules' };
     if (kinds && allowed(lc.diseaseTo) && diseaseOk(e)) return { ...e, label: lc.diseaseTo, source: 'rules' };

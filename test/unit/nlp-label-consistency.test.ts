@@ -159,3 +159,15 @@ test('adjacent spans of a mergeAdjacent label with one space between are one; ot
   );
   assert.equal(mergeAdjacent(text, e, []).length, e.length);
 });
+
+test('procedure suffix: a drug or body-structure span ending in a surgical suffix is a procedure', () => {
+  const none: NameKinds = { disease: () => false, chemical: () => true };
+  const text = 'She had a hysterectomy and a right lobectomy; the colostomy bag; heart; lobectomy.';
+  const e = [at(text, 'hysterectomy'), at(text, 'right lobectomy', 'Biological_structure'), at(text, 'colostomy', 'Sign_symptom'), at(text, 'heart', 'Biological_structure'), { ...at(text, 'lobectomy', 'Medication'), start: text.lastIndexOf('lobectomy'), end: text.lastIndexOf('lobectomy') + 9 }];
+  assert.deepEqual(
+    relabelInconsistent(text, e, none).map((x) => `${x.text}:${x.label}`),
+    ['hysterectomy:Therapeutic_procedure', 'right lobectomy:Therapeutic_procedure', 'colostomy:Sign_symptom', 'heart:Biological_structure', 'lobectomy:Therapeutic_procedure'],
+  );
+  // Not for a model without the procedure label.
+  assert.equal(relabelInconsistent(text, e, none, undefined, new Set(['Medication', 'Biological_structure']))[0]!.label, 'Medication');
+});
