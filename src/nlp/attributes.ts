@@ -224,12 +224,14 @@ export function attributeLinks(text: string, entities: readonly Entity[], rules:
 
   // Coordinated lists: "WBC, ESR and CRP were normal" -> normal qualifies all three.
   const headOrder = (label: string): number[] => order.filter((i) => entities[i]!.label === label);
-  // A number right next to its test ("RR 18, SpO2 94%") measures that test alone.
+  // A number right next to its test ("RR 18, SpO2 94%") measures that test alone, and a body site,
+  // severity or dose right before its head modifies that head alone ("right upper quadrant pain and
+  // fever"); a value word before a list still qualifies all of it ("elevated AST and ALT").
   const ownMeasurement = (head: number, ai: number): boolean => {
     const h = entities[head]!;
     const a = entities[ai]!;
     const gap = h.end <= a.start ? text.slice(h.end, a.start) : a.end <= h.start ? text.slice(a.end, h.start) : '';
-    return /^[\s:=]*$/.test(gap) && /^[<>≤≥~]?\s*\d/.test(a.text);
+    return (/^[\s:=]*$/.test(gap) && /^[<>≤≥~]?\s*\d/.test(a.text)) || (a.end <= h.start && /^[ \t]+$/.test(gap) && byLabel.get(a.label)?.kind !== 'value');
   };
   for (const [head, attrs] of [...links]) {
     for (const ai of attrs) {

@@ -32,6 +32,17 @@ test('a number right after its own test is not shared with a test before it in a
   assert.deepEqual(attrsOf(out, 'RVR'), []);
 });
 
+test('a body site or severity right before its finding is not shared with the list after it; one after the list is', () => {
+  const text = 'Right upper quadrant pain and fever. Pain and swelling of the left knee. Elevated AST and ALT.';
+  const out = attachAttributes(text, ents(text, [['Right upper quadrant', 'Biological_structure'], ['pain', 'Sign_symptom'], ['fever', 'Sign_symptom'], ['Pain', 'Sign_symptom'], ['swelling', 'Sign_symptom'], ['left knee', 'Biological_structure'], ['Elevated', 'Lab_value'], ['AST', 'Diagnostic_procedure'], ['ALT', 'Diagnostic_procedure']]));
+  assert.deepEqual(attrsOf(out, 'pain'), ['bodySite:Right upper quadrant']);
+  assert.deepEqual(attrsOf(out, 'fever'), []);
+  assert.deepEqual(attrsOf(out, 'Pain'), ['bodySite:left knee']);
+  assert.deepEqual(attrsOf(out, 'swelling'), ['bodySite:left knee']);
+  assert.deepEqual(attrsOf(out, 'AST'), ['value:Elevated']);
+  assert.deepEqual(attrsOf(out, 'ALT'), ['value:Elevated']);
+});
+
 test('dose, route and frequency go to their drug, not to the next one; nothing crosses a sentence', () => {
   const text = 'Started metoprolol 25 mg orally twice daily and lisinopril 10 mg daily. Aspirin was stopped. 81 mg';
   const out = attachAttributes(
