@@ -125,7 +125,7 @@ test('no overlap: a model entity of any label over any part of a name keeps the 
 });
 
 test('extend: a name completes a disorder the model found in part; modifiers inside go, kept labels stay nested', () => {
-  const g = gazetteer('acute kidney injury', 'deep vein thrombosis', 'myocardial infarction', 'liver lesion');
+  const g = gazetteer('acute kidney injury', 'deep vein thrombosis', 'myocardial infarction', 'liver lesion', 'otitis', 'otitis media');
   const extend = { from: ['Disease_disorder', 'Sign_symptom'], over: ['Detailed_description'], keep: ['Biological_structure'] };
   const fill = { label: 'Disease_disorder', score: 0.5, extend };
   const at = (text: string, part: string, label: string, score = 0.4): Entity => ({ start: text.indexOf(part), end: text.indexOf(part) + part.length, text: part, label, score });
@@ -153,6 +153,9 @@ test('extend: a name completes a disorder the model found in part; modifiers ins
   // Around body structures only, the name is added and they stay nested ("[urinary] tract infection").
   const liver = 'A CT showed a liver lesion.';
   assert.deepEqual(spans(fillFromDictionary(g, liver, [at(liver, 'liver', 'Biological_structure')], fill)), ['Biological_structure:liver', 'Disease_disorder:liver lesion(dictionary)']);
+  // ... unless a kept span is a disorder name itself: the model's mistake, no body site.
+  const om = 'Diagnosis: acute otitis media, right ear.';
+  assert.deepEqual(spans(fillFromDictionary(g, om, [at(om, 'otitis', 'Biological_structure'), at(om, 'right ear', 'Biological_structure')], fill)), ['Disease_disorder:otitis media(dictionary)', 'Biological_structure:right ear']);
   const drug = [at(aki, 'acute', 'Medication'), at(aki, 'kidney injury', 'Disease_disorder')];
   assert.deepEqual(fillFromDictionary(g, aki, drug, fill), drug);
   const outside = [at(aki, 'injury.', 'Sign_symptom')];

@@ -13,11 +13,12 @@
  * disorder spans it replaces, `source: "dictionary"`. The code then belongs to the whole name (acute
  * kidney injury N17, not kidney injury). Spans of an `extend.keep` label inside the name may be there
  * too and stay, nested in it ("[deep vein]Biological_structure" stays the body site of "deep vein
- * thrombosis"); a name around such spans alone is added as well ("[urinary] tract infection").
+ * thrombosis"), unless they are a disorder name themselves ("[otitis] media": the model's mistake, no
+ * body site); a name around such spans alone is added as well ("[urinary] tract infection").
  * Pure: the same text, entities and dictionary give the same entities.
  */
 import type { Entity } from '../../core/entity.ts';
-import type { Gazetteer } from './gazetteer.ts';
+import { nameKey, type Gazetteer } from './gazetteer.ts';
 import { withEntityStep, type EntityExtractor } from '../entity-step.ts';
 
 /** A label mapping's `dictionary` block (schemas/label-mapping.schema.json). */
@@ -54,7 +55,8 @@ export function fillFromDictionary(gazetteer: Gazetteer, text: string, entities:
     // Around a disorder of the model's, or around body structures only ("[urinary] tract infection").
     if (!inside || (disorders.length === 0 && !overlapping.every((e) => keep.has(e.label)))) continue;
     if (overlapping.length === 1 && overlapping[0]!.start === h.start && overlapping[0]!.end === h.end) continue;
-    for (const e of overlapping) if (!keep.has(e.label)) replaced.add(e);
+    // A kept span that is a disorder name itself ("[otitis]Biological_structure media") is no body site.
+    for (const e of overlapping) if (!keep.has(e.label) || gazetteer.has(nameKey(e.text))) replaced.add(e);
     const score = disorders.length > 0 ? Math.max(...disorders.map((e) => e.score)) : (fill.score ?? DEFAULT_DICTIONARY_SCORE);
     added.push({ start: h.start, end: h.end, text: text.slice(h.start, h.end), label: fill.label, score, source: 'dictionary' });
   }
