@@ -39,10 +39,15 @@ test('the checks can fail: without attributes, values and doses are missing', ()
     const heads = goldEntities(s).filter((e) => !['Lab_value', 'Dosage', 'Frequency', 'Administration', 'Severity', 'Biological_structure'].includes(e.label));
     return evaluateChecks(s, resourcesFor(s, heads, mapping, MODEL));
   });
-  const sum = summarizeChecks(results);
-  // The attribute rules find some values and doses in the text themselves (vital signs, a dose
-  // right after a drug: src/nlp/vital-signs.ts, src/nlp/sig.ts); the rest must fail.
-  assert.ok(sum.share < 0.75, `share without attributes ${sum.share}`);
+  // Over the checks that ask for what attributes give (a value, a dose, a route, a timing, a body site, a severity):
+  // the attribute rules find some of them in the text themselves (vital signs, a dose right after a
+  // drug: src/nlp/vital-signs.ts, src/nlp/sig.ts); the rest must fail.
+  const needsAttributes = (r: (typeof results)[number]): boolean => {
+    const c = set.find((s) => s.id === r.sentence)!.checks[r.check]!;
+    return ['quantity', 'valueString', 'components', 'dose', 'route', 'timing', 'bodySite', 'severity', 'dosageText'].some((k) => k in c);
+  };
+  const sum = summarizeChecks(results.filter(needsAttributes));
+  assert.ok(sum.share < 0.6, `share without attributes ${sum.share}`);
   assert.ok(results.some((r) => r.sentence === 'vital-weight' && r.ok));
   assert.ok(results.some((r) => r.sentence === 'lab-potassium-analyte' && !r.ok));
   // A MedicationStatement without its dosage fails its check.
