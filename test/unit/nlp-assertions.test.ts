@@ -157,6 +157,8 @@ const scopeTable: [string, Expect17][] = [
   ['Stool testing for [Salmonella] and Shigella.', { uncertain: true }],
   ['Stool testing for Salmonella and [Shigella].', { uncertain: true }],
   ['Possible [pneumonia] in the right lower lobe.', { uncertain: true }],
+  ['COPD exacerbation. [CHF] not excluded.', { uncertain: true, negated: false }],
+  ['[Pulmonary embolism] has not been ruled out.', { uncertain: true, negated: false }],
   // historical -> clinicalStatus, not verification
   ['History of [hypertension].', { historical: true, clinicalStatus: 'inactive', negated: false, uncertain: false }],
   ['[Pneumonia], now resolved.', { historical: true, clinicalStatus: 'resolved' }],
