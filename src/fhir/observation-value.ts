@@ -94,7 +94,8 @@ export function parseObservationValue(valueText: string, testText: string, data:
     }
   }
   const outside = stripBrackets(text);
-  if (RANGE.test(outside) || FRACTION.test(outside)) return { kind: 'string', text };
+  // A range, a fraction, or a semi-quantitative grade ("2+ protein", "1+ edema": not the number 2).
+  if (RANGE.test(outside) || FRACTION.test(outside) || /^\d\s*\+/.test(outside)) return { kind: 'string', text };
   const q = parseQuantity(outside, data, { allowUnitless: true });
   if (q) return { kind: 'quantity', quantity: q };
   return { kind: 'string', text };

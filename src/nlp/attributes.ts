@@ -70,6 +70,8 @@ export interface AttributeRules {
   sig?: SigRules;
   /** Vital signs ("BP 150/95 mmHg", "a temperature of 39.2 °C") made one test and one value span each: see src/nlp/vital-signs.ts. */
   vitals?: VitalSignRules;
+  /** A test span that ends in its own value ("[BUN 62]"): split into the test and a value span (see splitEmbeddedValues). */
+  embeddedValues?: { test: string; value: string; names: string[] };
   /** Closed-class attribute words the model misses ("severe", "intravenous"), tagged by rules: see src/nlp/attribute-words.ts. */
   words?: AttributeWordRule[];
 }
@@ -283,7 +285,7 @@ function link(links: Map<number, number[]>, kindsOf: Map<number, Set<AttributeKi
  * src/nlp/attribute-words.ts). Pure; exposed for evaluation.
  */
 export function attributeSpans(text: string, input: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
-  const whole = relabelDosedAnalytes(text, completeNumbers(text, input, new Set(rules.rules.filter((r) => r.kind === 'value' || r.kind === 'dose').map((r) => r.label))), rules);
+  const whole = relabelDosedAnalytes(text, completeNumbers(text, splitEmbeddedValues(text, input, rules), new Set(rules.rules.filter((r) => r.kind === 'value' || r.kind === 'dose').map((r) => r.label))), rules);
   const sigs = rules.sig ? splitSigs(text, whole, rules.sig) : whole;
   const entities = relabelLabAnalytes(text, rules.vitals ? tagVitalSigns(text, sigs, rules.vitals) : sigs, rules);
   return rules.words ? tagAttributeWords(text, entities, rules) : entities;
@@ -313,6 +315,38 @@ export function attachAttributes(text: string, input: readonly Entity[], rules: 
       .sort((x, y) => x.start - y.start || x.end - y.end);
     return { ...e, attributes };
   });
+}
+
+/**
+ * A test span that ends in a number ("[BUN 62]", "[Cl 101]": the model took the value into the name)
+ * is split into the test ("BUN") and a value span ("62", `source: 'rules'`), so that the value is its
+ * own and the next value ("Cr 3.4 (up from 2.1)") is not handed to it. Only for a test named in
+ * `names` or in the lab analytes' terms (elsewhere the number is mostly part of the name: "CD 34",
+ * "cytokeratin 7", "CKD stage 3"), and not where another entity overlaps the number. Returns the
+ * input when nothing changes.
+ */
+export function splitEmbeddedValues(text: string, entities: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
+  const ev = rules.embeddedValues;
+  if (!ev) return [...entities];
+  const names = new Set([...ev.names, ...(rules.labAnalytes?.terms ?? [])].map((w) => w.toLowerCase()));
+  const out: Entity[] = [];
+  let changed = false;
+  for (const e of entities) {
+    const m = e.label === ev.test ? /^(.*?[\p{L})])[ \t]*[:=]?[ \t]+(\d+(?:[.,]\d+)?)$/u.exec(e.text) : null;
+    if (!m || !names.has(m[1]!.toLowerCase().replace(/\s+/g, ' '))) {
+      out.push(e);
+      continue;
+    }
+    const valueStart = e.end - m[2]!.length;
+    if (entities.some((o) => o !== e && o.start < e.end && valueStart < o.end)) {
+      out.push(e);
+      continue;
+    }
+    const { codes: _codes, ...test } = e;
+    out.push({ ...test, end: e.start + m[1]!.length, text: m[1]! }, { start: valueStart, end: e.end, text: m[2]!, label: ev.value, score: e.score, source: 'rules' });
+    changed = true;
+  }
+  return changed ? out.sort((a, b) => a.start - b.start || a.end - b.end) : [...entities];
 }
 
 /**

@@ -34,6 +34,8 @@ test('values: quantity, bare number, blood pressure components, strings for word
   assert.deepEqual(parseObservationValue('20/40', 'visual acuity'), { kind: 'string', text: '20/40' });
   assert.deepEqual(parseObservationValue('9.1–9.2 mg/dl', 'calcium'), { kind: 'string', text: '9.1–9.2 mg/dl' });
   assert.deepEqual(parseObservationValue('unremarkable', 'chest X-ray'), { kind: 'string', text: 'unremarkable' });
+  assert.deepEqual(parseObservationValue('2+', 'urine protein'), { kind: 'string', text: '2+' }, 'a semi-quantitative grade is no number');
+  assert.deepEqual(parseObservationValue('3 + pitting', 'edema'), { kind: 'string', text: '3 + pitting' });
 });
 
 test('category by the test name; interpretation with R4 displays, not from reference ranges or after "not"', () => {

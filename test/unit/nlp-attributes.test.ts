@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attachAttributes, attributeLabels, defaultAttributeRules, parseAttributeRules, relabelLabAnalytes } from '../../src/nlp/attributes.ts';
+import { attachAttributes, attributeLabels, defaultAttributeRules, parseAttributeRules, relabelLabAnalytes, splitEmbeddedValues } from '../../src/nlp/attributes.ts';
 import type { Entity } from '../../src/core/entity.ts';
 import { MednerError } from '../../src/core/errors.ts';
 import { ents } from '../support/entities.ts';
@@ -41,6 +41,18 @@ test('a body site or severity right before its finding is not shared with the li
   assert.deepEqual(attrsOf(out, 'swelling'), ['bodySite:left knee']);
   assert.deepEqual(attrsOf(out, 'AST'), ['value:Elevated']);
   assert.deepEqual(attrsOf(out, 'ALT'), ['value:Elevated']);
+});
+
+test('a lab test span that ends in its value is split; marker names that end in a number are not', () => {
+  const text = 'Labs: BUN 62, Cr 3.4 (up from 2.1). CD 34 positive. CKD stage 3.';
+  const model = ents(text, [['BUN 62', 'Diagnostic_procedure'], ['Cr', 'Diagnostic_procedure'], ['3.4', 'Lab_value'], ['2.1', 'Lab_value'], ['CD 34', 'Diagnostic_procedure'], ['positive', 'Lab_value'], ['CKD stage 3', 'Diagnostic_procedure']]);
+  assert.deepEqual(
+    splitEmbeddedValues(text, model).map((e) => `${e.label}:${e.text}${e.source ? '*' : ''}`),
+    ['Diagnostic_procedure:BUN', 'Lab_value:62*', 'Diagnostic_procedure:Cr', 'Lab_value:3.4', 'Lab_value:2.1', 'Diagnostic_procedure:CD 34', 'Lab_value:positive', 'Diagnostic_procedure:CKD stage 3'],
+  );
+  const out = attachAttributes(text, model);
+  assert.deepEqual(attrsOf(out, 'BUN'), ['value:62']);
+  assert.equal(attrsOf(out, 'Cr')[0], 'value:3.4', 'the earlier value ("up from 2.1") may follow it, never go to BUN');
 });
 
 test('dose, route and frequency go to their drug, not to the next one; nothing crosses a sentence', () => {
