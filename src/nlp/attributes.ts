@@ -65,7 +65,7 @@ export interface AttributeRules {
   /** Lab analytes labelled as drugs ("potassium 5.9 mmol/L") become tests: see relabelLabAnalytes. */
   labAnalytes?: { from: string[]; to: string; window: number; terms: string[]; context: string; valueUnits: string };
   /** Drug labels the terminology (a disease name) or a procedure list contradicts: see src/nlp/label-consistency.ts. */
-  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[]; saltWords?: string[]; modifierWords?: string[]; mergeAdjacent?: string[]; procedureSuffix?: { pattern: string; from: string[] }; drugBeforeDose?: { label: string; doseLabels: string[]; notWords: string[] } };
+  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[]; saltWords?: string[]; modifierWords?: string[]; mergeAdjacent?: string[]; procedureSuffix?: { pattern: string; from: string[] }; diseaseFromTests?: { from: string; valueLabels: string[]; window: number; keepNear: string }; drugBeforeDose?: { label: string; doseLabels: string[]; notWords: string[] } };
   /** Medication sigs split into dose, route and frequency spans before attachment: see src/nlp/sig.ts. */
   sig?: SigRules;
   /** Vital signs ("BP 150/95 mmHg", "a temperature of 39.2 °C") made one test and one value span each: see src/nlp/vital-signs.ts. */
@@ -90,7 +90,7 @@ export function parseAttributeRules(raw: unknown, source = 'attribute rules'): A
   const validate = schemaValidator('attribute-rules.schema.json');
   if (!validate(raw)) throw new MednerError('RULES_INVALID', `${source} are invalid:\n  ${schemaErrors(validate.errors).join('\n  ')}`);
   const r = raw as AttributeRules;
-  for (const re of [r.sentenceBreak, r.listSeparator, ...(r.labAnalytes ? [r.labAnalytes.context, r.labAnalytes.valueUnits] : []), ...(r.labelConsistency ? [r.labelConsistency.diseaseKeepBefore, ...(r.labelConsistency.combineJoiner ? [r.labelConsistency.combineJoiner] : []), ...(r.labelConsistency.procedureSuffix ? [r.labelConsistency.procedureSuffix.pattern] : [])] : [])]) {
+  for (const re of [r.sentenceBreak, r.listSeparator, ...(r.labAnalytes ? [r.labAnalytes.context, r.labAnalytes.valueUnits] : []), ...(r.labelConsistency ? [r.labelConsistency.diseaseKeepBefore, ...(r.labelConsistency.combineJoiner ? [r.labelConsistency.combineJoiner] : []), ...(r.labelConsistency.procedureSuffix ? [r.labelConsistency.procedureSuffix.pattern] : []), ...(r.labelConsistency.diseaseFromTests ? [r.labelConsistency.diseaseFromTests.keepNear] : [])] : [])]) {
     try {
       new RegExp(re, 'u');
     } catch (err) {

@@ -18,6 +18,7 @@
 import type { Entity } from '../core/entity.ts';
 import { defaultAttributeRules, type AttributeRules } from './attributes.ts';
 import { compileSigRules, matchAt } from './sig.ts';
+import { defaultClinicalAliases } from './linking/aliases.ts';
 import { bagKey, exactKey } from './linking/normalize.ts';
 import type { TerminologyTables } from './linking/tables.ts';
 import { withEntityStep, type EntityExtractor } from './entity-step.ts';
@@ -41,6 +42,7 @@ export function tableNameKinds(tables: TerminologyTables): NameKinds {
 }
 
 const norm = (t: string): string => t.toLowerCase().replace(/\s+/g, ' ').trim();
+const wordsIn = (s: string): number => s.match(/[\p{L}\p{N}]+/gu)?.length ?? 0;
 
 /**
  * The entities with rules.labelConsistency applied (pure; the input is not modified). Only the
@@ -62,9 +64,26 @@ export function relabelInconsistent(
   const diseaseOk = (e: Entity): boolean =>
     norm(e.text).length >= lc.diseaseMinLength && !keepBefore.test(text.slice(e.end, e.end + 40)) && kinds!.disease(e.text) && !kinds!.chemical(e.text);
   const suffix = lc.procedureSuffix && allowed(lc.procedureTo) ? { re: new RegExp(`(?:${lc.procedureSuffix.pattern})$`, 'iu'), from: new Set(lc.procedureSuffix.from) } : undefined;
-  return combineDrugs(text, mergeAdjacent(text, drugsBeforeDoses(text, entities, rules, labels), lc.mergeAdjacent ?? []), lc).map((e) => {
+  const dt = lc.diseaseFromTests;
+  const testKeep = dt ? { near: new RegExp(dt.keepNear, 'iu'), values: new Set(dt.valueLabels) } : undefined;
+  // The disease test, and for short forms a curated unambiguous alias (CHF, CKD, AKI; never PE or MI);
+  // a stage or class after the name is part of the disorder ("CKD stage 3").
+  const shortForms = new Set(defaultClinicalAliases().filter((a) => a.dictionary).map((a) => norm(a.alias)));
+  const testIsDisease = (e: Entity): boolean => {
+    const name = e.text.replace(/\s+(?:stage|class|grade|type)\s+[\p{L}\p{N}]+$/iu, '');
+    if (norm(name).length < lc.diseaseMinLength) return shortForms.has(norm(name));
+    return diseaseOk({ ...e, text: name });
+  };
+  const merged = combineDrugs(text, mergeAdjacent(text, drugsBeforeDoses(text, entities, rules, labels), lc.mergeAdjacent ?? []), lc);
+  // A test whose text is a disease name ("AKI", "CKD", "CHF" labelled a test) is the disorder, unless
+  // something reads it as a test: a value next to it, or test words around it ("HIV negative", "HIV PCR").
+  const readAsTest = (e: Entity): boolean =>
+    testKeep!.near.test(`${text.slice(Math.max(0, e.start - 30), e.start)} ${text.slice(e.end, e.end + 30)}`) ||
+    merged.some((o) => testKeep!.values.has(o.label) && o.start >= e.end && wordsIn(text.slice(e.end, o.start)) <= dt!.window);
+  return merged.map((e) => {
     // "hysterectomy", "right lobectomy": a surgical procedure's name, never a drug or a body part.
     if (suffix && suffix.from.has(e.label) && suffix.re.test(e.text.trim())) return { ...e, label: lc.procedureTo, source: 'rules' };
+    if (dt && kinds && allowed(lc.diseaseTo) && e.label === dt.from && testIsDisease(e) && !readAsTest(e)) return { ...e, label: lc.diseaseTo, source: 'rules' };
     if (!from.has(e.label)) return e;
     if (allowed(lc.procedureTo) && procedures.has(norm(e.text))) return { ...e, label: lc.procedureTo, source: 'rules' };
     if (kinds && allowed(lc.diseaseTo) && diseaseOk(e)) return { ...e, label: lc.diseaseTo, source: 'rules' };
