@@ -370,23 +370,37 @@ export function completeNumbers(text: string, entities: readonly Entity[], label
 }
 
 /**
- * The other way round: an analyte the model labelled a test but written as a drug order, a dose
- * (no concentration) followed by a route or frequency ("potassium 40 mEq orally", "magnesium 2 g IV
- * once"), is the drug (`labAnalytes.from[0]`); the sig split then gives its dose, route and
- * frequency. A lab result never reads so ("potassium 4.1 mmol/L"). Returns the input when nothing changes.
+ * The other way round: a span the model labelled a test but written as a drug order, a dose (no
+ * concentration) followed by a route or frequency ("potassium 40 mEq orally", "magnesium 2 g IV
+ * once", "Potassium chloride 20 mEq PO daily", "Insulin glargine 22 units subcutaneously at bedtime":
+ * up to `sig.openAfterWords` plain words between), is the drug (`labAnalytes.from[0]`); the sig split
+ * then gives its dose, route and frequency. A lab result never reads so ("potassium 4.1 mmol/L").
+ * Returns the input when nothing changes.
  */
 export function relabelDosedAnalytes(text: string, entities: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
   const la = rules.labAnalytes;
   if (!la || !rules.sig || la.from.length === 0) return [...entities];
   const c = compileSigRules(rules.sig);
-  const terms = new Set(la.terms.map((t) => t.toLowerCase()));
   const at = (re: RegExp, pos: number): number | undefined => matchAt(re, text, pos);
   const skip = (pos: number): number => pos + (/^[ \t]*/.exec(text.slice(pos))?.[0].length ?? 0);
+  // Plain words (no entity's) between the name and its dose: "Insulin [glargine] 22 units".
+  const doseStart = (e: Entity): number | undefined => {
+    let pos = skip(e.end);
+    if (pos === e.end) return undefined;
+    for (let k = 0; k <= (rules.sig!.openAfterWords ?? 0); k++) {
+      if (at(c.dose, pos) !== undefined) return pos;
+      const word = /^\p{L}[\p{L}-]*[ \t]+/u.exec(text.slice(pos));
+      if (!word || entities.some((o) => o.start < pos + word[0].length && pos < o.end)) return undefined;
+      pos += word[0].length;
+    }
+    return undefined;
+  };
   let changed = false;
   const out = entities.map((e) => {
-    if (e.label !== la.to || !terms.has(e.text.toLowerCase().replace(/\s+/g, ' ').trim())) return e;
-    const doseEnd = at(c.dose, skip(e.end));
-    if (doseEnd === undefined || text[doseEnd] === '/' || skip(e.end) === e.end) return e;
+    if (e.label !== la.to) return e;
+    const from = doseStart(e);
+    const doseEnd = from === undefined ? undefined : at(c.dose, from);
+    if (doseEnd === undefined || text[doseEnd] === '/') return e;
     const next = skip(doseEnd);
     if (next === doseEnd || (at(c.route, next) === undefined && at(c.frequency, next) === undefined)) return e;
     changed = true;

@@ -158,4 +158,8 @@ test('an analyte the model called a test but written as a drug order is the drug
     const input = ents(text, [['Potassium', 'Diagnostic_procedure']]);
     assert.equal(relabelDosedAnalytes(text, input)[0]!.label, 'Diagnostic_procedure', text);
   }
+  // Any test-labelled name written as an order, with up to openAfterWords plain words before the dose.
+  const list = '3. Potassium chloride 20 mEq PO daily\n4. Insulin glargine 22 units subcutaneously at bedtime\n5. Vancomycin trough 15 mcg/mL daily';
+  const relabelled = relabelDosedAnalytes(list, ents(list, [['Potassium chloride', 'Diagnostic_procedure'], ['Insulin', 'Diagnostic_procedure'], ['Vancomycin trough', 'Diagnostic_procedure']]));
+  assert.deepEqual(relabelled.map((e) => `${e.text}:${e.label}`), ['Potassium chloride:Medication', 'Insulin:Medication', 'Vancomycin trough:Diagnostic_procedure']);
 });
