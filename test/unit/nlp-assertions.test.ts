@@ -192,6 +192,7 @@ const scopeTable: [string, Expect17][] = [
   // start -> intended, continue -> active (even in a plan section)
   ['Assessment and plan: atrial fibrillation. Start [apixaban] 5 mg twice daily.', { medicationStatus: 'intended', section: 'plan' }],
   ['Plan: Continue [letrozole].', { medicationStatus: 'active', section: 'plan' }],
+  ['Plan: Avoid NSAIDs and [IV contrast].', { negated: true }],
   ['She was started on [metformin] in 2019.', { medicationStatus: undefined as unknown as string }],
 ];
 
