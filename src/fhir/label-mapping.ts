@@ -35,6 +35,8 @@ export interface LabelLink {
   terminologies: ('mesh' | 'icd-10-cm')[];
   threshold: number;
   dictionary?: 'Disease' | 'Chemical';
+  /** 'defined': short forms get a code only when the document defines them or they are a curated clinical alias. */
+  shortForms?: 'all' | 'defined';
 }
 
 export interface CodingEntry extends MappedCoding {

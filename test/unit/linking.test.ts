@@ -263,3 +263,25 @@ test('acids and their conjugate bases: "uric acid" is looked up as urate, "valpr
   const ids = ['uric acid', 'valproate'].map((t) => tiny.link(t, 'Chemical').parts[0]!.candidates[0]!);
   assert.deepEqual(ids.map((c) => [c.id, c.via]), [['D014527', 'exact'], ['D014635', 'exact']]);
 });
+
+test('short forms: with shortForms "defined", an undefined short form gets no code unless a curated alias; a defined one does', async () => {
+  const { linkDocumentEntities, isUndefinedShortForm } = await import('../../src/nlp/linking/link-entities.ts');
+  const { findAbbreviations } = await import('../../src/nlp/linking/abbreviations.ts');
+  const linker = new Linker(sharedTerminology());
+  const settings = { terminologies: ['icd-10-cm', 'mesh'] as ('icd-10-cm' | 'mesh')[], threshold: 0.75, dictionary: 'Disease' as const };
+  const text = 'Denies CP or SOB. History of COPD. Cleft palate (CP) was repaired; CP closure at age 1.';
+  const at = (w: string, from = 0): Entity => ({ start: text.indexOf(w, from), end: text.indexOf(w, from) + w.length, text: w, label: 'Sign_symptom', score: 0.9 });
+  const ents = [at('CP'), at('COPD')];
+  const defined = linkDocumentEntities(linker, text, ents, () => ({ ...settings, shortForms: 'defined' }));
+  // The document defines CP as cleft palate, so here it is coded; COPD is a curated alias.
+  assert.ok(defined[0]!.codes && defined[0]!.codes.length > 0);
+  assert.ok(defined[1]!.codes && defined[1]!.codes.length > 0);
+  const note = 'Denies CP or SOB. History of COPD.';
+  const noteEnts = [0, 1].map((i) => ({ ...ents[i]!, start: note.indexOf(ents[i]!.text), end: note.indexOf(ents[i]!.text) + ents[i]!.text.length }));
+  const out = linkDocumentEntities(linker, note, noteEnts, () => ({ ...settings, shortForms: 'defined' }));
+  assert.equal(out[0]!.codes, undefined, 'undefined CP: no code');
+  assert.ok(out[1]!.codes && out[1]!.codes.length > 0, 'COPD keeps its code');
+  assert.ok(linkDocumentEntities(linker, note, noteEnts, () => settings)[0]!.codes, 'default all: the tables decide');
+  assert.equal(isUndefinedShortForm('CP', findAbbreviations(note)), true);
+  assert.equal(isUndefinedShortForm('Cp', undefined), false);
+});

@@ -5,6 +5,7 @@
  */
 import type { ConceptCode, Entity } from '../../core/entity.ts';
 import { findAbbreviations, type AbbreviationMap } from './abbreviations.ts';
+import { defaultClinicalAliases } from './aliases.ts';
 import { Linker, type LinkLabel, type LinkResult, type IcdLink } from './linker.ts';
 import { ICD10CM_SYSTEM } from '../../core/code-systems.ts';
 import { isMeshId, MESH_SYSTEM, type TerminologyTables } from './tables.ts';
@@ -20,6 +21,8 @@ export interface LinkSettings {
   threshold: number;
   /** Which names to match: Disease (MeSH diseases, Disease Ontology labels) or Chemical. Default: the label when it is one of them. */
   dictionary?: LinkLabel;
+  /** 'defined': a short form not defined in the document and not a curated clinical alias gets no code (isUndefinedShortForm); default 'all'. */
+  shortForms?: 'all' | 'defined';
 }
 
 /** The threshold chosen on dev (BC5CDR + NCBI-disease dev, tables from train only; see terminology/README.md). */
@@ -33,9 +36,28 @@ export interface MentionLink {
   icd: (IcdLink | undefined)[];
 }
 
+/** A short form (two or three capitals, a plural s) that names different things in different notes: "CP" is chest pain, cerebral palsy or cleft palate. */
+const SHORT_FORM = /^[A-Z]{2,3}s?$/;
+let aliasNames: Set<string> | undefined;
+
+/**
+ * Whether a mention is a short form with no meaning fixed for it: not defined in the document
+ * ("cleft palate (CP)") and not a curated unambiguous clinical alias (COPD, CHF; not MI or PE). Such
+ * a mention gets no code: a code picked from what the short form meant in other texts ("CP" coded
+ * Q35 in a note that means chest pain) is wrong for the patient more often than not.
+ */
+export function isUndefinedShortForm(text: string, abbr: AbbreviationMap | undefined): boolean {
+  const t = text.trim();
+  if (!SHORT_FORM.test(t)) return false;
+  if (abbr?.has(t) || abbr?.has(t.replace(/s$/, ''))) return false;
+  aliasNames ??= new Set(defaultClinicalAliases().filter((a) => a.dictionary).map((a) => a.alias.toLowerCase()));
+  return !aliasNames.has(t.toLowerCase()) && !aliasNames.has(t.replace(/s$/, '').toLowerCase());
+}
+
 /** Links one mention and applies the threshold. */
-export function linkMention(linker: Linker, text: string, dictionary: LinkLabel, threshold: number, abbr: AbbreviationMap | undefined, opts: { meshOnly?: boolean; icd?: boolean } = {}): MentionLink {
+export function linkMention(linker: Linker, text: string, dictionary: LinkLabel, threshold: number, abbr: AbbreviationMap | undefined, opts: { meshOnly?: boolean; icd?: boolean; shortForms?: 'all' | 'defined' } = {}): MentionLink {
   const result = linker.link(text, dictionary, abbr);
+  if (opts.shortForms === 'defined' && isUndefinedShortForm(text, abbr)) return { result: { ...result, parts: result.parts.map((p) => ({ ...p, candidates: [] })) }, accepted: result.parts.map(() => undefined), icd: result.parts.map(() => undefined) };
   const accepted = result.parts.map((p) => p.candidates.find((c) => (!opts.meshOnly || isMeshId(c.id)) && c.score >= threshold));
   const icd = result.parts.map((p, k) => {
     if (!(opts.icd ?? dictionary === 'Disease') || dictionary !== 'Disease') return undefined;
@@ -82,7 +104,7 @@ export function linkDocumentEntities(linker: Linker, text: string, entities: Ent
     const dict = dictionaryFor(e.label, s);
     if (!dict) return e;
     abbr ??= findAbbreviations(text);
-    const link = linkMention(linker, e.text, dict, s.threshold, abbr, { meshOnly: true, icd: s.terminologies.includes('icd-10-cm') });
+    const link = linkMention(linker, e.text, dict, s.threshold, abbr, { meshOnly: true, icd: s.terminologies.includes('icd-10-cm'), ...(s.shortForms ? { shortForms: s.shortForms } : {}) });
     const codes = conceptCodes(link, s.terminologies, linker.tables.manifest.icd10cm.version);
     if (codes.length === 0) return e;
     return { ...e, codes };
