@@ -85,7 +85,7 @@ export interface Assertion {
 }
 
 /** Why the NLP rules say a mention makes no resource (a header word, a trigger word, a fragment, ...). */
-export type DropReason = 'header' | 'cue' | 'no-known-allergy' | 'punctuation' | 'digits' | 'stop-words' | 'semantic-tag' | 'normal-finding';
+export type DropReason = 'header' | 'cue' | 'no-known-allergy' | 'punctuation' | 'digits' | 'stop-words' | 'semantic-tag' | 'normal-finding' | 'notation';
 
 /**
  * What the NLP stage returns for a mention (src/nlp/assertions.ts assertEntities): the entity with

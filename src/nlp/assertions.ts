@@ -57,6 +57,13 @@ export interface AssertionRules {
   fragmentWords?: string[];
   /** Mentions that state a finding is absent or normal ("afebrile", "asymptomatic"): no Condition, dropped. */
   normalFindings?: string[];
+  /**
+   * Regular expressions (sources, case-insensitive) of notations that are no finding, test or drug
+   * ("x3" a count, "G2P1" an obstetric history, "RA" in "on RA": how oxygen is given). A mention that
+   * one of them matches exactly, at its place in the text (so lookbehinds see the words before it),
+   * is dropped as notation.
+   */
+  notations?: string[];
 }
 
 const RULES_FILE = new URL('./assertion-rules.json', import.meta.url);
@@ -109,6 +116,7 @@ interface CompiledRules {
   coordinator: RegExp;
   tag: RegExp | undefined;
   fragment: Set<string>;
+  notations: RegExp[];
   normal: Set<string>;
 }
 
@@ -132,7 +140,15 @@ function compile(rules: AssertionRules): CompiledRules {
   const coordinator = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${coords.map(phrasePattern).join('|') || '(?!)'})(?![\\p{L}\\p{N}_])`, 'iu');
   const tags = rules.semanticTags ?? [];
   const tag = tags.length > 0 ? new RegExp(`\\(\\s*(?:${tags.map(phrasePattern).join('|')})\\s*\\)`, 'iu') : undefined;
-  const c: CompiledRules = { regex, kinds, coordinator, tag, fragment: new Set((rules.fragmentWords ?? []).map((w) => w.toLowerCase())), normal: new Set((rules.normalFindings ?? []).map((w) => w.toLowerCase().replace(/\s+/g, ' '))) };
+  const c: CompiledRules = {
+    regex,
+    kinds,
+    coordinator,
+    tag,
+    fragment: new Set((rules.fragmentWords ?? []).map((w) => w.toLowerCase())),
+    normal: new Set((rules.normalFindings ?? []).map((w) => w.toLowerCase().replace(/\s+/g, ' '))),
+    notations: (rules.notations ?? []).map((n) => new RegExp(`(?:${n})(?![\\p{L}\\p{N}])`, 'iuy')),
+  };
   compiled.set(rules, c);
   return c;
 }
@@ -211,8 +227,9 @@ function backwardCrosses(c: CompiledRules, t: AssertionTrigger, gap: string): bo
 /**
  * Mentions that must not become resources: header words, trigger words
  * ("Allergic" in "allergic to"), mentions inside a no-known-allergy phrase,
- * fragments (only punctuation, digits, stop words or a bracketed semantic tag), and normal
- * findings ("afebrile": the absence of a finding is no Condition).
+ * fragments (only punctuation, digits, stop words or a bracketed semantic tag), normal
+ * findings ("afebrile": the absence of a finding is no Condition) and notations ("x3", "G2P1",
+ * "RA" in "on RA").
  */
 export function screenEntities<E extends Entity>(
   text: string,
@@ -238,6 +255,11 @@ function dropReason(c: CompiledRules, text: string, e: Entity, matches: Match[],
   if (matches.some((m) => (m.kind === 'trigger' || m.kind === 'pseudo') && m.start <= e.start && e.end <= m.end)) return 'cue';
   const t = e.text.trim();
   if (c.normal.has(t.toLowerCase().replace(/\s+/g, ' '))) return 'normal-finding';
+  const from = e.start + (e.text.length - e.text.trimStart().length);
+  if (c.notations.some((re) => {
+    re.lastIndex = from;
+    return re.exec(text)?.[0].length === t.length;
+  })) return 'notation';
   if (/^[\p{P}\p{S}\s]*$/u.test(t)) return 'punctuation';
   if (/^[\p{N}\p{P}\p{S}\s]*$/u.test(t)) return 'digits';
   const bare = t.replace(/^[\s([]+|[\s)\]]+$/g, '');

@@ -75,7 +75,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Pipeline
     consumerLag: new Gauge({ name: 'medner_consumer_lag', help: 'Records behind the end of each input partition (committed offsets)', labelNames: ['topic', 'partition'], registers }),
     mentionsDropped: new Counter({
       name: 'medner_mentions_dropped_total',
-      help: 'Entity mentions that made no resource of their own, by reason (header, cue, no-known-allergy, punctuation, digits, stop-words, semantic-tag, merged, allergy-reaction, negated-allergy)',
+      help: 'Entity mentions that made no resource of their own, by reason (header, cue, no-known-allergy, punctuation, digits, stop-words, semantic-tag, normal-finding, notation, merged, allergy-reaction, negated-allergy)',
       labelNames: ['reason'],
       registers,
     }),
