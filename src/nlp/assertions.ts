@@ -313,7 +313,13 @@ export function detectAssertions(
         });
       if (!applies && (dir === 'backward' || dir === 'both') && m.start >= entity.end && !(dir === 'both' && t.preferForward && forwardTaken())) {
         const gap = text.slice(entity.end, m.start);
-        applies = wordsIn(gap) <= maxWords && !terminated(entity.end, m.start) && backwardCrosses(c, t, gap);
+        // The mention's own sig ("fluoxetine [20 mg] [daily], stopped due to ...") is part of the item.
+        const sigEnd = Math.max(entity.end, ...(entity.attributes ?? []).filter((a) => a.start >= entity.end && a.end <= m.start).map((a) => a.end));
+        const afterSig = text.slice(sigEnd, m.start);
+        applies =
+          wordsIn(gap) <= maxWords &&
+          !terminated(entity.end, m.start) &&
+          (backwardCrosses(c, t, gap) || (sigEnd > entity.end && t.scope === 'item' && /^\s*,\s*$/.test(afterSig)));
       }
       if (!applies) continue;
       switch (t.category) {

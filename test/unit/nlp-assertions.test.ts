@@ -169,6 +169,7 @@ const scopeTable: [string, Expect17][] = [
   ['Lisinopril held because of the kidney injury.'.replace('Lisinopril', '[Lisinopril]'), { medicationStatus: 'on-hold' }],
   ['Stopped [atorvastatin] last month.', { medicationStatus: 'stopped' }],
   ['Aspirin discontinued, [metoprolol] continued.', { medicationStatus: undefined as unknown as string }],
+  ['Lisinopril, [metformin], stopped.', { medicationStatus: undefined as unknown as string }],
   // allergies
   ['Allergic to [penicillin].', { allergy: 'allergy', negated: false }],
   ['Allergy to penicillin and [sulfa drugs].', { allergy: 'allergy' }],
@@ -257,6 +258,14 @@ test('notations are no finding, test or drug: counts, obstetric history, how oxy
   const { kept, dropped } = screenEntities(text, ents);
   assert.deepEqual(dropped.map((d) => `${d.entity.text}:${d.reason}`), ['G2P1:notation', 'x3:notation', 'RA:notation', '2L NC:notation']);
   assert.deepEqual(kept.map((e) => `${e.text}@${e.start}`), [`RA@${text.indexOf('History of RA') + 11}`]);
+});
+
+test('a medication-status word after the drug\'s own sig and a comma speaks of that drug', () => {
+  const text = 'Trial of fluoxetine 20 mg daily, stopped due to sexual side effects. Sertraline, stopped.';
+  const at = (w: string, label: string): Entity => ({ start: text.indexOf(w), end: text.indexOf(w) + w.length, text: w, label, score: 0.9 });
+  const fluoxetine: Entity = { ...at('fluoxetine', 'Medication'), attributes: [{ kind: 'dose', ...at('20 mg', 'Dosage') }, { kind: 'frequency', ...at('daily', 'Frequency') }] };
+  const out = detectAssertions(text, [fluoxetine, at('Sertraline', 'Medication')]);
+  assert.deepEqual(out.map((o) => o.assertion.medicationStatus), ['stopped', undefined]);
 });
 
 test('normal findings ("afebrile") are no Condition: screened out as normal-finding; "discontinue" stops a drug', () => {
