@@ -11,9 +11,9 @@ import type { Entity } from '../core/entity.ts';
  * A vital sign is one of a sign's names (whole word, case-insensitive) followed by at most
  * `maxLinkers` linking words (`linkers`: "was", "of", ":", ...) and a value matching the sign's
  * `value` expression (whole word). For each such match, the spans inside it are resolved:
- *  - the match is left alone when an entity of another label than the test or value label
- *    overlaps it, or an entity of those labels overlaps it and reaches outside it (the model saw
- *    something larger: "blood pressure monitoring");
+ *  - the match is left alone when an entity of another label than the test or value label (or a
+ *    `replace` label) overlaps it, or an entity of those labels overlaps it and reaches outside it
+ *    (the model saw something larger: "blood pressure monitoring");
  *  - otherwise every test or value span inside the match is replaced by the test span (the name)
  *    and the value span; a span the model already had exactly (same start, end and label) is
  *    kept as it was (its score), a new or changed one gets score 1 and `source: 'rules'`.
@@ -29,6 +29,8 @@ export interface VitalSignRules {
   /** Linking words at most between a name and its value. */
   maxLinkers: number;
   signs: { $comment?: string; names: string[]; value: string }[];
+  /** Labels of model spans inside a match that the rule replaces like its own (the model tags "today 19" after "PHQ-9" as Dates). */
+  replace?: string[];
 }
 
 interface Compiled {
@@ -102,7 +104,7 @@ export function findVitalSigns(text: string, rules: VitalSignRules): VitalMatch[
  * (same objects) where nothing changes; sorted by start when something changed.
  */
 export function tagVitalSigns(text: string, entities: readonly Entity[], rules: VitalSignRules): Entity[] {
-  const own = new Set([rules.test, rules.value]);
+  const own = new Set([rules.test, rules.value, ...(rules.replace ?? [])]);
   const removed = new Set<number>();
   const added: Entity[] = [];
   for (const v of findVitalSigns(text, rules)) {

@@ -19,6 +19,11 @@ test('vital signs as notes write them: name, linking words, value', () => {
   // 'T' alone only with a temperature's unit; Tmax too. Tumour markers keep the number of their name.
   const icu = 'Objective: T 37.8 C, Tmax 38.4, HR 112. Labs: CA 15-3 22 U/mL, CA-125 of 35 U/mL. T 4 tumor.';
   assert.deepEqual(findVitalSigns(icu, vitals).map((v) => `${icu.slice(...v.name)}=${icu.slice(...v.value)}`), ['T=37.8 C', 'Tmax=38.4', 'HR=112', 'CA 15-3=22 U/mL', 'CA-125=35 U/mL']);
+  const scores = 'PHQ-9 today 19. MMSE 24/30. GCS 15. NIHSS was 4.';
+  assert.deepEqual(findVitalSigns(scores, vitals).map((v) => `${scores.slice(...v.name)}=${scores.slice(...v.value)}`), ['PHQ-9=19', 'MMSE=24/30', 'GCS=15', 'NIHSS=4']);
+  // Dates the model put inside a match are replaced (vitals.replace); other labels still block it.
+  assert.deepEqual(spans(tagVitalSigns(scores, ents(scores, [['PHQ-9', 'Diagnostic_procedure'], ['today', 'Date'], ['19', 'Date']]), vitals)).slice(0, 2), ['Diagnostic_procedure:PHQ-9', 'Lab_value:19']);
+  assert.deepEqual(spans(tagVitalSigns(scores, ents(scores, [['PHQ-9', 'Diagnostic_procedure'], ['19', 'Medication']]), vitals)).slice(0, 2), ['Diagnostic_procedure:PHQ-9', 'Medication:19']);
 });
 
 test('no vital sign without a value of its form', () => {
