@@ -21,6 +21,8 @@ export interface ClinicalRules {
   bloodPressureComponents: { systolic: string; diastolic: string; unit: string };
   interpretations: { code: string; display: string; words: string[] }[];
   procedureStatus: { notDone: string[]; preparation: string[]; inProgress: string[]; completed: string[]; default: string; results?: string[] };
+  /** Phrases telling a past course of a drug given for a stated time: with a duration, the MedicationStatement is completed. */
+  medicationCourseDone?: string[];
   /** Negation triggers (as in src/nlp/assertion-rules.json) that state a negative result, not a test not done. */
   negativeResults?: string[];
   timings: TimingRule[];

@@ -1,5 +1,7 @@
 import type * as fhir4 from 'fhir/r4.js';
 import { dosageFor } from '../dosage.ts';
+import { sentenceAround } from '../clinical-details.ts';
+import { phraseMatcher } from '../clinical-rules.ts';
 import { baseOf, concept } from './common.ts';
 import { statusRetraction, type ResourceTarget } from './target.ts';
 
@@ -23,9 +25,14 @@ export const medicationStatementTarget: ResourceTarget<fhir4.MedicationStatement
     if (ctx.date) m.dateAsserted = ctx.date;
     return m;
   },
-  details(m, e, _target, _docText, data) {
+  details(m, e, _target, docText, data) {
     const d = dosageFor(e, data);
     if (d) m.dosage = [d];
+    // A course given for a stated time in the past ("treated with prednisone 20 mg daily for 1 week").
+    const done = data.rules.medicationCourseDone ?? [];
+    if (m.status === 'active' && e.assertion.medicationStatus === undefined && done.length > 0 && (e.attributes ?? []).some((a) => a.kind === 'duration') && phraseMatcher(done).test(sentenceAround(docText, e.start, e.end))) {
+      m.status = 'completed';
+    }
   },
   ...statusRetraction<fhir4.MedicationStatement>(),
 };
