@@ -7,7 +7,8 @@ import { parseQuantity } from './observation-value.ts';
  * MedicationStatement.dosage from a Medication entity's attributes (dose, route, frequency,
  * duration). Pure; tables in rules/*.json.
  * - text: the attribute spans in text order, joined by a space ("25 mg orally twice daily");
- * - doseAndRate.doseQuantity: the first dose span's number and unit when the unit is in the UCUM table;
+ * - doseAndRate.doseQuantity: the first dose span's number and unit when the unit is in the UCUM table
+ *   (rateQuantity when the unit is per time: an infusion rate, "12 mcg/min");
  * - timing: Timing.repeat from the frequency span by the timing rules (bid -> 2 per 1 d, q8h -> 1 per 8 h),
  *   Timing.code.text the span as written; "prn"/"as needed" sets asNeededBoolean;
  * - route: text only (SNOMED route codes are not usable here);
@@ -36,8 +37,14 @@ export function dosageFor(med: Entity, data: ClinicalData = clinicalData()): fhi
   const route = attrs.find((a) => a.kind === 'route');
   if (route) dosage.route = { text: route.text.trim() };
   const q = dose ? parseQuantity(dose.text, data) : undefined;
-  if (q) dosage.doseAndRate = [{ doseQuantity: q }];
+  // An infusion rate ("12 mcg/min", "0.1 mcg/kg/min", "2 g/hr") is a rate, not a dose.
+  if (q) dosage.doseAndRate = [isRate(q) ? { rateQuantity: q } : { doseQuantity: q }];
   return dosage;
+}
+
+/** Whether a UCUM quantity is per unit of time (an infusion rate: ug/min, ug/kg/min, [IU]/h, mL/h). */
+export function isRate(q: fhir4.Quantity): boolean {
+  return /\/(?:min|h|d)$/.test(q.code ?? '');
 }
 
 /** Timing.repeat (and as-needed) from a frequency phrase; empty when no rule matches. */

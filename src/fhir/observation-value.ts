@@ -148,8 +148,17 @@ export function observationFields(docText: string, test: Entity, data: ClinicalD
   const site = attrs.find((a) => a.kind === 'bodySite');
   if (site) out.bodySite = site.text;
   if (values.length === 0) return out;
-  // The value: the first value span that parses as a quantity or blood pressure, else all value texts as a string.
-  const parsed = values.map((v) => parseObservationValue(v.text, test.text, data));
+  // The value: the first value span that parses as a quantity or blood pressure, else all value texts as a
+  // string; in "from A to B" the current value is B ("lactate improved from 6.1 to 2.8 mmol/L").
+  const ordered = [...values].sort((a, b) => a.start - b.start);
+  for (let k = 0; k + 1 < ordered.length; k++) {
+    const [a, b] = [ordered[k]!, ordered[k + 1]!];
+    if (/\bfrom\s*$/i.test(docText.slice(Math.max(0, a.start - 12), a.start)) && /^\s*(?:to|->|→)\s*$/i.test(docText.slice(a.end, b.start))) {
+      ordered.splice(k, 2, b, a);
+      break;
+    }
+  }
+  const parsed = (ordered.length === values.length ? ordered : values).map((v) => parseObservationValue(v.text, test.text, data));
   out.value = parsed.find((p) => p.kind !== 'string') ?? { kind: 'string', text: values.map((v) => v.text.trim()).join('; ') };
   // Interpretation: the value spans and the text from the test to the end of its last value after it,
   // read as one ("CRP was markedly elevated at 145 mg/L", where the model tagged only "elevated").

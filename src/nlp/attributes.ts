@@ -401,6 +401,11 @@ export function relabelDosedAnalytes(text: string, entities: readonly Entity[], 
     const from = doseStart(e);
     const doseEnd = from === undefined ? undefined : at(c.dose, from);
     if (doseEnd === undefined || text[doseEnd] === '/') return e;
+    // A mass or unit rate is an infusion ("vasopressin 0.04 units/min"); a volume rate may be an output ("urine output 20 mL/hr").
+    if (/(?:g|units?|iu|meq|mmol)(?:\/kg)?\/(?:min|minute|h|hr|hour)$/iu.test(text.slice(from!, doseEnd))) {
+      changed = true;
+      return { ...e, label: la.from[0]!, source: 'rules' as const };
+    }
     const next = skip(doseEnd);
     if (next === doseEnd || (at(c.route, next) === undefined && at(c.frequency, next) === undefined)) return e;
     changed = true;

@@ -115,6 +115,16 @@ test('the rule tables are validated', () => {
   assert.throws(() => parseClinicalRules({}), (e: unknown) => e instanceof MednerError && e.code === 'RULES_INVALID');
 });
 
+test('an infusion rate is Dosage.doseAndRate.rateQuantity; in "from A to B" the value is B', () => {
+  const text = 'Norepinephrine at 12 mcg/min. Lactate improved from 6.1 to 2.8 mmol/L.';
+  const attr = (w: string, kind: 'dose' | 'value', label: string) => ({ kind, label, start: text.indexOf(w), end: text.indexOf(w) + w.length, text: w, score: 0.9 });
+  const drug: Entity = { start: 0, end: 14, text: 'Norepinephrine', label: 'Medication', score: 0.9, attributes: [attr('12 mcg/min', 'dose', 'Dosage')] };
+  assert.deepEqual(dosageFor(drug)?.doseAndRate, [{ rateQuantity: { value: 12, unit: 'µg/min', system: UCUM, code: 'ug/min' } }]);
+  const lactate: Entity = { start: text.indexOf('Lactate'), end: text.indexOf('Lactate') + 7, text: 'Lactate', label: 'Diagnostic_procedure', score: 0.9, attributes: [attr('6.1', 'value', 'Lab_value'), attr('2.8 mmol/L', 'value', 'Lab_value')] };
+  const v = observationFields(text, lactate).value;
+  assert.equal(v?.kind === 'quantity' ? v.quantity.value : undefined, 2.8);
+});
+
 test('valueSummary: the value as listed by medner demo', async () => {
   const { valueSummary } = await import('../../src/fhir/observation-value.ts');
   assert.equal(valueSummary({ resourceType: 'Observation', status: 'final', code: { text: 'Hb' }, valueQuantity: { value: 9.2, unit: 'g/dL' }, interpretation: [{ coding: [{ code: 'L' }] }] } as never), '9.2 g/dL (L)');

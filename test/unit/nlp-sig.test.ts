@@ -162,4 +162,7 @@ test('an analyte the model called a test but written as a drug order is the drug
   const list = '3. Potassium chloride 20 mEq PO daily\n4. Insulin glargine 22 units subcutaneously at bedtime\n5. Vancomycin trough 15 mcg/mL daily';
   const relabelled = relabelDosedAnalytes(list, ents(list, [['Potassium chloride', 'Diagnostic_procedure'], ['Insulin', 'Diagnostic_procedure'], ['Vancomycin trough', 'Diagnostic_procedure']]));
   assert.deepEqual(relabelled.map((e) => `${e.text}:${e.label}`), ['Potassium chloride:Medication', 'Insulin:Medication', 'Vancomycin trough:Diagnostic_procedure']);
+  // A mass or unit rate is an infusion by itself; a volume rate is no drug order.
+  const icu = 'On vasopressin 0.04 units/min. Urine output 20 mL/hr.';
+  assert.deepEqual(relabelDosedAnalytes(icu, ents(icu, [['vasopressin', 'Diagnostic_procedure'], ['Urine output', 'Diagnostic_procedure']])).map((e) => e.label), ['Medication', 'Diagnostic_procedure']);
 });
