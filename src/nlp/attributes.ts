@@ -65,11 +65,13 @@ export interface AttributeRules {
   /** Lab analytes labelled as drugs ("potassium 5.9 mmol/L") become tests: see relabelLabAnalytes. */
   labAnalytes?: { from: string[]; to: string; window: number; terms: string[]; context: string; valueUnits: string };
   /** Drug labels the terminology (a disease name) or a procedure list contradicts: see src/nlp/label-consistency.ts. */
-  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[]; saltWords?: string[]; modifierWords?: string[]; mergeAdjacent?: string[]; procedureSuffix?: { pattern: string; from: string[] }; diseaseFromTests?: { from: string; valueLabels: string[]; window: number; keepNear: string }; drugBeforeDose?: { label: string; doseLabels: string[]; notWords: string[] } };
+  labelConsistency?: { from: string[]; diseaseTo: string; procedureTo: string; diseaseMinLength: number; diseaseKeepBefore: string; procedures: string[]; excluded?: Record<string, string>; combineJoiner?: string; formWords?: string[]; saltWords?: string[]; modifierWords?: string[]; mergeAdjacent?: string[]; procedureSuffix?: { pattern: string; from: string[] }; diseaseFromTests?: { from: string; valueLabels: string[]; window: number; keepNear: string }; historyMarkers?: { labels: string[]; prefixes: string[]; statusPost: string[] }; drugBeforeDose?: { label: string; doseLabels: string[]; notWords: string[] } };
   /** Medication sigs split into dose, route and frequency spans before attachment: see src/nlp/sig.ts. */
   sig?: SigRules;
   /** Vital signs ("BP 150/95 mmHg", "a temperature of 39.2 °C") made one test and one value span each: see src/nlp/vital-signs.ts. */
   vitals?: VitalSignRules;
+  /** Regular expressions (sources, case-insensitive, whole span) of spans that are never a value: ages ("72 yo M"), "N/V", "x 2 hours". */
+  notValues?: string[];
   /** A test span that ends in its own value ("[BUN 62]"): split into the test and a value span (see splitEmbeddedValues). */
   embeddedValues?: { test: string; value: string; names: string[] };
   /** Closed-class attribute words the model misses ("severe", "intravenous"), tagged by rules: see src/nlp/attribute-words.ts. */
@@ -90,7 +92,7 @@ export function parseAttributeRules(raw: unknown, source = 'attribute rules'): A
   const validate = schemaValidator('attribute-rules.schema.json');
   if (!validate(raw)) throw new MednerError('RULES_INVALID', `${source} are invalid:\n  ${schemaErrors(validate.errors).join('\n  ')}`);
   const r = raw as AttributeRules;
-  for (const re of [r.sentenceBreak, r.listSeparator, ...(r.labAnalytes ? [r.labAnalytes.context, r.labAnalytes.valueUnits] : []), ...(r.labelConsistency ? [r.labelConsistency.diseaseKeepBefore, ...(r.labelConsistency.combineJoiner ? [r.labelConsistency.combineJoiner] : []), ...(r.labelConsistency.procedureSuffix ? [r.labelConsistency.procedureSuffix.pattern] : []), ...(r.labelConsistency.diseaseFromTests ? [r.labelConsistency.diseaseFromTests.keepNear] : [])] : [])]) {
+  for (const re of [r.sentenceBreak, r.listSeparator, ...(r.labAnalytes ? [r.labAnalytes.context, r.labAnalytes.valueUnits] : []), ...(r.labelConsistency ? [r.labelConsistency.diseaseKeepBefore, ...(r.labelConsistency.combineJoiner ? [r.labelConsistency.combineJoiner] : []), ...(r.labelConsistency.procedureSuffix ? [r.labelConsistency.procedureSuffix.pattern] : []), ...(r.labelConsistency.diseaseFromTests ? [r.labelConsistency.diseaseFromTests.keepNear] : []), ...(r.notValues ?? []), ...(r.labelConsistency?.historyMarkers ? [...r.labelConsistency.historyMarkers.prefixes, ...r.labelConsistency.historyMarkers.statusPost] : [])] : [])]) {
     try {
       new RegExp(re, 'u');
     } catch (err) {
@@ -285,7 +287,7 @@ function link(links: Map<number, number[]>, kindsOf: Map<number, Set<AttributeKi
  * src/nlp/attribute-words.ts). Pure; exposed for evaluation.
  */
 export function attributeSpans(text: string, input: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
-  const whole = relabelDosedAnalytes(text, completeNumbers(text, splitEmbeddedValues(text, input, rules), new Set(rules.rules.filter((r) => r.kind === 'value' || r.kind === 'dose').map((r) => r.label))), rules);
+  const whole = relabelDosedAnalytes(text, completeNumbers(text, splitEmbeddedValues(text, dropNotValues(input, rules), rules), new Set(rules.rules.filter((r) => r.kind === 'value' || r.kind === 'dose').map((r) => r.label))), rules);
   const sigs = rules.sig ? splitSigs(text, whole, rules.sig) : whole;
   const entities = relabelLabAnalytes(text, rules.vitals ? tagVitalSigns(text, sigs, rules.vitals) : sigs, rules);
   return rules.words ? tagAttributeWords(text, entities, rules) : entities;
@@ -315,6 +317,15 @@ export function attachAttributes(text: string, input: readonly Entity[], rules: 
       .sort((x, y) => x.start - y.start || x.end - y.end);
     return { ...e, attributes };
   });
+}
+
+/** Value spans (of a rule of kind value) that rules.notValues says are no value ("72 yo M", "N/V") are dropped; the input when none is. */
+export function dropNotValues(entities: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
+  if (!rules.notValues || rules.notValues.length === 0) return [...entities];
+  const re = new RegExp(`^(?:${rules.notValues.map((s) => `(?:${s})`).join('|')})$`, 'iu');
+  const valueLabels = new Set(rules.rules.filter((r) => r.kind === 'value').map((r) => r.label));
+  const kept = entities.filter((e) => !(valueLabels.has(e.label) && re.test(e.text.trim())));
+  return kept.length === entities.length ? [...entities] : kept;
 }
 
 /**

@@ -74,7 +74,7 @@ export function relabelInconsistent(
     if (norm(name).length < lc.diseaseMinLength) return shortForms.has(norm(name));
     return diseaseOk({ ...e, text: name });
   };
-  const merged = combineDrugs(text, mergeAdjacent(text, drugsBeforeDoses(text, entities, rules, labels), lc.mergeAdjacent ?? []), lc);
+  const merged = combineDrugs(text, mergeAdjacent(text, drugsBeforeDoses(text, splitHistoryMarkers(text, entities, rules, labels), rules, labels), lc.mergeAdjacent ?? []), lc);
   // A test whose text is a disease name ("AKI", "CKD", "CHF" labelled a test) is the disorder, unless
   // something reads it as a test: a value next to it, or test words around it ("HIV negative", "HIV PCR").
   const readAsTest = (e: Entity): boolean =>
@@ -120,6 +120,46 @@ export function drugsBeforeDoses(text: string, entities: readonly Entity[], rule
     added.push({ start, end, text: m[0], label: rule.label, score: 0.5, source: 'rules' });
   }
   return added.length === 0 ? [...entities] : [...entities, ...added].sort((a, b) => a.start - b.start || a.end - b.end);
+}
+
+/**
+ * History shorthand inside a span ("[h/o HTN]", "[CAD s/p CABG]"): the marker is no part of the
+ * mention. A span that starts with one of `historyMarkers.prefixes` loses it ("HTN"; the assertion
+ * rules then read "h/o" before it as history); a span with `historyMarkers.statusPost` inside is two:
+ * the part before keeps its label, the part after is a procedure done (`procedureTo`). Only spans of
+ * `historyMarkers.labels`. Returns the input when nothing changes.
+ */
+export function splitHistoryMarkers(text: string, entities: readonly Entity[], rules: AttributeRules = defaultAttributeRules(), labels?: ReadonlySet<string>): Entity[] {
+  const hm = rules.labelConsistency?.historyMarkers;
+  const procedure = rules.labelConsistency?.procedureTo;
+  if (!hm || !procedure || (labels !== undefined && !labels.has(procedure))) return [...entities];
+  const only = new Set(hm.labels);
+  const prefix = new RegExp(`^(?:${hm.prefixes.join('|')})[ \\t]+(?=\\S)`, 'iu');
+  const inside = new RegExp(`[ \\t]+(?:${hm.statusPost.join('|')})[ \\t]+(?=\\S)`, 'iu');
+  const out: Entity[] = [];
+  let changed = false;
+  for (const e of entities) {
+    if (!only.has(e.label)) {
+      out.push(e);
+      continue;
+    }
+    let start = e.start;
+    const p = prefix.exec(e.text);
+    if (p) start += p[0].length;
+    const rest = text.slice(start, e.end);
+    const m = inside.exec(rest);
+    const { codes: _codes, ...base } = e;
+    if (m && m.index > 0) {
+      const cut = start + m.index;
+      const after = cut + m[0].length;
+      out.push({ ...base, start, end: cut, text: text.slice(start, cut), source: 'rules' }, { ...base, start: after, end: e.end, text: text.slice(after, e.end), label: procedure, source: 'rules' });
+      changed = true;
+    } else if (start > e.start) {
+      out.push({ ...base, start, text: text.slice(start, e.end), source: 'rules' });
+      changed = true;
+    } else out.push(e);
+  }
+  return changed ? out.sort((a, b) => a.start - b.start || a.end - b.end) : [...entities];
 }
 
 /**

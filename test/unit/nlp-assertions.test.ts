@@ -194,6 +194,8 @@ const scopeTable: [string, Expect17][] = [
   ['Assessment and plan: atrial fibrillation. Start [apixaban] 5 mg twice daily.', { medicationStatus: 'intended', section: 'plan' }],
   ['Plan: Continue [letrozole].', { medicationStatus: 'active', section: 'plan' }],
   ['Plan: Avoid NSAIDs and [IV contrast].', { negated: true }],
+  ['He was switched from [atorvastatin] to rosuvastatin 20 mg daily.', { medicationStatus: 'stopped' }],
+  ['He was switched from atorvastatin to [rosuvastatin] 20 mg daily.', { medicationStatus: undefined as unknown as string }],
   ['She was started on [metformin] in 2019.', { medicationStatus: undefined as unknown as string }],
 ];
 

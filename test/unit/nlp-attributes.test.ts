@@ -55,6 +55,17 @@ test('a lab test span that ends in its value is split; marker names that end in 
   assert.equal(attrsOf(out, 'Cr')[0], 'value:3.4', 'the earlier value ("up from 2.1") may follow it, never go to BUN');
 });
 
+test('ages, shorthand and counts are never a value: they are dropped before attachment', async () => {
+  const { dropNotValues } = await import('../../src/nlp/attributes.ts');
+  const text = 'HPI: 72 yo M with HTN p/w chest pressure x 2 hours and N/V. Troponin 1.2 ng/mL.';
+  const model = ents(text, [['72 yo M', 'Lab_value'], ['HTN', 'Diagnostic_procedure'], ['p/w', 'Lab_value'], ['chest pressure', 'Diagnostic_procedure'], ['x 2 hours', 'Lab_value'], ['N/V', 'Lab_value'], ['Troponin', 'Diagnostic_procedure'], ['1.2 ng/mL', 'Lab_value']]);
+  assert.deepEqual(dropNotValues(model).filter((e) => e.label === 'Lab_value').map((e) => e.text), ['1.2 ng/mL']);
+  const out = attachAttributes(text, model);
+  assert.deepEqual(attrsOf(out, 'HTN'), []);
+  assert.deepEqual(attrsOf(out, 'chest pressure'), []);
+  assert.deepEqual(attrsOf(out, 'Troponin'), ['value:1.2 ng/mL']);
+});
+
 test('dose, route and frequency go to their drug, not to the next one; nothing crosses a sentence', () => {
   const text = 'Started metoprolol 25 mg orally twice daily and lisinopril 10 mg daily. Aspirin was stopped. 81 mg';
   const out = attachAttributes(

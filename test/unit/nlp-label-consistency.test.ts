@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Entity } from '../../src/core/entity.ts';
 import { defaultAttributeRules, parseAttributeRules } from '../../src/nlp/attributes.ts';
-import { drugsBeforeDoses, mergeAdjacent, relabelInconsistent, tableNameKinds, withLabelConsistency, type NameKinds } from '../../src/nlp/label-consistency.ts';
+import { drugsBeforeDoses, mergeAdjacent, relabelInconsistent, splitHistoryMarkers, tableNameKinds, withLabelConsistency, type NameKinds } from '../../src/nlp/label-consistency.ts';
 import { sharedTerminology } from '../../src/nlp/linking/tables.ts';
 
 const ent = (text: string, label = 'Medication', start = 0): Entity => ({ start, end: start + text.length, text, label, score: 0.9 });
@@ -170,6 +170,20 @@ test('procedure suffix: a drug or body-structure span ending in a surgical suffi
   );
   // Not for a model without the procedure label.
   assert.equal(relabelInconsistent(text, e, none, undefined, new Set(['Medication', 'Biological_structure']))[0]!.label, 'Medication');
+});
+
+test('history shorthand: a leading h/o is cut off; s/p inside a span splits off the procedure done', () => {
+  const text = 'HPI: 72 yo M with h/o HTN, DM2 and CAD s/p CABG in 2015.';
+  const e = [at(text, 'h/o HTN', 'Diagnostic_procedure'), at(text, 'DM2', 'Diagnostic_procedure'), at(text, 'CAD s/p CABG', 'Diagnostic_procedure'), at(text, '72 yo M', 'Lab_value')];
+  assert.deepEqual(
+    splitHistoryMarkers(text, e).map((x) => `${x.label}:${x.text}`),
+    ['Lab_value:72 yo M', 'Diagnostic_procedure:HTN', 'Diagnostic_procedure:DM2', 'Diagnostic_procedure:CAD', 'Therapeutic_procedure:CABG'],
+  );
+  // With the tables: the short forms are curated aliases of disorders, so they become disorders.
+  assert.deepEqual(
+    relabelInconsistent(text, e, kinds()).map((x) => `${x.label}:${x.text}`),
+    ['Lab_value:72 yo M', 'Disease_disorder:HTN', 'Disease_disorder:DM2', 'Disease_disorder:CAD', 'Therapeutic_procedure:CABG'],
+  );
 });
 
 test('disease from tests: a test-labelled disease name is the disorder unless something reads it as a test', () => {
