@@ -224,6 +224,13 @@ function backwardCrosses(c: CompiledRules, t: AssertionTrigger, gap: string): bo
   return wordsIn(after) === 0 || c.coordinator.test(after);
 }
 
+/** Whether a position is on a section's header line or on a list item line under it ("- ", "* ", "1. "). */
+function inListOf(text: string, section: Section, pos: number): boolean {
+  const lineStart = text.lastIndexOf('\n', pos - 1) + 1;
+  if (lineStart <= section.headerStart) return true;
+  return /^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+/.test(text.slice(lineStart, pos));
+}
+
 /**
  * Mentions that must not become resources: header words, trigger words
  * ("Allergic" in "allergic to"), mentions inside a no-known-allergy phrase,
@@ -349,7 +356,8 @@ export function detectAssertions(
     const section = sectionAt(sections, entity.start);
     if (section) {
       assertion.section = section.id;
-      assertion.sectionContext = section.context;
+      // A list of vaccines is the header's line and the list items under it; prose after it is not.
+      assertion.sectionContext = section.context === 'immunization' && !inListOf(text, section, entity.start) ? 'other' : section.context;
       switch (section.context) {
         case 'allergy':
           assertion.allergy ??= 'allergy';

@@ -15,6 +15,7 @@ export type SectionContext =
   | 'family'
   | 'plan'
   | 'performed'
+  | 'immunization'
   | 'social'
   | 'review-of-systems'
   | 'assessment'

@@ -24,6 +24,8 @@ export const conditionTarget: ResourceTarget<fhir4.Condition> = {
   category: true,
   build(ctx, e, target) {
     const a = e.assertion;
+    // In a list of vaccines given, "hepatitis A" names the vaccine's target, not the patient's disease.
+    if (a.sectionContext === 'immunization') return undefined;
     const clinical = conditionClinicalStatus(a);
     const c: fhir4.Condition = {
       resourceType: 'Condition',

@@ -16,7 +16,8 @@ export const medicationStatementTarget: ResourceTarget<fhir4.MedicationStatement
       resourceType: 'MedicationStatement',
       ...baseOf(ctx, e),
       // A medication mentioned in past history is still taken unless the text says it was stopped.
-      status: a.negated ? 'not-taken' : (a.medicationStatus ?? (a.uncertain ? 'unknown' : 'active')),
+      // A vaccine in a list of immunizations given was given: completed.
+      status: a.negated ? 'not-taken' : (a.medicationStatus ?? (a.sectionContext === 'immunization' ? 'completed' : a.uncertain ? 'unknown' : 'active')),
       medicationCodeableConcept: concept(ctx, e),
       subject: ctx.subject,
       derivedFrom: [ctx.docRef],

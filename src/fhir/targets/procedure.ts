@@ -21,7 +21,7 @@ export const procedureTarget: ResourceTarget<fhir4.Procedure> = {
             ? a.medicationStatus
             : a.medicationStatus === 'active'
               ? 'in-progress'
-            : a.historical || a.sectionContext === 'performed'
+            : a.historical || a.sectionContext === 'performed' || a.sectionContext === 'immunization'
               ? 'completed'
               : 'unknown',
       code: concept(ctx, e),
