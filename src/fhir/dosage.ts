@@ -42,9 +42,9 @@ export function dosageFor(med: Entity, data: ClinicalData = clinicalData()): fhi
   return dosage;
 }
 
-/** Whether a UCUM quantity is per unit of time (an infusion rate: ug/min, ug/kg/min, [IU]/h, mL/h). */
+/** Whether a UCUM quantity is per minute or hour (an infusion rate: ug/min, ug/kg/min, [IU]/h, mL/h); a daily amount ("90 mg/kg/day") stays a dose. */
 export function isRate(q: fhir4.Quantity): boolean {
-  return /\/(?:min|h|d)$/.test(q.code ?? '');
+  return /\/(?:min|h)$/.test(q.code ?? '');
 }
 
 /** Timing.repeat (and as-needed) from a frequency phrase; empty when no rule matches. */
