@@ -188,16 +188,9 @@ test('history shorthand: a leading h/o is cut off; s/p inside a span splits off 
 
 test('disease from tests: a test-labelled disease name is the disorder unless something reads it as a test', () => {
   const text = 'Assessment: AKI on CKD stage 3. Acute pancreatitis. PE: lungs clear. HIV negative. Hepatitis C serology sent. Pancreatitis 4.';
-  const e = [
-    at(text, 'AKI', 'Diagnostic_procedure'),
-    at(text, 'CKD stage 3', 'Diagnostic_procedure'),
-    at(text, 'Acute pancreatitis', 'Diagnostic_procedure'),
-    at(text, 'PE', 'Diagnostic_procedure'),
-    at(text, 'HIV', 'Diagnostic_procedure'),
-    at(text, 'Hepatitis C', 'Diagnostic_procedure'),
-    { ...at(text, 'Pancreatitis', 'Diagnostic_procedure'), start: text.lastIndexOf('Pancreatitis'), end: text.lastIndexOf('Pancreatitis') + 12 },
-    at(text, '4', 'Lab_value'),
-  ];
+  const tests = ['AKI', 'CKD stage 3', 'Acute pancreatitis', 'PE', 'HIV', 'Hepatitis C'].map((w) => at(text, w, 'Diagnostic_procedure'));
+  const last = text.lastIndexOf('Pancreatitis');
+  const e = [...tests, { ...at(text, 'Pancreatitis', 'Diagnostic_procedure'), start: last, end: last + 12 }, at(text, '4', 'Lab_value')];
   const out = relabelInconsistent(text, e, kinds());
   assert.deepEqual(
     out.filter((x) => x.label !== 'Lab_value').map((x) => `${x.text}:${x.label === 'Disease_disorder' ? 'disorder' : 'test'}`),
