@@ -417,7 +417,11 @@ function addReactions(ctx: Context, allergy: fhir4.AllergyIntolerance, findings:
     manifestation.push(concept(ctx, f));
   }
   if (manifestation.length > 0) allergy.reaction = [{ manifestation }];
+  // A life-threatening reaction ("Penicillin - anaphylaxis") makes the allergy high-criticality where the note did not say.
+  if (!allergy.criticality && manifestation.some((m) => LIFE_THREATENING.test(m.text ?? ''))) allergy.criticality = 'high';
 }
+
+const LIFE_THREATENING = /\b(?:anaphyla\w*|angio-?o?edema|stevens[- ]johnson|toxic epidermal necrolysis|dress syndrome|airway (?:swelling|compromise))\b/i;
 
 /**
  * The resource an asserted entity becomes, or undefined when it is not emitted (unmapped, low score,

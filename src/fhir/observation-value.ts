@@ -131,6 +131,20 @@ export function interpretationOf(text: string, data: ClinicalData = clinicalData
 }
 
 /**
+ * A laboratory flag written as the value or after it ("450 K/uL (H)", "3.1 mmol/L (L)"): an upper-case
+ * H, L, HH, LL, A or N alone, bracketed or not, is that v3-ObservationInterpretation code (case matters:
+ * "h" and "l" are units).
+ */
+export function flagInterpretation(valueTexts: readonly string[], data: ClinicalData = clinicalData()): fhir4.Coding | undefined {
+  for (const v of valueTexts) {
+    const m = /^\(?\s*(HH|LL|H|L|A|N)\s*\)?$/.exec(v.trim());
+    const rule = m ? data.rules.interpretations.find((r) => r.code === m[1]) : undefined;
+    if (rule) return { system: OBSERVATION_INTERPRETATION_SYSTEM, code: rule.code, display: rule.display };
+  }
+  return undefined;
+}
+
+/**
  * The value fields of an Observation for a test entity: value[x] or component, interpretation,
  * category and bodySite. `docText` is the document text the offsets index.
  */
@@ -166,7 +180,7 @@ export function observationFields(docText: string, test: Entity, data: ClinicalD
   const between = after.length > 0 ? docText.slice(test.end, Math.max(...after.map((v) => v.end))) : '';
   const before = docText.slice(Math.max(0, test.start - 40), test.start).split(/[.;:\n]/).pop() ?? '';
   const words = [...values.map((v) => v.text), between, before.split(/\s+/).slice(-3).join(' ')].join(' | ');
-  const interp = interpretationOf(words, data);
+  const interp = interpretationOf(words, data) ?? flagInterpretation(values.map((v) => v.text), data);
   if (interp) out.interpretation = interp;
   return out;
 }

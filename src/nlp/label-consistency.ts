@@ -74,7 +74,8 @@ export function relabelInconsistent(
     if (norm(name).length < lc.diseaseMinLength) return shortForms.has(norm(name));
     return diseaseOk({ ...e, text: name });
   };
-  const merged = combineDrugs(text, mergeAdjacent(text, drugsBeforeDoses(text, splitHistoryMarkers(text, entities, rules, labels), rules, labels), lc.mergeAdjacent ?? []), lc);
+  const split = kinds && allowed(lc.diseaseTo) ? splitDashed(text, splitHistoryMarkers(text, entities, rules, labels), kinds, lc) : splitHistoryMarkers(text, entities, rules, labels);
+  const merged = combineDrugs(text, mergeAdjacent(text, drugsBeforeDoses(text, split, rules, labels), lc.mergeAdjacent ?? []), lc);
   // A test whose text is a disease name ("AKI", "CKD", "CHF" labelled a test) is the disorder, unless
   // something reads it as a test: a value next to it, or test words around it ("HIV negative", "HIV PCR").
   const readAsTest = (e: Entity): boolean =>
@@ -158,6 +159,36 @@ export function splitHistoryMarkers(text: string, entities: readonly Entity[], r
       out.push({ ...base, start, text: text.slice(start, e.end), source: 'rules' });
       changed = true;
     } else out.push(e);
+  }
+  return changed ? out.sort((a, b) => a.start - b.start || a.end - b.end) : [...entities];
+}
+
+/**
+ * A span with a dash between spaces inside ("[sulfa - rash]", an allergy list's "substance - reaction")
+ * is two mentions: each part keeps the span's label unless the terminology knows it only as a disease
+ * (`diseaseTo`) or only as a chemical (`from[0]`); an unknown part before a disease is the substance
+ * ("sulfa" before "rash"). Only spans of a `from` label or `diseaseTo`. Returns the input when nothing
+ * is split.
+ */
+export function splitDashed(text: string, entities: readonly Entity[], kinds: NameKinds, lc: LabelConsistencyRules): Entity[] {
+  const labels = new Set([...lc.from, lc.diseaseTo]);
+  const out: Entity[] = [];
+  let changed = false;
+  for (const e of entities) {
+    const parts = labels.has(e.label) ? [...e.text.matchAll(/[^\s–—-](?:.*?[^\s–—-])?(?=\s+[-–—]\s+|$)/gsu)] : [];
+    if (parts.length < 2 || parts.map((p) => p[0]).join('').length === 0 || !/\s[-–—]\s/u.test(e.text)) {
+      out.push(e);
+      continue;
+    }
+    const { codes: _codes, ...base } = e;
+    const kindOf = (t: string): string | undefined => (kinds.disease(t) && !kinds.chemical(t) ? lc.diseaseTo : kinds.chemical(t) && !kinds.disease(t) ? lc.from[0] : undefined);
+    const known = parts.map((p) => kindOf(p[0]));
+    parts.forEach((p, i) => {
+      const start = e.start + p.index!;
+      const label = known[i] ?? (known[i + 1] === lc.diseaseTo ? lc.from[0]! : e.label);
+      out.push({ ...base, start, end: start + p[0].length, text: p[0], label, source: 'rules' });
+    });
+    changed = true;
   }
   return changed ? out.sort((a, b) => a.start - b.start || a.end - b.end) : [...entities];
 }

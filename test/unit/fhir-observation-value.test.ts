@@ -125,6 +125,14 @@ test('an infusion rate is Dosage.doseAndRate.rateQuantity; in "from A to B" the 
   assert.equal(v?.kind === 'quantity' ? v.quantity.value : undefined, 2.8);
 });
 
+test('a laboratory flag after the value ("(H)", "L") is the interpretation; lower case is no flag', () => {
+  const text = 'Platelets 450 K/uL (H). Potassium 3.1 mmol/L L. Urine 2 l.';
+  const test = (name: string, ...vals: string[]): Entity => ({ start: text.indexOf(name), end: text.indexOf(name) + name.length, text: name, label: 'Diagnostic_procedure', score: 0.9, attributes: vals.map((w) => ({ kind: 'value' as const, label: 'Lab_value', start: text.indexOf(w, text.indexOf(name)), end: text.indexOf(w, text.indexOf(name)) + w.length, text: w, score: 0.9 })) });
+  assert.equal(observationFields(text, test('Platelets', '450 K/uL', 'H')).interpretation?.code, 'H');
+  assert.equal(observationFields(text, test('Potassium', '3.1 mmol/L', 'L')).interpretation?.code, 'L');
+  assert.equal(observationFields(text, test('Urine', '2', 'l')).interpretation, undefined);
+});
+
 test('valueSummary: the value as listed by medner demo', async () => {
   const { valueSummary } = await import('../../src/fhir/observation-value.ts');
   assert.equal(valueSummary({ resourceType: 'Observation', status: 'final', code: { text: 'Hb' }, valueQuantity: { value: 9.2, unit: 'g/dL' }, interpretation: [{ coding: [{ code: 'L' }] }] } as never), '9.2 g/dL (L)');

@@ -125,6 +125,9 @@ test('combination products: two drug spans joined by a hyphen or slash become on
   assert.deepEqual(relabelInconsistent(adj, [at(adj, 'adjuvant'), at(adj, 'chemotherapy'), at(adj, 'empiric'), at(adj, 'antibiotics')], none).map((e) => e.text), ['chemotherapy', 'antibiotics'], 'a modifier alone names no drug');
   const generic = 'Liver biopsy consistent with drug induced hepatitis; no new medication.';
   assert.deepEqual(relabelInconsistent(generic, [at(generic, 'drug'), at(generic, 'medication')], none), []);
+  // A dash between spaces separates (an allergy list), it joins nothing.
+  const list = 'Allergies: Penicillin - amoxicillin; sulfa.';
+  assert.equal(relabelInconsistent(list, [at(list, 'Penicillin'), at(list, 'amoxicillin')], none).length, 2);
   // Without the joiner in the rules nothing is combined.
   const { combineJoiner: _j, ...lc } = defaultAttributeRules().labelConsistency!;
   const rules = { ...defaultAttributeRules(), labelConsistency: lc };
@@ -158,6 +161,14 @@ test('adjacent spans of a mergeAdjacent label with one space between are one; ot
     ['Therapeutic_procedure:Laparoscopic cholecystectomy', 'Lab_value:markedly elevated', 'Sign_symptom:hot', 'Sign_symptom:flashes', 'Therapeutic_procedure:Laparoscopic', 'Therapeutic_procedure:cholecystectomy'],
   );
   assert.equal(mergeAdjacent(text, e, []).length, e.length);
+});
+
+test('a span with a dash between spaces is two mentions: substance before reaction', () => {
+  const text = 'Allergies: Penicillin - anaphylaxis; sulfa - rash; latex.';
+  const out = relabelInconsistent(text, [at(text, 'Penicillin - anaphylaxis'), at(text, 'sulfa - rash', 'Disease_disorder')], kinds());
+  assert.deepEqual(out.map((e) => `${e.label}:${e.text}`), ['Medication:Penicillin', 'Disease_disorder:anaphylaxis', 'Medication:sulfa', 'Disease_disorder:rash']);
+  const hyphen = 'Heparin-induced thrombocytopenia.';
+  assert.equal(relabelInconsistent(hyphen, [at(hyphen, 'Heparin-induced thrombocytopenia', 'Disease_disorder')], kinds()).length, 1, 'a hyphen inside a word splits nothing');
 });
 
 test('procedure suffix: a drug or body-structure span ending in a surgical suffix is a procedure', () => {

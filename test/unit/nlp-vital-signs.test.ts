@@ -21,6 +21,10 @@ test('vital signs as notes write them: name, linking words, value', () => {
   assert.deepEqual(findVitalSigns(icu, vitals).map((v) => `${icu.slice(...v.name)}=${icu.slice(...v.value)}`), ['T=37.8 C', 'Tmax=38.4', 'HR=112', 'CA 15-3=22 U/mL', 'CA-125=35 U/mL']);
   const scores = 'PHQ-9 today 19. MMSE 24/30. GCS 15. NIHSS was 4.';
   assert.deepEqual(findVitalSigns(scores, vitals).map((v) => `${scores.slice(...v.name)}=${scores.slice(...v.value)}`), ['PHQ-9=19', 'MMSE=24/30', 'GCS=15', 'NIHSS=4']);
+  // Laboratory abbreviations written 'name number' in a panel; a body structure the model made of ALT is replaced.
+  const panel = 'Platelets 142, AST 38, ALT 41. INR 1.1. Vitamin K 10 mg.';
+  assert.deepEqual(findVitalSigns(panel, vitals).map((v) => `${panel.slice(...v.name)}=${panel.slice(...v.value)}`), ['AST=38', 'ALT=41', 'INR=1.1']);
+  assert.deepEqual(spans(tagVitalSigns(panel, ents(panel, [['AST', 'Diagnostic_procedure'], ['ALT', 'Biological_structure']]), vitals)), ['Diagnostic_procedure:AST', 'Lab_value:38', 'Diagnostic_procedure:ALT', 'Lab_value:41', 'Diagnostic_procedure:INR', 'Lab_value:1.1']);
   // Dates the model put inside a match are replaced (vitals.replace); other labels still block it.
   assert.deepEqual(spans(tagVitalSigns(scores, ents(scores, [['PHQ-9', 'Diagnostic_procedure'], ['today', 'Date'], ['19', 'Date']]), vitals)).slice(0, 2), ['Diagnostic_procedure:PHQ-9', 'Lab_value:19']);
   assert.deepEqual(spans(tagVitalSigns(scores, ents(scores, [['PHQ-9', 'Diagnostic_procedure'], ['19', 'Medication']]), vitals)).slice(0, 2), ['Diagnostic_procedure:PHQ-9', 'Medication:19']);
