@@ -146,7 +146,8 @@ export function mismatches(c: ExpectedCheck, r: fhir4.Resource): string[] {
   if (c.relationship) want('relationship', o.relationship?.coding?.[0]?.code === c.relationship);
   const d = o.dosage?.[0];
   if (c.dose) {
-    const q = d?.doseAndRate?.[0]?.doseQuantity;
+    // An infusion rate ("12 mcg/min") is the dose of its sig too.
+    const q = d?.doseAndRate?.[0]?.doseQuantity ?? d?.doseAndRate?.[0]?.rateQuantity;
     want('dose', q?.value === c.dose.value && q?.code === c.dose.code);
   }
   if (c.route) want('route', norm(d?.route?.text) === norm(c.route));
