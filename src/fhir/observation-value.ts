@@ -41,7 +41,7 @@ export function ucumUnit(spelling: string, data: ClinicalData = clinicalData()):
   return key === undefined ? undefined : data.units[key];
 }
 
-/** The longest unit spelling at the start of `rest` (followed by a non-word character or the end). */
+/** The longest unit spelling at the start of `rest` (followed by a non-word character other than '/' or '^', or the end: "ug" is no unit of "850 ug/g"). */
 function unitAt(rest: string, data: ClinicalData): { spelling: string; unit: UcumUnit } | undefined {
   const keys = Object.keys(data.units).sort((a, b) => b.length - a.length);
   const lower = rest.toLowerCase();
@@ -49,7 +49,7 @@ function unitAt(rest: string, data: ClinicalData): { spelling: string; unit: Ucu
     const kl = k.toLowerCase();
     if (!lower.startsWith(kl)) continue;
     const next = rest.charAt(k.length);
-    if (next !== '' && /[\p{L}\p{N}]/u.test(next)) continue;
+    if (next !== '' && /[\p{L}\p{N}/^]/u.test(next)) continue;
     const unit = rest.startsWith(k) ? data.units[k]! : ucumUnit(k, data)!;
     return { spelling: rest.slice(0, k.length), unit };
   }

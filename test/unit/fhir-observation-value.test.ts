@@ -35,6 +35,8 @@ test('values: quantity, bare number, blood pressure components, strings for word
   assert.deepEqual(parseObservationValue('9.1–9.2 mg/dl', 'calcium'), { kind: 'string', text: '9.1–9.2 mg/dl' });
   assert.deepEqual(parseObservationValue('unremarkable', 'chest X-ray'), { kind: 'string', text: 'unremarkable' });
   assert.deepEqual(parseObservationValue('2+', 'urine protein'), { kind: 'string', text: '2+' }, 'a semi-quantitative grade is no number');
+  assert.deepEqual(parseObservationValue('850 ug/g', 'fecal calprotectin'), { kind: 'quantity', quantity: { value: 850, unit: 'µg/g', system: UCUM, code: 'ug/g' } });
+  assert.deepEqual(parseObservationValue('12 nmol/mmol', 'ratio'), { kind: 'string', text: '12 nmol/mmol' }, 'an unknown unit is not cut to a known prefix');
   assert.deepEqual(parseObservationValue('3 + pitting', 'edema'), { kind: 'string', text: '3 + pitting' });
 });
 
