@@ -85,6 +85,8 @@ export function relabelInconsistent(
     // "hysterectomy", "right lobectomy": a surgical procedure's name, never a drug or a body part.
     if (suffix && suffix.from.has(e.label) && suffix.re.test(e.text.trim())) return { ...e, label: lc.procedureTo, source: 'rules' };
     if (dt && kinds && allowed(lc.diseaseTo) && e.label === dt.from && testIsDisease(e) && !readAsTest(e)) return { ...e, label: lc.diseaseTo, source: 'rules' };
+    // A device whose placement is the procedure ("a chest tube was placed"), labelled a body structure.
+    if ((lc.procedureAlsoFrom ?? []).includes(e.label) && allowed(lc.procedureTo) && procedures.has(norm(e.text))) return { ...e, label: lc.procedureTo, source: 'rules' };
     if (!from.has(e.label)) return e;
     if (allowed(lc.procedureTo) && procedures.has(norm(e.text))) return { ...e, label: lc.procedureTo, source: 'rules' };
     if (kinds && allowed(lc.diseaseTo) && diseaseOk(e)) return { ...e, label: lc.diseaseTo, source: 'rules' };

@@ -171,6 +171,13 @@ test('a span with a dash between spaces is two mentions: substance before reacti
   assert.equal(relabelInconsistent(hyphen, [at(hyphen, 'Heparin-induced thrombocytopenia', 'Disease_disorder')], kinds()).length, 1, 'a hyphen inside a word splits nothing');
 });
 
+test('a device whose placement is the procedure, labelled a body structure, is a procedure; the body part is not', () => {
+  const none: NameKinds = { disease: () => false, chemical: () => true };
+  const text = 'A chest tube was placed in the right chest.';
+  const out = relabelInconsistent(text, [at(text, 'chest tube', 'Biological_structure'), at(text, 'right chest', 'Biological_structure')], none);
+  assert.deepEqual(out.map((e) => `${e.text}:${e.label}`), ['chest tube:Therapeutic_procedure', 'right chest:Biological_structure']);
+});
+
 test('procedure suffix: a drug or body-structure span ending in a surgical suffix is a procedure', () => {
   const none: NameKinds = { disease: () => false, chemical: () => true };
   const text = 'She had a hysterectomy and a right lobectomy; the colostomy bag; heart; lobectomy.';
