@@ -111,7 +111,13 @@ export class SessionPool {
   static async start(opts: SessionPoolOptions): Promise<SessionPool> {
     const workers = Array.from({ length: Math.max(1, opts.sessions) }, () => new SessionWorker());
     try {
-      const replies = await Promise.all(workers.map((w) => w.request(initRequest(w, opts))));
+      // Every worker's init settles before any is terminated: terminating a worker while
+      // onnxruntime still creates its session in native code aborts the whole process
+      // ("terminate called after throwing an instance of 'Napi::Error'").
+      const settled = await Promise.allSettled(workers.map((w) => w.request(initRequest(w, opts))));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      const replies = settled.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<SessionWorker['request']>>>).value);
       const r = replies[0]!;
       if (r.kind !== 'ready') throw new MednerError('INFERENCE_FAILED', `unexpected reply ${r.kind}`);
       const { kind: _k, id: _i, ...ready } = r;
