@@ -19,6 +19,7 @@ import type { Entity } from '../core/entity.ts';
 import { defaultAttributeRules, type AttributeRules } from './attributes.ts';
 import { compileSigRules, matchAt } from './sig.ts';
 import { defaultClinicalAliases } from './linking/aliases.ts';
+import { findSections } from './sections.ts';
 import { bagKey, exactKey } from './linking/normalize.ts';
 import type { TerminologyTables } from './linking/tables.ts';
 import { withEntityStep, type EntityExtractor } from './entity-step.ts';
@@ -31,12 +32,20 @@ export interface NameKinds {
   chemical(text: string): boolean;
 }
 
-/** The tables' own distinction: a disease name is an exact (normalized) MeSH/OMIM disease name; a chemical name matches exactly or in any word order. */
+/**
+ * The tables' own distinction: a disease name is an exact (normalized) MeSH/OMIM disease name or an
+ * ICD-10-CM name of a disease chapter (not V-Z: external causes, factors; "melena" is K92.1); a
+ * chemical name matches exactly or in any word order.
+ */
 export function tableNameKinds(tables: TerminologyTables): NameKinds {
   const d = tables.dictionaries.get('Disease');
   const c = tables.dictionaries.get('Chemical');
+  const icdDisease = (t: string): boolean => {
+    const m = tables.icdExact.get(exactKey(t));
+    return m !== undefined && !/^[V-Z]/.test(m.code);
+  };
   return {
-    disease: (t) => d?.exact.has(exactKey(t)) ?? false,
+    disease: (t) => (d?.exact.has(exactKey(t)) ?? false) || icdDisease(t),
     chemical: (t) => (c ? c.exact.has(exactKey(t)) || c.bag.has(bagKey(t)) : false),
   };
 }
@@ -81,7 +90,15 @@ export function relabelInconsistent(
   const readAsTest = (e: Entity): boolean =>
     testKeep!.near.test(`${text.slice(Math.max(0, e.start - 30), e.start)} ${text.slice(e.end, e.end + 30)}`) ||
     merged.some((o) => testKeep!.values.has(o.label) && o.start >= e.end && wordsIn(text.slice(e.end, o.start)) <= dt!.window);
+  // In an allergy list a mention that starts an item ("Allergies: Sulfa (hives)") is the substance,
+  // whatever label the model gave it, unless the terminology knows it as a disease.
+  const sections = lc.allergySubstances ? findSections(text).filter((s) => s.context === 'allergy') : [];
+  const substance = (e: Entity): boolean =>
+    sections.some((s) => e.start >= s.start && e.end <= s.end && new RegExp(lc.allergySubstances!.itemStart, 'u').test(text.slice(s.start, e.start))) &&
+    lc.allergySubstances!.from.includes(e.label) &&
+    !(kinds?.disease(e.text) ?? false);
   return merged.map((e) => {
+    if (allowed(lc.from[0]!) && substance(e)) return { ...e, label: lc.from[0]!, source: 'rules' };
     // "hysterectomy", "right lobectomy": a surgical procedure's name, never a drug or a body part.
     if (suffix && suffix.from.has(e.label) && suffix.re.test(e.text.trim())) return { ...e, label: lc.procedureTo, source: 'rules' };
     if (dt && kinds && allowed(lc.diseaseTo) && e.label === dt.from && testIsDisease(e) && !readAsTest(e)) return { ...e, label: lc.diseaseTo, source: 'rules' };
@@ -231,7 +248,9 @@ export function combineDrugs(text: string, entities: readonly Entity[], lc: Labe
     const gap = last ? text.slice(last.end, e.start) : '';
     // The model may keep the joiner inside a span ("[amoxicillin-] [clavulanate]").
     const joinedAt = last !== undefined && gap === '' && (/[-–/]$/.test(last.text) || /^[-–/]/.test(e.text));
-    const joined = last !== undefined && e.start >= last.end && ((lc.combineJoiner !== undefined && (joiner.test(gap) || joinedAt)) || (/^[ \t]+$/.test(gap) && parts.has(norm(e.text))));
+    // "[Vitamin] [K]", "[vitamin] [B12]": one drug, not potassium.
+    const vitamin = last !== undefined && /^vitamins?$/i.test(last.text) && /^[A-K]\d{0,2}$/.test(e.text) && gap === ' ';
+    const joined = last !== undefined && e.start >= last.end && (vitamin || (lc.combineJoiner !== undefined && (joiner.test(gap) || joinedAt)) || (/^[ \t]+$/.test(gap) && parts.has(norm(e.text))));
     if (last && from.has(last.label) && e.label === last.label && joined) {
       out[out.length - 1] = { start: last.start, end: e.end, text: text.slice(last.start, e.end), label: last.label, score: Math.min(last.score, e.score), source: 'rules' };
       changed = true;

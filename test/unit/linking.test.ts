@@ -284,4 +284,5 @@ test('short forms: with shortForms "defined", an undefined short form gets no co
   assert.ok(linkDocumentEntities(linker, note, noteEnts, () => settings)[0]!.codes, 'default all: the tables decide');
   assert.equal(isUndefinedShortForm('CP', findAbbreviations(note)), true);
   assert.equal(isUndefinedShortForm('Cp', undefined), false);
+  assert.equal(isUndefinedShortForm('K', undefined), true, 'a single letter is no name');
 });

@@ -178,6 +178,15 @@ test('a device whose placement is the procedure, labelled a body structure, is a
   assert.deepEqual(out.map((e) => `${e.text}:${e.label}`), ['chest tube:Therapeutic_procedure', 'right chest:Biological_structure']);
 });
 
+test('allergy list: the mention that starts an item is the substance; vitamin K is one drug; ICD-10-CM names are disease names', () => {
+  const text = 'Allergies: Sulfa (hives); latex.\nPlan: Vitamin K 10 mg IV once. Melena for 2 days.';
+  const out = relabelInconsistent(text, [at(text, 'Sulfa', 'Disease_disorder'), at(text, 'hives', 'Sign_symptom'), at(text, 'latex', 'Detailed_description'), at(text, 'Vitamin'), at(text, 'K'), at(text, 'Melena')], kinds());
+  assert.deepEqual(out.map((e) => `${e.label}:${e.text}`), ['Medication:Sulfa', 'Sign_symptom:hives', 'Medication:latex', 'Medication:Vitamin K', 'Disease_disorder:Melena']);
+  // Outside an allergy list nothing is a substance by place.
+  const hpi = 'HPI: Hives after sulfa.';
+  assert.equal(relabelInconsistent(hpi, [at(hpi, 'Hives', 'Sign_symptom')], kinds())[0]!.label, 'Sign_symptom');
+});
+
 test('procedure suffix: a drug or body-structure span ending in a surgical suffix is a procedure', () => {
   const none: NameKinds = { disease: () => false, chemical: () => true };
   const text = 'She had a hysterectomy and a right lobectomy; the colostomy bag; heart; lobectomy.';

@@ -36,8 +36,8 @@ export interface MentionLink {
   icd: (IcdLink | undefined)[];
 }
 
-/** A short form (two or three capitals, a plural s) that names different things in different notes: "CP" is chest pain, cerebral palsy or cleft palate. */
-const SHORT_FORM = /^[A-Z]{2,3}s?$/;
+/** A short form (one to three capitals, a plural s) that names different things in different notes: "CP" is chest pain, cerebral palsy or cleft palate; "K" potassium or vitamin K. */
+const SHORT_FORM = /^[A-Z]{1,3}s?$/;
 let aliasNames: Set<string> | undefined;
 
 /**
