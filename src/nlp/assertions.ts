@@ -64,6 +64,8 @@ export interface AssertionRules {
    * is dropped as notation.
    */
   notations?: string[];
+  /** Labels of spans a trigger may overlap and still count ("every 8 hours [as needed] for nausea": the Frequency span holds part of "as needed for"). */
+  triggersMayOverlap?: string[];
 }
 
 const RULES_FILE = new URL('./assertion-rules.json', import.meta.url);
@@ -290,8 +292,11 @@ export function detectAssertions(
   sections: Section[] = findSections(text, defaultSectionRules()),
 ): AssertedEntity[] {
   const c = compile(rules);
+  const overlapOk = new Set(rules.triggersMayOverlap ?? []);
   const matches = findMatches(text, rules).filter(
-    (m) => !entities.some((e) => m.start < e.end && e.start < m.end && !(m.start <= e.start && e.end <= m.end)) && !sections.some((s) => m.start < s.headerEnd && s.headerStart < m.end),
+    (m) =>
+      !entities.some((e) => !overlapOk.has(e.label) && m.start < e.end && e.start < m.end && !(m.start <= e.start && e.end <= m.end)) &&
+      !sections.some((s) => m.start < s.headerEnd && s.headerStart < m.end),
   );
   const sentences = sentenceRanges(text, sections);
   const sentenceOf = (pos: number): [number, number] => sentences.find(([s, e]) => pos >= s && pos < e) ?? [0, text.length];

@@ -406,9 +406,12 @@ export function relabelDosedAnalytes(text: string, entities: readonly Entity[], 
     }
     return undefined;
   };
+  // A procedure's name is no drug whatever follows it ("fluid restriction 1.5 L per day").
+  const ps = rules.labelConsistency?.procedureSuffix;
+  const procedureName = ps ? new RegExp(`(?:${ps.pattern})$`, 'iu') : undefined;
   let changed = false;
   const out = entities.map((e) => {
-    if (e.label !== la.to) return e;
+    if (e.label !== la.to || procedureName?.test(e.text.trim())) return e;
     const from = doseStart(e);
     const doseEnd = from === undefined ? undefined : at(c.dose, from);
     if (doseEnd === undefined || text[doseEnd] === '/') return e;

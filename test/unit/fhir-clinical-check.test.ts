@@ -47,7 +47,8 @@ test('the checks can fail: without attributes, values and doses are missing', ()
     return ['quantity', 'valueString', 'components', 'dose', 'route', 'timing', 'bodySite', 'severity', 'dosageText'].some((k) => k in c);
   };
   const sum = summarizeChecks(results.filter(needsAttributes));
-  assert.ok(sum.share < 0.6, `share without attributes ${sum.share}`);
+  // (lab panels and vital signs are read by rule from the text itself: src/nlp/vital-signs.ts)
+  assert.ok(sum.share < 0.7, `share without attributes ${sum.share}`);
   assert.ok(results.some((r) => r.sentence === 'vital-weight' && r.ok));
   assert.ok(results.some((r) => r.sentence === 'lab-potassium-analyte' && !r.ok));
   // A MedicationStatement without its dosage fails its check.

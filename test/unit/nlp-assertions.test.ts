@@ -263,11 +263,11 @@ test('screenEntities drops header words, trigger words, no-known-allergy mention
 });
 
 test('notations are no finding, test or drug: counts, obstetric history, how oxygen is given; RA elsewhere is kept', () => {
-  const text = 'G2P1 at 36 weeks. Nebs x3. SpO2 88% on RA, 94% on 2L NC. History of RA on methotrexate.';
-  const words: [string, number][] = [['G2P1', 0], ['x3', 0], ['RA', 0], ['2L NC', 0], ['RA', text.indexOf('History')]];
+  const text = 'G2P1 at 36 weeks. Nebs x3. SpO2 88% on RA, 94% on 2L NC. Goal INR 2.5-3.5. History of RA on methotrexate.';
+  const words: [string, number][] = [['G2P1', 0], ['x3', 0], ['RA', 0], ['2L NC', 0], ['Goal INR', 0], ['RA', text.indexOf('History')]];
   const ents: Entity[] = words.map(([w, from]) => ({ start: text.indexOf(w, from), end: text.indexOf(w, from) + w.length, text: w, label: 'Sign_symptom', score: 0.5 }));
   const { kept, dropped } = screenEntities(text, ents);
-  assert.deepEqual(dropped.map((d) => `${d.entity.text}:${d.reason}`), ['G2P1:notation', 'x3:notation', 'RA:notation', '2L NC:notation']);
+  assert.deepEqual(dropped.map((d) => `${d.entity.text}:${d.reason}`), ['G2P1:notation', 'x3:notation', 'RA:notation', '2L NC:notation', 'Goal INR:notation']);
   assert.deepEqual(kept.map((e) => `${e.text}@${e.start}`), [`RA@${text.indexOf('History of RA') + 11}`]);
 });
 
@@ -277,6 +277,15 @@ test('a medication-status word after the drug\'s own sig and a comma speaks of t
   const fluoxetine: Entity = { ...at('fluoxetine', 'Medication'), attributes: [{ kind: 'dose', ...at('20 mg', 'Dosage') }, { kind: 'frequency', ...at('daily', 'Frequency') }] };
   const out = detectAssertions(text, [fluoxetine, at('Sertraline', 'Medication')]);
   assert.deepEqual(out.map((o) => o.assertion.medicationStatus), ['stopped', undefined]);
+});
+
+test('a prn indication after a frequency span that holds "as needed" is hypothetical', () => {
+  const text = 'Ondansetron 8 mg PO every 8 hours as needed for nausea.';
+  const ents: Entity[] = [['Ondansetron', 'Medication'], ['every 8 hours as needed', 'Frequency'], ['nausea', 'Sign_symptom']].map(([w, label]) => ({ start: text.indexOf(w!), end: text.indexOf(w!) + w!.length, text: w!, label: label!, score: 0.9 }));
+  const out = detectAssertions(text, ents);
+  assert.equal(out.find((o) => o.text === 'nausea')!.assertion.hypothetical, true);
+  const rules = { ...defaultAssertionRules(), triggersMayOverlap: [] };
+  assert.equal(detectAssertions(text, ents, rules).find((o) => o.text === 'nausea')!.assertion.hypothetical, false, 'without it the trigger is lost');
 });
 
 test('normal findings ("afebrile") are no Condition: screened out as normal-finding; "discontinue" stops a drug', () => {
