@@ -97,7 +97,7 @@ export function relabelInconsistent(
     sections.some((s) => e.start >= s.start && e.end <= s.end && new RegExp(lc.allergySubstances!.itemStart, 'u').test(text.slice(s.start, e.start))) &&
     lc.allergySubstances!.from.includes(e.label) &&
     !(kinds?.disease(e.text) ?? false);
-  return merged.map((e) => {
+  return completeProcedures(text, merged, procedures, lc, allowed).map((e) => {
     if (allowed(lc.from[0]!) && substance(e)) return { ...e, label: lc.from[0]!, source: 'rules' };
     // "hysterectomy", "right lobectomy": a surgical procedure's name, never a drug or a body part.
     if (suffix && suffix.from.has(e.label) && suffix.re.test(e.text.trim())) return { ...e, label: lc.procedureTo, source: 'rules' };
@@ -180,6 +180,33 @@ export function splitHistoryMarkers(text: string, entities: readonly Entity[], r
     } else out.push(e);
   }
   return changed ? out.sort((a, b) => a.start - b.start || a.end - b.end) : [...entities];
+}
+
+/**
+ * A span that is the first words of a curated procedure phrase the text goes on to complete
+ * ("[Physical] therapy daily", "[Cardiac] rehabilitation referral") is that procedure: widened over
+ * the phrase, `procedureTo`, where no other entity is in the way. Only multi-word phrases of
+ * `procedures`. Returns the input when nothing changes.
+ */
+function completeProcedures(text: string, entities: readonly Entity[], procedures: ReadonlySet<string>, lc: LabelConsistencyRules, allowed: (l: string) => boolean): Entity[] {
+  if (!allowed(lc.procedureTo)) return [...entities];
+  const phrases = [...procedures].filter((p) => p.includes(' ')).sort((a, b) => b.length - a.length);
+  let changed = false;
+  const out = entities.map((e) => {
+    const head = norm(e.text);
+    if (head.includes(' ') && procedures.has(head)) return e;
+    for (const p of phrases) {
+      if (!p.startsWith(`${head} `)) continue;
+      const end = e.start + p.length;
+      if (norm(text.slice(e.start, end)) !== p || /[\p{L}\p{N}]/u.test(text.charAt(end))) continue;
+      if (entities.some((o) => o !== e && o.start < end && e.end < o.end)) continue;
+      changed = true;
+      const { codes: _codes, ...base } = e;
+      return { ...base, end, text: text.slice(e.start, end), label: lc.procedureTo, source: 'rules' as const };
+    }
+    return e;
+  });
+  return changed ? out : [...entities];
 }
 
 /**

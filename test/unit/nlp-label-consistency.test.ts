@@ -187,6 +187,13 @@ test('allergy list: the mention that starts an item is the substance; vitamin K 
   assert.equal(relabelInconsistent(hpi, [at(hpi, 'Hives', 'Sign_symptom')], kinds())[0]!.label, 'Sign_symptom');
 });
 
+test('a span that starts a curated procedure phrase the text completes is that procedure', () => {
+  const none: NameKinds = { disease: () => false, chemical: () => true };
+  const text = 'Physical therapy daily. Cardiac rehabilitation referral placed. Cardiac murmur.';
+  const out = relabelInconsistent(text, [at(text, 'Physical', 'Diagnostic_procedure'), at(text, 'Cardiac', 'Diagnostic_procedure'), { ...at(text, 'Cardiac', 'Biological_structure'), start: text.lastIndexOf('Cardiac'), end: text.lastIndexOf('Cardiac') + 7 }], none);
+  assert.deepEqual(out.map((e) => `${e.label}:${e.text}`), ['Therapeutic_procedure:Physical therapy', 'Therapeutic_procedure:Cardiac rehabilitation', 'Biological_structure:Cardiac']);
+});
+
 test('procedure suffix: a drug or body-structure span ending in a surgical suffix is a procedure', () => {
   const none: NameKinds = { disease: () => false, chemical: () => true };
   const text = 'She had a hysterectomy and a right lobectomy; the colostomy bag; heart; lobectomy.';
