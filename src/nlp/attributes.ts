@@ -70,6 +70,8 @@ export interface AttributeRules {
   sig?: SigRules;
   /** Vital signs ("BP 150/95 mmHg", "a temperature of 39.2 °C") made one test and one value span each: see src/nlp/vital-signs.ts. */
   vitals?: VitalSignRules;
+  /** A value whose text matches `value` attaches only to a head whose text matches `head` (a temperature to a temperature, not to "oral" in "fever to 40.1 C ... decreased oral intake"). Sources, case-insensitive. */
+  valueHeads?: { $comment?: string; value: string; head: string }[];
   /** Regular expressions (sources, case-insensitive, whole span) of spans that are never a value: ages ("72 yo M"), "N/V", "x 2 hours". */
   notValues?: string[];
   /** A test span that ends in its own value ("[BUN 62]"): split into the test and a value span (see splitEmbeddedValues). */
@@ -92,7 +94,7 @@ export function parseAttributeRules(raw: unknown, source = 'attribute rules'): A
   const validate = schemaValidator('attribute-rules.schema.json');
   if (!validate(raw)) throw new MednerError('RULES_INVALID', `${source} are invalid:\n  ${schemaErrors(validate.errors).join('\n  ')}`);
   const r = raw as AttributeRules;
-  for (const re of [r.sentenceBreak, r.listSeparator, ...(r.labAnalytes ? [r.labAnalytes.context, r.labAnalytes.valueUnits] : []), ...(r.labelConsistency ? [r.labelConsistency.diseaseKeepBefore, ...(r.labelConsistency.combineJoiner ? [r.labelConsistency.combineJoiner] : []), ...(r.labelConsistency.procedureSuffix ? [r.labelConsistency.procedureSuffix.pattern] : []), ...(r.labelConsistency.diseaseFromTests ? [r.labelConsistency.diseaseFromTests.keepNear] : []), ...(r.notValues ?? []), ...(r.labelConsistency?.historyMarkers ? [...r.labelConsistency.historyMarkers.prefixes, ...r.labelConsistency.historyMarkers.statusPost] : [])] : [])]) {
+  for (const re of [r.sentenceBreak, r.listSeparator, ...(r.labAnalytes ? [r.labAnalytes.context, r.labAnalytes.valueUnits] : []), ...(r.labelConsistency ? [r.labelConsistency.diseaseKeepBefore, ...(r.labelConsistency.combineJoiner ? [r.labelConsistency.combineJoiner] : []), ...(r.labelConsistency.procedureSuffix ? [r.labelConsistency.procedureSuffix.pattern] : []), ...(r.labelConsistency.diseaseFromTests ? [r.labelConsistency.diseaseFromTests.keepNear] : []), ...(r.notValues ?? []), ...(r.valueHeads ?? []).flatMap((v) => [v.value, v.head]), ...(r.labelConsistency?.historyMarkers ? [...r.labelConsistency.historyMarkers.prefixes, ...r.labelConsistency.historyMarkers.statusPost] : [])] : [])]) {
     try {
       new RegExp(re, 'u');
     } catch (err) {
@@ -166,16 +168,18 @@ export function attributeLinks(text: string, entities: readonly Entity[], rules:
     if (/^\s*\($/.test(text.slice(entities[prev]!.end, h.start)) && /^\s*\)/.test(text.slice(h.end, h.end + 3))) aliasOf.set(hi, aliasOf.get(prev) ?? prev);
   }
 
+  const valueHeads = (rules.valueHeads ?? []).map((v) => ({ value: new RegExp(v.value, 'iu'), head: new RegExp(v.head, 'iu') }));
   const pairs: Pair[] = [];
   for (let ai = 0; ai < entities.length; ai++) {
     const a = entities[ai]!;
     const rule = byLabel.get(a.label);
     if (!rule) continue;
     const headSet = new Set(rule.heads);
+    const onlyHeads = rule.kind === 'value' ? valueHeads.filter((v) => v.value.test(a.text)) : [];
     for (let hi = 0; hi < entities.length; hi++) {
       if (hi === ai) continue;
       const h = entities[hi]!;
-      if (!headSet.has(h.label)) continue;
+      if (!headSet.has(h.label) || onlyHeads.some((v) => !v.head.test(h.text))) continue;
       let cost: number;
       if (overlaps(a, h)) {
         cost = 0;
@@ -431,7 +435,9 @@ export function relabelDosedAnalytes(text: string, entities: readonly Entity[], 
 /**
  * Lab analytes that NER labelled as drugs become tests (rules.labAnalytes): "potassium 5.9 mmol/L",
  * "serum potassium was low" give a test, never a MedicationStatement; "potassium chloride 20 mEq
- * orally" stays a drug (a dose or route is next to it). Returns the input when nothing changes.
+ * orally" stays a drug (a dose or route is next to it). A drug followed by "trough", "level" or "peak"
+ * is the test of its level ("Tacrolimus trough 7.2 ng/mL"), the word included. Returns the input when
+ * nothing changes.
  */
 export function relabelLabAnalytes(text: string, entities: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
   const la = rules.labAnalytes;
@@ -451,6 +457,13 @@ export function relabelLabAnalytes(text: string, entities: readonly Entity[], ru
   // steroids; insulin sliding scale" gives the value to glucose, and insulin stays a drug.
   const valueBefore = (e: Entity, o: Entity): boolean => !/[;,]/.test(text.slice(o.end, e.start)) && !entities.some((x) => x !== o && x.start >= o.end && x.end <= e.start);
   return entities.map((e) => {
+    // A drug's level ("Tacrolimus trough 7.2 ng/mL", "digoxin level 2.1") is a test of that drug.
+    const level = from.has(e.label) ? /^[ \t]+(?:trough|troughs|level|levels|peak|concentration|concentrations)(?![\p{L}\p{N}])/iu.exec(text.slice(e.end)) : null;
+    if (level && !entities.some((o) => o !== e && o.start < e.end + level[0].length && e.end < o.end)) {
+      const { codes: _drugCodes, ...drug } = e;
+      const end = e.end + level[0].length;
+      return { ...drug, end, text: text.slice(e.start, end), label: la.to, source: 'rules' as const };
+    }
     if (!from.has(e.label) || !terms.has(e.text.toLowerCase().replace(/\s+/g, ' ').trim())) return e;
     if (entities.some((o) => o !== e && doseLabels.has(o.label) && near(e, o))) return e;
     const window = (s: number, t: number): string => text.slice(Math.max(0, s), Math.min(text.length, t));

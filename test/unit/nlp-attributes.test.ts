@@ -66,6 +66,13 @@ test('ages, shorthand and counts are never a value: they are dropped before atta
   assert.deepEqual(attrsOf(out, 'Troponin'), ['value:1.2 ng/mL']);
 });
 
+test('a temperature goes to a temperature, never to another test', () => {
+  const text = 'Fever to 40.1 C for 3 days and decreased oral intake. Temp 38.2 C.';
+  const out = attachAttributes(text, ents(text, [['40.1 C', 'Lab_value'], ['oral', 'Diagnostic_procedure'], ['Temp', 'Diagnostic_procedure'], ['38.2 C', 'Lab_value']]));
+  assert.deepEqual(attrsOf(out, 'oral'), []);
+  assert.deepEqual(attrsOf(out, 'Temp'), ['value:38.2 C']);
+});
+
 test('dose, route and frequency go to their drug, not to the next one; nothing crosses a sentence', () => {
   const text = 'Started metoprolol 25 mg orally twice daily and lisinopril 10 mg daily. Aspirin was stopped. 81 mg';
   const out = attachAttributes(

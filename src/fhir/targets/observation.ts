@@ -15,7 +15,8 @@ export const observationTarget: ResourceTarget<fhir4.Observation> = {
     const o: fhir4.Observation = {
       resourceType: 'Observation',
       ...baseOf(ctx, e),
-      status: a.uncertain ? 'preliminary' : 'final',
+      // A reported negative result is final, even where a test word also read it as a question ("BK virus PCR negative").
+      status: a.uncertain && !a.negated ? 'preliminary' : 'final',
       code: concept(ctx, e),
       subject: ctx.subject,
       derivedFrom: [ctx.docRef],
