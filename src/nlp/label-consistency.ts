@@ -83,6 +83,10 @@ export function relabelInconsistent(
     if (norm(name).length < lc.diseaseMinLength) return shortForms.has(norm(name));
     return diseaseOk({ ...e, text: name });
   };
+  // An attribute span on a section header ("[CC]: abdominal pain") would attach to the finding after it.
+  const headers = findSections(text);
+  const attributeLabels = new Set(rules.rules.map((r) => r.label));
+  entities = entities.filter((e) => !(attributeLabels.has(e.label) && headers.some((s) => e.start < s.headerEnd && s.headerStart < e.end)));
   const split = kinds && allowed(lc.diseaseTo) ? splitDashed(text, splitHistoryMarkers(text, entities, rules, labels), kinds, lc) : splitHistoryMarkers(text, entities, rules, labels);
   const merged = combineDrugs(text, mergeAdjacent(text, drugsBeforeDoses(text, split, rules, labels), lc.mergeAdjacent ?? []), lc);
   // A test whose text is a disease name ("AKI", "CKD", "CHF" labelled a test) is the disorder, unless
@@ -92,7 +96,7 @@ export function relabelInconsistent(
     merged.some((o) => testKeep!.values.has(o.label) && o.start >= e.end && wordsIn(text.slice(e.end, o.start)) <= dt!.window);
   // In an allergy list a mention that starts an item ("Allergies: Sulfa (hives)") is the substance,
   // whatever label the model gave it, unless the terminology knows it as a disease.
-  const sections = lc.allergySubstances ? findSections(text).filter((s) => s.context === 'allergy') : [];
+  const sections = lc.allergySubstances ? headers.filter((s) => s.context === 'allergy') : [];
   const substance = (e: Entity): boolean =>
     sections.some((s) => e.start >= s.start && e.end <= s.end && new RegExp(lc.allergySubstances!.itemStart, 'u').test(text.slice(s.start, e.start))) &&
     lc.allergySubstances!.from.includes(e.label) &&

@@ -263,11 +263,11 @@ test('screenEntities drops header words, trigger words, no-known-allergy mention
 });
 
 test('notations are no finding, test or drug: counts, obstetric history, how oxygen is given; RA elsewhere is kept', () => {
-  const text = 'G2P1 at 36 weeks. Nebs x3. SpO2 88% on RA, 94% on 2L NC. Goal INR 2.5-3.5. Decreased oral intake. History of RA on methotrexate.';
-  const words: [string, number][] = [['G2P1', 0], ['x3', 0], ['RA', 0], ['2L NC', 0], ['Goal INR', 0], ['oral', 0], ['RA', text.indexOf('History')]];
+  const text = 'G2P1 at 36 weeks. Nebs x3. SpO2 88% on RA, 94% on 2L NC. Goal INR 2.5-3.5. Decreased oral intake. DNR/DNI confirmed. History of RA on methotrexate.';
+  const words: [string, number][] = [['G2P1', 0], ['x3', 0], ['RA', 0], ['2L NC', 0], ['Goal INR', 0], ['oral', 0], ['DNR/DNI', 0], ['RA', text.indexOf('History')]];
   const ents: Entity[] = words.map(([w, from]) => ({ start: text.indexOf(w, from), end: text.indexOf(w, from) + w.length, text: w, label: 'Sign_symptom', score: 0.5 }));
   const { kept, dropped } = screenEntities(text, ents);
-  assert.deepEqual(dropped.map((d) => `${d.entity.text}:${d.reason}`), ['G2P1:notation', 'x3:notation', 'RA:notation', '2L NC:notation', 'Goal INR:notation', 'oral:notation']);
+  assert.deepEqual(dropped.map((d) => `${d.entity.text}:${d.reason}`), ['G2P1:notation', 'x3:notation', 'RA:notation', '2L NC:notation', 'Goal INR:notation', 'oral:notation', 'DNR/DNI:notation']);
   assert.deepEqual(kept.map((e) => `${e.text}@${e.start}`), [`RA@${text.indexOf('History of RA') + 11}`]);
 });
 

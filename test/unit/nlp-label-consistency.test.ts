@@ -194,6 +194,13 @@ test('a span that starts a curated procedure phrase the text completes is that p
   assert.deepEqual(out.map((e) => `${e.label}:${e.text}`), ['Therapeutic_procedure:Physical therapy', 'Therapeutic_procedure:Cardiac rehabilitation', 'Biological_structure:Cardiac']);
 });
 
+test('an attribute span on a section header is dropped before it can attach; NPO is a procedure; "extended release" names no drug', () => {
+  const none: NameKinds = { disease: () => false, chemical: () => true };
+  const text = 'CC: abdominal pain.\nPlan: NPO. Start morphine extended release 30 mg PO every 12 hours.';
+  const out = relabelInconsistent(text, [at(text, 'CC', 'Biological_structure'), at(text, 'pain', 'Sign_symptom'), at(text, 'NPO'), at(text, 'morphine'), at(text, 'release')], none);
+  assert.deepEqual(out.map((e) => `${e.label}:${e.text}`), ['Sign_symptom:pain', 'Therapeutic_procedure:NPO', 'Medication:morphine']);
+});
+
 test('procedure suffix: a drug or body-structure span ending in a surgical suffix is a procedure', () => {
   const none: NameKinds = { disease: () => false, chemical: () => true };
   const text = 'She had a hysterectomy and a right lobectomy; the colostomy bag; heart; lobectomy.';
