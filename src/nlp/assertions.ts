@@ -96,6 +96,13 @@ export function parseAssertionRules(raw: unknown): AssertionRules {
   if (limits.some((n) => n !== undefined && !(Number.isInteger(n) && n >= 0))) throw new MednerError('RULES_INVALID', 'assertion rules: maxScopeWords must be a non-negative integer');
   const validate = schemaValidator('assertion-rules.schema.json');
   if (!validate(raw)) throw new MednerError('RULES_INVALID', `assertion rules: ${schemaErrors(validate.errors).join('; ')}`);
+  (r.notations ?? []).forEach((n, i) => {
+    try {
+      new RegExp(n, 'iuy');
+    } catch (err) {
+      throw new MednerError('RULES_INVALID', `assertion rules: notations[${i}] is not a regular expression: ${(err as Error).message}`);
+    }
+  });
   return r as AssertionRules;
 }
 

@@ -94,7 +94,7 @@ export function parseAttributeRules(raw: unknown, source = 'attribute rules'): A
   const validate = schemaValidator('attribute-rules.schema.json');
   if (!validate(raw)) throw new MednerError('RULES_INVALID', `${source} are invalid:\n  ${schemaErrors(validate.errors).join('\n  ')}`);
   const r = raw as AttributeRules;
-  for (const re of [r.sentenceBreak, r.listSeparator, ...(r.labAnalytes ? [r.labAnalytes.context, r.labAnalytes.valueUnits] : []), ...(r.labelConsistency ? [r.labelConsistency.diseaseKeepBefore, ...(r.labelConsistency.combineJoiner ? [r.labelConsistency.combineJoiner] : []), ...(r.labelConsistency.procedureSuffix ? [r.labelConsistency.procedureSuffix.pattern] : []), ...(r.labelConsistency.diseaseFromTests ? [r.labelConsistency.diseaseFromTests.keepNear] : []), ...(r.notValues ?? []), ...(r.valueHeads ?? []).flatMap((v) => [v.value, v.head]), ...(r.labelConsistency?.historyMarkers ? [...r.labelConsistency.historyMarkers.prefixes, ...r.labelConsistency.historyMarkers.statusPost] : [])] : [])]) {
+  for (const re of [r.sentenceBreak, r.listSeparator, ...(r.labAnalytes ? [r.labAnalytes.context, r.labAnalytes.valueUnits] : []), ...(r.labelConsistency ? [r.labelConsistency.diseaseKeepBefore, ...(r.labelConsistency.combineJoiner ? [r.labelConsistency.combineJoiner] : []), ...(r.labelConsistency.procedureSuffix ? [r.labelConsistency.procedureSuffix.pattern] : []), ...(r.labelConsistency.diseaseFromTests ? [r.labelConsistency.diseaseFromTests.keepNear] : []), ...(r.notValues ?? []), ...(r.valueHeads ?? []).flatMap((v) => [v.value, v.head]), ...(r.labelConsistency?.allergySubstances ? [r.labelConsistency.allergySubstances.itemStart] : []), ...(r.labelConsistency?.historyMarkers ? [...r.labelConsistency.historyMarkers.prefixes, ...r.labelConsistency.historyMarkers.statusPost] : [])] : [])]) {
     try {
       new RegExp(re, 'u');
     } catch (err) {
@@ -324,9 +324,13 @@ export function attachAttributes(text: string, input: readonly Entity[], rules: 
 }
 
 /** Value spans (of a rule of kind value) that rules.notValues says are no value ("72 yo M", "N/V") are dropped; the input when none is. */
+const notValuesCache = new WeakMap<string[], RegExp>();
+
 export function dropNotValues(entities: readonly Entity[], rules: AttributeRules = defaultAttributeRules()): Entity[] {
-  if (!rules.notValues || rules.notValues.length === 0) return [...entities];
-  const re = new RegExp(`^(?:${rules.notValues.map((s) => `(?:${s})`).join('|')})$`, 'iu');
+  const nv = rules.notValues;
+  if (!nv || nv.length === 0) return [...entities];
+  let re = notValuesCache.get(nv);
+  if (!re) notValuesCache.set(nv, (re = new RegExp(`^(?:${nv.map((s) => `(?:${s})`).join('|')})$`, 'iu')));
   const valueLabels = new Set(rules.rules.filter((r) => r.kind === 'value').map((r) => r.label));
   const kept = entities.filter((e) => !(valueLabels.has(e.label) && re.test(e.text.trim())));
   return kept.length === entities.length ? [...entities] : kept;

@@ -51,6 +51,13 @@ export function tableNameKinds(tables: TerminologyTables): NameKinds {
 }
 
 const norm = (t: string): string => t.toLowerCase().replace(/\s+/g, ' ').trim();
+
+let shortFormsCache: Set<string> | undefined;
+/** The curated clinical aliases the disorder dictionary may match alone (unambiguous short forms: CHF, CKD, AKI). */
+function dictionaryShortForms(): Set<string> {
+  shortFormsCache ??= new Set(defaultClinicalAliases().filter((a) => a.dictionary).map((a) => norm(a.alias)));
+  return shortFormsCache;
+}
 const wordsIn = (s: string): number => s.match(/[\p{L}\p{N}]+/gu)?.length ?? 0;
 
 /**
@@ -77,7 +84,7 @@ export function relabelInconsistent(
   const testKeep = dt ? { near: new RegExp(dt.keepNear, 'iu'), values: new Set(dt.valueLabels) } : undefined;
   // The disease test, and for short forms a curated unambiguous alias (CHF, CKD, AKI; never PE or MI);
   // a stage or class after the name is part of the disorder ("CKD stage 3").
-  const shortForms = new Set(defaultClinicalAliases().filter((a) => a.dictionary).map((a) => norm(a.alias)));
+  const shortForms = dictionaryShortForms();
   const testIsDisease = (e: Entity): boolean => {
     const name = e.text.replace(/\s+(?:stage|class|grade|type)\s+[\p{L}\p{N}]+$/iu, '');
     if (norm(name).length < lc.diseaseMinLength) return shortForms.has(norm(name));
@@ -97,8 +104,9 @@ export function relabelInconsistent(
   // In an allergy list a mention that starts an item ("Allergies: Sulfa (hives)") is the substance,
   // whatever label the model gave it, unless the terminology knows it as a disease.
   const sections = lc.allergySubstances ? headers.filter((s) => s.context === 'allergy') : [];
+  const itemStart = sections.length > 0 ? new RegExp(lc.allergySubstances!.itemStart, 'u') : undefined;
   const substance = (e: Entity): boolean =>
-    sections.some((s) => e.start >= s.start && e.end <= s.end && new RegExp(lc.allergySubstances!.itemStart, 'u').test(text.slice(s.start, e.start))) &&
+    sections.some((s) => e.start >= s.start && e.end <= s.end && itemStart!.test(text.slice(s.start, e.start))) &&
     lc.allergySubstances!.from.includes(e.label) &&
     !(kinds?.disease(e.text) ?? false);
   return completeProcedures(text, merged, procedures, lc, allowed).map((e) => {

@@ -26,7 +26,9 @@ test('a note with values, blood pressure, doses and findings is written and read
   if (!svc.ok) return;
   const client = new FhirClient({ baseUrl: svc.services.fhirBaseUrl, timeoutMs: 30_000, auth: { kind: 'none' }, maxRetries: 3 });
   const set = loadCheckSet();
-  const ids = ['vital-bp', 'lab-hb', 'lab-potassium-analyte', 'med-metoprolol', 'med-apap-prn', 'sev-site-swelling', 'img-ct-no-value', 'med-amox-clav-duration', 'lab-ua-negative', 'vital-terse'];
+  const ids = ['vital-bp', 'lab-hb', 'lab-potassium-analyte', 'med-metoprolol', 'med-apap-prn', 'sev-site-swelling', 'img-ct-no-value', 'med-amox-clav-duration', 'lab-ua-negative', 'vital-terse',
+    // 2026-12-01 (fourth session): infusion rates (rateQuantity), new UCUM units, survey/exam categories, flags, unconfirmed and refuted findings
+    'med-infusion-rate', 'lab-tumour-marker', 'unc-serologies', 'lab-drug-level', 'diet-not-drug', 'vital-t-celsius', 'lab-panel-flags', 'score-phq9-gcs', 'neg-no-pmh-then-event', 'proc-plan-result'];
   const picked = ids.map((id) => set.find((s) => s.id === id)!);
   // One document holding the sentences, entities shifted to their place.
   let text = '';
@@ -82,4 +84,13 @@ test('a note with values, blood pressure, doses and findings is written and read
   const temp = await read<fhir4.Observation>('Observation', byText('Observation', 'Temp').id!);
   assert.equal(temp.valueQuantity?.code, 'Cel');
   assert.equal(temp.category?.[0]?.coding?.[0]?.code, 'vital-signs');
+  // Infusion rates are rateQuantity; the server took the new UCUM units and categories.
+  const vaso = await read<fhir4.MedicationStatement>('MedicationStatement', byText('MedicationStatement', 'vasopressin').id!);
+  assert.deepEqual(vaso.dosage?.[0]?.doseAndRate?.[0]?.rateQuantity, { value: 0.04, unit: 'units/min', system: 'http://unitsofmeasure.org', code: '[IU]/min' });
+  const phq = await read<fhir4.Observation>('Observation', byText('Observation', 'PHQ-9').id!);
+  assert.equal(phq.category?.[0]?.coding?.[0]?.code, 'survey');
+  const calpro = await read<fhir4.Observation>('Observation', byText('Observation', 'Fecal calprotectin').id!);
+  assert.equal(calpro.valueQuantity?.code, 'ug/g');
+  const plt = await read<fhir4.Observation>('Observation', byText('Observation', 'Platelets').id!);
+  assert.equal(plt.interpretation?.[0]?.coding?.[0]?.code, 'H');
 });

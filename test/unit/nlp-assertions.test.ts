@@ -305,4 +305,5 @@ test('the shipped rules and sections validate against their schemas; a bad file 
   assert.throws(() => parseAssertionRules({ triggers: [{ phrase: 'x', category: 'negated', direction: 'forward', scope: 'wide' }], pseudo: [], terminations: [] }), /scope/);
   assert.ok(findSections('Allergies: none\nPlan: rest').map((s) => s.id).join() === 'allergies,plan');
   assert.throws(() => parseSectionRules({ sections: [{ id: 'x', context: 'nowhere', headers: ['x'] }] }), /RULES_INVALID|invalid/);
+  assert.throws(() => parseAssertionRules({ ...defaultAssertionRules(), notations: ['(unclosed'] }), /notations\[0\] is not a regular expression/);
 });
